@@ -1,0 +1,12 @@
+import { AddUserInput, PageInput, UpdateUserInput, UserIdInput, UserSessionsInput } from '@mnemo/core/schemas';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { procedure } from '../trpc';
+
+export const userRouter = {
+  add: procedure.input(AddUserInput).mutation(({ ctx, input }) => ctx.core.users.add(input)),
+  get: procedure.input(UserIdInput).query(({ ctx, input }) => ctx.core.users.get(input)),
+  update: procedure.input(UpdateUserInput).mutation(({ ctx, input }) => ctx.core.users.update(input)),
+  delete: procedure.input(UserIdInput).mutation(({ ctx, input }) => ctx.core.users.delete(input)),
+  list: procedure.input(PageInput.optional()).query(({ ctx, input }) => ctx.core.users.list(input)),
+  sessions: procedure.input(UserSessionsInput).query(({ ctx, input }) => ctx.core.users.sessions(input)),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,68 @@
+/**
+ * tRPC is initialised once, here. This file exports only builders and the context type.
+ * Domain errors from core become tRPC errors in one middleware, with one code table.
+ */
+import { type Core, DomainError, type DomainErrorCode, isDomainError } from '@mnemo/core';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import superjson from 'superjson';
+import { z } from 'zod';
+
+export type AuthState = 'ok' | 'missing' | 'invalid' | 'expired';
+
+export interface Context {
+  core: Core;
+  /** Outcome of checking the bearer token ('ok' when auth is off). */
+  auth: AuthState;
+}
+
+/** The tRPC-free half of the context: what tests and the REST adapter build directly. */
+export function createContextInner(ctx: Context): Context {
+  return ctx;
+}
+
+export const TRPC_CODE = {
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  VALIDATION: 'BAD_REQUEST',
+  UNAUTHENTICATED: 'UNAUTHORIZED',
+} as const satisfies Record<DomainErrorCode, TRPC_ERROR_CODE_KEY>;
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        zodError: error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null,
+      },
+    };
+  },
+});
+
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isDomainError(result.error.cause)) {
+    const cause: DomainError = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+const AUTH_MESSAGES: Record<Exclude<AuthState, 'ok'>, string> = {
+  missing: 'no token found: send Authorization: Bearer <token>',
+  invalid: 'token is unauthorized',
+  expired: 'token is expired',
+};
+
+const authenticated = t.middleware(({ ctx, next }) => {
+  if (ctx.auth !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[ctx.auth] });
+  return next();
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+/** Every Mnemo procedure: authenticated (when auth is on) and with domain errors mapped. */
+export const procedure = t.procedure.use(domainErrors).use(authenticated);
+export { DomainError };

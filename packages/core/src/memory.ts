@@ -1,0 +1,155 @@
+import type { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import { ObjectId } from 'mongodb';
+import { type Collections, isDuplicateKeyError, live, type MessageDoc, type SessionDoc } from './db';
+import { ConflictError, NotFoundError } from './errors';
+import { toMessage } from './mappers';
+import { mergeUpdate } from './merge-update';
+import { withoutSystem } from './metadata';
+import { decodeCursor, toPage } from './paging';
+import {
+  AddMemoryInput,
+  GetMemoryInput,
+  ListMessagesInput,
+  type Memory,
+  type Message,
+  MessageIdInput,
+  UpdateMessageInput,
+} from './schemas';
+import { type Serialize, sessionKey } from './serialize';
+import { sessionNotFound } from './sessions';
+import { countMessageTokens } from './tokens';
+import { parse } from './validate';
+
+const messageNotFound = (sessionId: string, uuid: string) =>
+  new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);
+
+export interface MemoryOptions {
+  /** How many messages `get` returns when `lastn` is not given. */
+  messageWindow: number;
+}
+
+export function createMemoryService(c: Collections, serialize: Serialize, { messageWindow }: MemoryOptions) {
+  /**
+   * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
+   * numbers in the same atomic upsert. Two first writes racing on the unique index: one retries.
+   */
+  async function reserveSeq(sessionId: string, count: number): Promise<SessionDoc> {
+    const now = new Date();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const doc = await c.sessions.findOneAndUpdate(
+          { sessionId }, // sessions_sessionId
+          {
+            $inc: { lastSeq: count },
+            $set: { updatedAt: now, deletedAt: null },
+            $setOnInsert: { _id: new ObjectId(), uuid: randomUUID(), userId: null, metadata: {}, createdAt: now },
+          },
+          { upsert: true, returnDocument: 'after' },
+        );
+        return doc!;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) || attempt === 3) throw error;
+      }
+    }
+  }
+
+  async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages']): Promise<Memory> {
+    const given = messages.flatMap((m) => (m.uuid ? [m.uuid] : []));
+    const existing = new Map(
+      given.length === 0
+        ? []
+        : (await c.messages.find({ uuid: { $in: given } }).toArray()).map((d) => [d.uuid, d] as const), // messages_uuid
+    );
+    for (const doc of existing.values()) {
+      if (doc.sessionId !== sessionId) throw new ConflictError(`message ${doc.uuid} belongs to another session`);
+    }
+    const batch = messages.map((m) => ({ ...m, uuid: m.uuid ?? randomUUID() }));
+    const uuids = [...new Set(batch.map((m) => m.uuid))];
+    const fresh = uuids.filter((uuid) => !existing.has(uuid)).map((uuid) => batch.find((m) => m.uuid === uuid)!);
+    const session = await reserveSeq(sessionId, fresh.length);
+    const now = new Date();
+    const firstSeq = session.lastSeq - fresh.length + 1;
+    const docs: MessageDoc[] = fresh.map((m, i) => ({
+      _id: new ObjectId(),
+      uuid: m.uuid,
+      sessionId,
+      seq: firstSeq + i,
+      role: m.role,
+      content: m.content,
+      metadata: m.metadata ?? {},
+      tokenCount: m.tokenCount ?? countMessageTokens(m.role, m.content),
+      createdAt: m.createdAt ?? now,
+      updatedAt: now,
+      deletedAt: null,
+    }));
+    if (docs.length > 0) {
+      try {
+        await c.messages.insertMany(docs, { ordered: true });
+      } catch (error) {
+        // A concurrent request stored one of the same uuids first; a retry will skip it.
+        if (isDuplicateKeyError(error)) throw new ConflictError('a message of this batch was stored concurrently; retry');
+        throw error;
+      }
+    }
+    const stored = new Map([...existing, ...docs.map((d) => [d.uuid, d] as const)]);
+    return { messages: uuids.map((uuid) => toMessage(stored.get(uuid)!)) };
+  }
+
+  return {
+    /**
+     * Appends messages in order, each with the next `seq`. Idempotent per client-supplied uuid:
+     * one already stored in this session is skipped; one stored in another session is a CONFLICT.
+     * Returns the batch as stored.
+     */
+    async add(input: AddMemoryInput): Promise<Memory> {
+      const { sessionId, messages } = parse(AddMemoryInput, input);
+      return serialize(sessionKey(sessionId), () => append(sessionId, messages));
+    },
+
+    /** The last `lastn` (default: the message window) live messages, oldest first. */
+    async get(input: GetMemoryInput): Promise<Memory> {
+      const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
+      if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
+      const docs = await c.messages // messages_session_live
+        .find({ sessionId, ...live })
+        .sort({ seq: -1 })
+        .limit(lastn)
+        .toArray();
+      return { messages: docs.reverse().map(toMessage) };
+    },
+    /** A live session's live messages in `seq` order, keyset-paged. */
+    async list(input: ListMessagesInput) {
+      const { sessionId, limit, cursor } = parse(ListMessagesInput, input);
+      const after = decodeCursor(cursor, 'number');
+      if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
+      const docs = await c.messages // messages_session_live
+        .find({ sessionId, ...live, ...(after !== undefined && { seq: { $gt: after } }) })
+        .sort({ seq: 1 })
+        .limit(limit + 1)
+        .toArray();
+      return toPage(docs, limit, (d) => d.seq, toMessage);
+    },
+
+    async message(input: { sessionId: string; uuid: string }): Promise<Message> {
+      const { sessionId, uuid } = parse(MessageIdInput, input);
+      const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_uuid
+      if (!doc) throw messageNotFound(sessionId, uuid);
+      return toMessage(doc);
+    },
+
+    /** Merges metadata (dropping `system`); `tokenCount` changes only when given. */
+    async updateMessage(input: UpdateMessageInput): Promise<Message> {
+      const { sessionId, uuid, metadata, tokenCount } = parse(UpdateMessageInput, input);
+      const filter = { uuid, sessionId, ...live }; // messages_uuid
+      const patch = withoutSystem(metadata);
+      const doc = await serialize(sessionKey(sessionId), () =>
+        Object.keys(patch).length === 0 && tokenCount === undefined
+          ? c.messages.findOne(filter)
+          : mergeUpdate(c.messages, filter, patch, { updatedAt: new Date(), ...(tokenCount !== undefined && { tokenCount }) }),
+      );
+      if (!doc) throw messageNotFound(sessionId, uuid);
+      return toMessage(doc);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Metadata rules, in one place (isomorphic: no database or Node imports, so the React hooks can
+ * apply the same merge optimistically).
+ *
+ * Merge: nested objects merge recursively; arrays and scalars replace; an object replaces a scalar
+ * and vice versa; `null` is stored as `null`; `{}` changes nothing. The merge is expressed as a list
+ * of `$set` operations on dotted paths so the database applies it in one atomic update and
+ * concurrent merges of different keys all survive.
+ */
+export type Metadata = Record<string, unknown>;
+
+export const METADATA_MAX_DEPTH = 16;
+export const METADATA_MAX_BYTES = 64 * 1024;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Top-level metadata key reserved for the server (Zep's extractors write there). */
+export const SYSTEM_KEY = 'system';
+
+export function isPlainObject(value: unknown): value is Metadata {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Returns why `value` is not valid metadata, or undefined when it is. */
+export function metadataProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'metadata must be a JSON object';
+  const walk = (v: unknown, path: string, depth: number): string | undefined => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+    if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} must be a finite number`;
+    if (depth > METADATA_MAX_DEPTH) return `metadata is nested deeper than ${METADATA_MAX_DEPTH} levels at ${path}`;
+    if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) {
+        const problem = walk(item, `${path}[${i}]`, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    if (!isPlainObject(v)) return `${path} is not a JSON value`;
+    for (const [key, item] of Object.entries(v)) {
+      if (key === '') return `${path} has an empty key`;
+      if (key.includes('.')) return `metadata key "${key}" at ${path} must not contain "."`;
+      if (key.startsWith('$')) return `metadata key "${key}" at ${path} must not start with "$"`;
+      if (FORBIDDEN_KEYS.has(key)) return `metadata key "${key}" at ${path} is not allowed`;
+      const problem = walk(item, `${path}.${key}`, depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const problem = walk(value, 'metadata', 1);
+  if (problem) return problem;
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (bytes > METADATA_MAX_BYTES) return `metadata is ${bytes} bytes; the limit is ${METADATA_MAX_BYTES}`;
+  return undefined;
+}
+
+/** Drops the reserved top-level `system` key (session and message updates may not write it). */
+export function withoutSystem(patch: Metadata): Metadata {
+  const { [SYSTEM_KEY]: _system, ...rest } = patch;
+  return rest;
+}
+
+/**
+ * The `$set` operations (path segments → value) that merge `patch` into `stored`. Descends into
+ * objects that exist (or are absent) in `stored`, so siblings written concurrently survive.
+ */
+export function mergeOperations(stored: unknown, patch: Metadata, path: string[] = []): [string[], unknown][] {
+  const ops: [string[], unknown][] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    const current = isPlainObject(stored) ? stored[key] : undefined;
+    const at = [...path, key];
+    if (isPlainObject(value) && isPlainObject(current)) ops.push(...mergeOperations(current, value, at));
+    else if (isPlainObject(value) && current === undefined && Object.keys(value).length > 0)
+      ops.push(...mergeOperations(undefined, value, at));
+    else ops.push([at, value]);
+  }
+  return ops;
+}
+
+/** The merged metadata, computed in memory with the same rules (used for optimistic updates). */
+export function mergeMetadata(stored: Metadata, patch: Metadata): Metadata {
+  const result: Metadata = structuredClone(stored);
+  for (const [path, value] of mergeOperations(stored, patch)) {
+    let target = result;
+    for (const key of path.slice(0, -1)) {
+      if (!isPlainObject(target[key])) target[key] = {};
+      target = target[key] as Metadata;
+    }
+    target[path.at(-1)!] = structuredClone(value);
+  }
+  return result;
+}

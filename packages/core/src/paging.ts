@@ -1,0 +1,37 @@
+/** Opaque keyset cursors: the last key of a page, base64url-encoded. */
+import { ObjectId } from 'mongodb';
+import { ValidationError } from './errors';
+import type { Page } from './schemas';
+
+export function encodeCursor(key: string | number): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<T extends 'string' | 'number'>(
+  cursor: string | null | undefined,
+  type: T,
+): (T extends 'string' ? string : number) | undefined {
+  if (cursor == null) return undefined;
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (typeof key === type) return key as T extends 'string' ? string : number;
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('cursor: not a cursor returned by a previous page');
+}
+
+/** Turns `limit + 1` fetched documents into a page whose cursor is the last item's key. */
+export function toPage<D, T>(docs: D[], limit: number, key: (doc: D) => string | number, map: (doc: D) => T): Page<T> {
+  const more = docs.length > limit;
+  const items = more ? docs.slice(0, limit) : docs;
+  return { items: items.map(map), nextCursor: more ? encodeCursor(key(items.at(-1)!)) : null };
+}
+
+/** Cursor of lists ordered by `_id` (users, sessions). */
+export function objectIdCursor(cursor: string | null | undefined): ObjectId | undefined {
+  const key = decodeCursor(cursor, 'string');
+  if (key === undefined) return undefined;
+  if (!ObjectId.isValid(key)) throw new ValidationError('cursor: not a cursor returned by a previous page');
+  return new ObjectId(key);
+}

@@ -1,0 +1,18 @@
+import type { Collections } from './db';
+import { PurgeInput, type PurgeResult } from './schemas';
+import { parse } from './validate';
+
+/**
+ * Hard-deletes users, sessions and messages soft-deleted more than `graceMs` ago. Each step is a
+ * plain filtered deleteMany, so concurrent purges (several server instances) are harmless.
+ */
+export function createPurgeService(c: Collections) {
+  return async function purge(input: PurgeInput = {}): Promise<PurgeResult> {
+    const { graceMs } = parse(PurgeInput, input);
+    const filter = { deletedAt: { $lte: new Date(Date.now() - graceMs) } }; // *_deleted / *_live ({deletedAt, …})
+    const messages = await c.messages.deleteMany(filter);
+    const sessions = await c.sessions.deleteMany(filter);
+    const users = await c.users.deleteMany(filter);
+    return { users: users.deletedCount, sessions: sessions.deletedCount, messages: messages.deletedCount };
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Isomorphic zod schemas and their inferred types: the inputs of every core operation and the
+ * shapes it returns. The tRPC router uses these as procedure inputs; core parses them again so
+ * that other workspace packages calling core directly get the same validation.
+ */
+import { z } from 'zod';
+import { type Metadata as MetadataType, metadataProblem } from './metadata';
+
+export const ID_MAX_LENGTH = 256;
+
+/** Session and user ids: 1–256 characters, no control characters. */
+export const Id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
+  .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'must not contain control characters');
+
+export const Metadata = z.custom<MetadataType>().superRefine((value, ctx) => {
+  const problem = metadataProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+export type Metadata = MetadataType;
+
+export const Uuid = z.uuid();
+
+/** Keyset page request: `cursor` is the opaque `nextCursor` of the previous page. */
+export const PageInput = z.object({
+  limit: z.number().int().min(1).max(100).default(50),
+  cursor: z.string().nullish(),
+});
+export type PageInput = z.input<typeof PageInput>;
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+// Users
+export const AddUserInput = z.object({
+  userId: Id,
+  email: z.string().max(320).optional(),
+  firstName: z.string().max(256).optional(),
+  lastName: z.string().max(256).optional(),
+  metadata: Metadata.optional(),
+});
+export type AddUserInput = z.input<typeof AddUserInput>;
+export const UpdateUserInput = AddUserInput;
+export type UpdateUserInput = z.input<typeof UpdateUserInput>;
+export const UserIdInput = z.object({ userId: Id });
+export const UserSessionsInput = PageInput.extend({ userId: Id });
+
+export interface User {
+  uuid: string;
+  userId: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  metadata: Metadata;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+// Sessions
+export const AddSessionInput = z.object({
+  sessionId: Id,
+  userId: Id.nullish(),
+  metadata: Metadata.optional(),
+});
+export type AddSessionInput = z.input<typeof AddSessionInput>;
+export const UpdateSessionInput = z.object({ sessionId: Id, metadata: Metadata });
+export type UpdateSessionInput = z.input<typeof UpdateSessionInput>;
+export const SessionIdInput = z.object({ sessionId: Id });
+
+export interface Session {
+  uuid: string;
+  sessionId: string;
+  userId: string | null;
+  metadata: Metadata;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+// Memory and messages
+export const NewMessage = z.object({
+  role: z.string().min(1).max(256),
+  content: z.string(),
+  metadata: Metadata.optional(),
+  tokenCount: z.number().int().min(0).optional(),
+  uuid: Uuid.optional(),
+  createdAt: z.coerce.date().optional(),
+});
+export type NewMessage = z.input<typeof NewMessage>;
+export const AddMemoryInput = z.object({ sessionId: Id, messages: z.array(NewMessage).max(1000) });
+export type AddMemoryInput = z.input<typeof AddMemoryInput>;
+export const GetMemoryInput = z.object({ sessionId: Id, lastn: z.number().int().min(1).optional() });
+export type GetMemoryInput = z.input<typeof GetMemoryInput>;
+export const ListMessagesInput = PageInput.extend({ sessionId: Id });
+export type ListMessagesInput = z.input<typeof ListMessagesInput>;
+export const MessageIdInput = z.object({ sessionId: Id, uuid: Uuid });
+export const UpdateMessageInput = MessageIdInput.extend({
+  metadata: Metadata,
+  tokenCount: z.number().int().min(0).optional(),
+});
+export type UpdateMessageInput = z.input<typeof UpdateMessageInput>;
+
+export interface Message {
+  uuid: string;
+  sessionId: string;
+  seq: number;
+  role: string;
+  content: string;
+  metadata: Metadata;
+  tokenCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Memory {
+  messages: Message[];
+}
+
+export const PurgeInput = z.object({ graceMs: z.number().int().min(0).default(0) });
+export type PurgeInput = z.input<typeof PurgeInput>;
+export interface PurgeResult {
+  users: number;
+  sessions: number;
+  messages: number;
+}

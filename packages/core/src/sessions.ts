@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { ObjectId } from 'mongodb';
+import { type Collections, isDuplicateKeyError, live } from './db';
+import { ConflictError, NotFoundError } from './errors';
+import { toSession } from './mappers';
+import { mergeUpdate } from './merge-update';
+import { withoutSystem } from './metadata';
+import { objectIdCursor, toPage } from './paging';
+import { type Serialize, sessionKey } from './serialize';
+import { AddSessionInput, PageInput, SessionIdInput, UpdateSessionInput } from './schemas';
+import { parse } from './validate';
+
+export const sessionNotFound = (sessionId: string) => new NotFoundError(`session ${JSON.stringify(sessionId)} not found`);
+
+/** Soft-deletes live sessions and their live messages (messages first, so a failed cascade can be retried). */
+export async function softDeleteSessions(c: Collections, sessionIds: string[], now: Date): Promise<void> {
+  if (sessionIds.length === 0) return;
+  await c.messages.updateMany({ sessionId: { $in: sessionIds }, ...live }, { $set: { deletedAt: now } }); // messages_session_live
+  await c.sessions.updateMany({ sessionId: { $in: sessionIds }, ...live }, { $set: { deletedAt: now } }); // sessions_sessionId
+}
+
+export function createSessionService(c: Collections, serialize: Serialize) {
+  return {
+    /** CONFLICT if the id exists, even soft-deleted; the user, if given, must exist and be live. */
+    async add(input: AddSessionInput) {
+      const { sessionId, userId = null, metadata = {} } = parse(AddSessionInput, input);
+      if (userId !== null && !(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
+        throw new NotFoundError(`user ${JSON.stringify(userId)} not found`); // users_userId
+      }
+      const now = new Date();
+      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, createdAt: now, updatedAt: now, deletedAt: null };
+      try {
+        await c.sessions.insertOne(doc); // sessions_sessionId (unique)
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists`);
+        throw error;
+      }
+      return toSession(doc);
+    },
+
+    async get(input: { sessionId: string }) {
+      const { sessionId } = parse(SessionIdInput, input);
+      const doc = await c.sessions.findOne({ sessionId, ...live }); // sessions_sessionId
+      if (!doc) throw sessionNotFound(sessionId);
+      return toSession(doc);
+    },
+
+    /** Merges metadata (dropping `system`); also undeletes a soft-deleted session, as Zep does. */
+    async update(input: UpdateSessionInput) {
+      const { sessionId, metadata } = parse(UpdateSessionInput, input);
+      const patch = withoutSystem(metadata);
+      return serialize(sessionKey(sessionId), async () => {
+        if (Object.keys(patch).length === 0) {
+          const doc = await c.sessions.findOne({ sessionId }); // sessions_sessionId
+          if (!doc) throw sessionNotFound(sessionId);
+          if (doc.deletedAt === null) return toSession(doc);
+        }
+        // sessions_sessionId: matches soft-deleted sessions too
+        const doc = await mergeUpdate(c.sessions, { sessionId }, patch, { updatedAt: new Date(), deletedAt: null });
+        if (!doc) throw sessionNotFound(sessionId);
+        return toSession(doc);
+      });
+    },
+
+    /** Soft-deletes the session and all its messages. */
+    async delete(input: { sessionId: string }) {
+      const { sessionId } = parse(SessionIdInput, input);
+      await serialize(sessionKey(sessionId), async () => {
+        if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
+        await softDeleteSessions(c, [sessionId], new Date());
+      });
+    },
+
+    async list(input: PageInput = {}) {
+      const { limit, cursor } = parse(PageInput, input);
+      const after = objectIdCursor(cursor);
+      const docs = await c.sessions // sessions_live
+        .find({ ...live, ...(after && { _id: { $gt: after } }) })
+        .sort({ _id: 1 })
+        .limit(limit + 1)
+        .toArray();
+      return toPage(docs, limit, (d) => d._id.toHexString(), toSession);
+    },
+  };
+}
