@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError } from './errors';
+import { useTestCore } from './test/core';
+import { countMessageTokens } from './tokens';
+
+const core = useTestCore({ messageWindow: 12 });
+const many = (n: number, prefix = 'm') => Array.from({ length: n }, (_, i) => ({ role: 'user', content: `${prefix}${i + 1}` }));
+
+describe('memory', () => {
+  it('returns the last N messages in ascending order, 12 by default', async () => {
+    await core().memory.add({ sessionId: 'window', messages: many(20) });
+    const byDefault = await core().memory.get({ sessionId: 'window' });
+    expect(byDefault.messages.map((m) => m.content)).toEqual(many(20).slice(8).map((m) => m.content));
+    const last3 = await core().memory.get({ sessionId: 'window', lastn: 3 });
+    expect(last3.messages.map((m) => [m.content, m.seq])).toEqual([['m18', 18], ['m19', 19], ['m20', 20]]);
+  });
+
+  it('is NOT_FOUND for an unknown session', async () => {
+    await expect(core().memory.get({ sessionId: 'unknown' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('counts tokens with cl100k_base when absent and keeps a given count', async () => {
+    const { messages } = await core().memory.add({
+      sessionId: 'tokens',
+      messages: [{ role: 'user', content: 'Hello, how are you today?' }, { role: 'user', content: 'x', tokenCount: 42 }],
+    });
+    expect(messages[0]!.tokenCount).toBe(countMessageTokens('user', 'Hello, how are you today?'));
+    expect(messages[0]!.tokenCount).toBe(9); // "user", ":", " Hello", ",", " how", " are", " you", " today", "?"
+    expect(messages[1]!.tokenCount).toBe(42);
+  });
+
+  it('keeps a supplied createdAt (imports)', async () => {
+    const createdAt = new Date('2020-01-02T03:04:05.678Z');
+    const { messages } = await core().memory.add({ sessionId: 'import', messages: [{ role: 'user', content: 'old', createdAt }] });
+    expect(messages[0]!.createdAt).toEqual(createdAt);
+    expect((await core().memory.message({ sessionId: 'import', uuid: messages[0]!.uuid })).createdAt).toEqual(createdAt);
+  });
+
+  it('stores a client uuid once (retries create no duplicates) and refuses it in another session', async () => {
+    const uuid = randomUUID();
+    const batch = [{ role: 'user', content: 'once', uuid }, { role: 'user', content: 'new' }];
+    const first = await core().memory.add({ sessionId: 'idem', messages: batch });
+    const retry = await core().memory.add({ sessionId: 'idem', messages: [{ role: 'user', content: 'once', uuid }] });
+    expect(retry.messages[0]).toEqual(first.messages[0]);
+    expect(await core().collections.messages.countDocuments({ uuid })).toBe(1);
+    expect((await core().memory.get({ sessionId: 'idem' })).messages.map((m) => m.seq)).toEqual([1, 2]);
+    await expect(core().memory.add({ sessionId: 'other', messages: [{ role: 'user', content: 'x', uuid }] })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect(await core().collections.sessions.countDocuments({ sessionId: 'other' })).toBe(0);
+  });
+});
+
+describe('messages', () => {
+  it('lists in ascending pages', async () => {
+    await core().memory.add({ sessionId: 'paged', messages: many(5) });
+    const first = await core().memory.list({ sessionId: 'paged', limit: 2 });
+    expect(first.items.map((m) => m.content)).toEqual(['m1', 'm2']);
+    const second = await core().memory.list({ sessionId: 'paged', limit: 2, cursor: first.nextCursor });
+    const third = await core().memory.list({ sessionId: 'paged', limit: 2, cursor: second.nextCursor });
+    expect([...second.items, ...third.items].map((m) => m.content)).toEqual(['m3', 'm4', 'm5']);
+    expect(third.nextCursor).toBeNull();
+  });
+
+  it('gets one by uuid, NOT_FOUND in another session or once deleted', async () => {
+    const [message] = (await core().memory.add({ sessionId: 'one', messages: many(1) })).messages;
+    await core().sessions.add({ sessionId: 'two' });
+    expect((await core().memory.message({ sessionId: 'one', uuid: message!.uuid })).content).toBe('m1');
+    await expect(core().memory.message({ sessionId: 'two', uuid: message!.uuid })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(core().memory.message({ sessionId: 'one', uuid: randomUUID() })).rejects.toBeInstanceOf(NotFoundError);
+    await core().sessions.delete({ sessionId: 'one' });
+    await expect(core().memory.message({ sessionId: 'one', uuid: message!.uuid })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      core().memory.updateMessage({ sessionId: 'one', uuid: message!.uuid, metadata: { a: 1 } }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('merges message metadata and keeps tokenCount unless given', async () => {
+    const [message] = (
+      await core().memory.add({ sessionId: 'meta', messages: [{ role: 'user', content: 'hi', metadata: { a: { b: 1 } } }] })
+    ).messages;
+    const merged = await core().memory.updateMessage({ sessionId: 'meta', uuid: message!.uuid, metadata: { a: { c: 2 } } });
+    expect(merged).toMatchObject({ metadata: { a: { b: 1, c: 2 } }, tokenCount: message!.tokenCount, content: 'hi' });
+    const recounted = await core().memory.updateMessage({ sessionId: 'meta', uuid: message!.uuid, metadata: {}, tokenCount: 99 });
+    expect(recounted.tokenCount).toBe(99);
+  });
+});

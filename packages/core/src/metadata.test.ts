@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { mergeMetadata } from './metadata';
+import { useTestCore } from './test/core';
+
+const core = useTestCore();
+
+const stored = { a: { b: 1, c: { d: 2 } }, list: [1, 2], scalar: 'x', obj: { k: 1 }, keep: true };
+const patch = { a: { c: { e: 3 } }, list: [3], scalar: { now: 'object' }, obj: 7, n: null, fresh: { deep: { x: 1 } } };
+const merged = {
+  a: { b: 1, c: { d: 2, e: 3 } },
+  list: [3],
+  scalar: { now: 'object' },
+  obj: 7,
+  keep: true,
+  n: null,
+  fresh: { deep: { x: 1 } },
+};
+
+describe('metadata merge', () => {
+  it('merges objects recursively; arrays, scalars and type changes replace; null is stored', async () => {
+    await core().sessions.add({ sessionId: 'merge', metadata: stored });
+    const updated = await core().sessions.update({ sessionId: 'merge', metadata: patch });
+    expect(updated.metadata).toEqual(merged);
+    const doc = await core().collections.sessions.findOne({ sessionId: 'merge' });
+    expect(doc?.metadata).toEqual(merged);
+    expect(doc?.metadata).toHaveProperty('n', null);
+  });
+
+  it('computes the same result in memory (used for optimistic updates)', () => {
+    expect(mergeMetadata(stored, patch)).toEqual(merged);
+    expect(stored.a.c).toEqual({ d: 2 }); // inputs untouched
+  });
+
+  it('treats {} as a no-op', async () => {
+    const before = await core().sessions.add({ sessionId: 'noop', metadata: { a: 1 } });
+    const after = await core().sessions.update({ sessionId: 'noop', metadata: {} });
+    expect(after).toEqual(before);
+    expect((await core().collections.sessions.findOne({ sessionId: 'noop' }))?.updatedAt).toEqual(before.updatedAt);
+  });
+
+  it('drops a top-level `system` key on session and message updates, keeps it on user updates', async () => {
+    await core().sessions.add({ sessionId: 'sys', metadata: { system: { from: 'create' } } });
+    const session = await core().sessions.update({ sessionId: 'sys', metadata: { system: { x: 1 }, other: { system: 1 } } });
+    expect(session.metadata).toEqual({ system: { from: 'create' }, other: { system: 1 } });
+
+    const [message] = (await core().memory.add({ sessionId: 'sys', messages: [{ role: 'user', content: 'hi' }] })).messages;
+    const updated = await core().memory.updateMessage({ sessionId: 'sys', uuid: message!.uuid, metadata: { system: 1, a: 1 } });
+    expect(updated.metadata).toEqual({ a: 1 });
+
+    await core().users.add({ userId: 'sys-user' });
+    const user = await core().users.update({ userId: 'sys-user', metadata: { system: { role: 'admin' } } });
+    expect(user.metadata).toEqual({ system: { role: 'admin' } });
+  });
+
+  it('merges message and user metadata with the same rules', async () => {
+    const [message] = (
+      await core().memory.add({ sessionId: 'mm', messages: [{ role: 'user', content: 'x', metadata: stored }] })
+    ).messages;
+    expect((await core().memory.updateMessage({ sessionId: 'mm', uuid: message!.uuid, metadata: patch })).metadata).toEqual(merged);
+    await core().users.add({ userId: 'mu', metadata: stored });
+    expect((await core().users.update({ userId: 'mu', metadata: patch })).metadata).toEqual(merged);
+  });
+});
