@@ -1,0 +1,72 @@
+import type { MnemoClient } from '../client';
+import { requireId, zepCall } from './errors';
+import { fromMessage, fromSession, toMessage, toSession } from './mappers';
+import { type IMemory, type ISession, Memory, type Session } from './models';
+import { chunks, slice } from './paging';
+
+/** zep-js's `client.memory`: sessions and their messages. */
+export class MemoryManager {
+  constructor(private readonly trpc: MnemoClient) {}
+
+  /** @throws NotFoundError when the session does not exist or was deleted. */
+  async getSession(sessionId: string): Promise<Session> {
+    requireId(sessionId, 'sessionId');
+    return toSession(await zepCall(() => this.trpc.session.get.query({ sessionId })));
+  }
+
+  /** Creates a session; an existing id (even a deleted one) is an APIError (409). */
+  async addSession(session: ISession): Promise<Session> {
+    requireId(session?.session_id, 'session.session_id');
+    return toSession(await zepCall(() => this.trpc.session.add.mutate(fromSession(session))));
+  }
+
+  /** Merges `session.metadata` into the stored metadata (other fields are ignored). */
+  async updateSession(session: ISession): Promise<Session> {
+    const sessionId = requireId(session?.session_id, 'session.session_id');
+    const metadata = session.metadata ?? {};
+    return toSession(await zepCall(() => this.trpc.session.update.mutate({ sessionId, metadata })));
+  }
+
+  /**
+   * Sessions [cursor, cursor + limit) in creation order; all of them from `cursor` on when `limit`
+   * is absent. `cursor` is an offset, as zep-js assumes; it is served by walking Mnemo's keyset
+   * pages from the start, so it costs ⌈(cursor + limit) / 100⌉ requests. Prefer
+   * `listSessionsChunked` to read everything.
+   */
+  async listSessions(limit?: number, cursor?: number): Promise<Session[]> {
+    const items = await zepCall(() => slice((page) => this.trpc.session.list.query(page), cursor, limit));
+    return items.map(toSession);
+  }
+
+  /** Every live session exactly once, in chunks of `chunkSize`, following Mnemo's keyset cursor. */
+  async *listSessionsChunked(chunkSize = 100): AsyncGenerator<Session[], void, unknown> {
+    const pages = chunks((page) => this.trpc.session.list.query(page), chunkSize);
+    while (true) {
+      const next = await zepCall(() => pages.next());
+      if (next.done) return;
+      yield next.value.map(toSession);
+    }
+  }
+
+  /** The last `lastn` messages (default: the server's window), oldest first. */
+  async getMemory(sessionID: string, lastn?: number): Promise<Memory> {
+    requireId(sessionID, 'sessionID');
+    const memory = await zepCall(() => this.trpc.memory.get.query({ sessionId: sessionID, lastn }));
+    return new Memory({ messages: memory.messages.map(toMessage) });
+  }
+
+  /** Appends the messages (creating or undeleting the session); resolves to `"OK"` like Zep. */
+  async addMemory(sessionID: string, memory: IMemory): Promise<string> {
+    requireId(sessionID, 'sessionID');
+    const messages = (memory.messages ?? []).map(fromMessage);
+    await zepCall(() => this.trpc.memory.add.mutate({ sessionId: sessionID, messages }));
+    return 'OK';
+  }
+
+  /** Soft-deletes the session and its messages (Zep semantics); resolves to `"OK"`. */
+  async deleteMemory(sessionID: string): Promise<string> {
+    requireId(sessionID, 'sessionID');
+    await zepCall(() => this.trpc.memory.delete.mutate({ sessionId: sessionID }));
+    return 'OK';
+  }
+}

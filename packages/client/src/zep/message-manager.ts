@@ -1,0 +1,37 @@
+import type { MnemoClient } from '../client';
+import { requireId, zepCall } from './errors';
+import { toMessage } from './mappers';
+import type { Message } from './models';
+import { slice } from './paging';
+
+/** zep-js's `client.message`: a session's messages one by one. */
+export class MessageManager {
+  constructor(private readonly trpc: MnemoClient) {}
+
+  /**
+   * Page `cursor` (1-based, default 1) of `limit` messages, oldest first; every message when
+   * `limit` is absent. Pages are served by walking Mnemo's keyset pages from the start.
+   */
+  async getSessionMessages(sessionId: string, limit?: number, cursor?: number): Promise<Message[]> {
+    requireId(sessionId, 'sessionId');
+    const offset = limit ? ((cursor || 1) - 1) * limit : 0;
+    const items = await zepCall(() =>
+      slice((page) => this.trpc.message.list.query({ sessionId, ...page }), offset, limit),
+    );
+    return items.map(toMessage);
+  }
+
+  /** @throws NotFoundError when the message is not a live message of that session. */
+  async getSessionMessage(sessionId: string, uuid: string): Promise<Message> {
+    requireId(sessionId, 'sessionId');
+    requireId(uuid, 'messageId');
+    return toMessage(await zepCall(() => this.trpc.message.get.query({ sessionId, uuid })));
+  }
+
+  /** Merges `metadata` into the message's metadata (the top-level `system` key is dropped). */
+  async updateSessionMessageMetadata(sessionId: string, uuid: string, metadata: Record<string, any>): Promise<Message> {
+    requireId(sessionId, 'sessionId');
+    requireId(uuid, 'messageId');
+    return toMessage(await zepCall(() => this.trpc.message.update.mutate({ sessionId, uuid, metadata })));
+  }
+}
