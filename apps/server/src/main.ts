@@ -1,6 +1,84 @@
-import { startLocalDb } from '@mnemo/local-db';
+/**
+ * `pnpm start`: parse the environment → start the local database unless MONGODB_URI is set →
+ * core (indexes) → HTTP on HOST:PORT → purge schedule. SIGTERM/SIGINT shut down gracefully: stop
+ * accepting, finish in-flight requests, close the database connection, stop the local database.
+ */
+import { createCore } from '@mnemo/core';
+import { type LocalDb, startLocalDb } from '@mnemo/local-db';
+import { createApp } from './app';
+import { loadEnv } from './env';
+import { createLogger } from './logging';
 
-// Placeholder until the server lands (issue 3): start the local database and wait.
-const db = await startLocalDb({ dataDir: process.env.MNEMO_DATA_DIR ?? '.data', log: console.log });
-console.log('Mnemo: the database is up; the HTTP server comes with the next issue. Ctrl-C to stop.');
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void db.stop().then(() => process.exit(0)));
+const config = loadEnv();
+const log = createLogger(config.LOG_LEVEL);
+
+let localDb: LocalDb | undefined;
+if (!config.MONGODB_URI) {
+  log.info(`MONGODB_URI is not set: starting the local database in ${config.MNEMO_DATA_DIR}`);
+  try {
+    localDb = await startLocalDb({ dataDir: config.MNEMO_DATA_DIR, log: (message) => log.info(message) });
+  } catch (error) {
+    log.fatal({ err: error }, 'the local database did not start');
+    process.exit(1);
+  }
+}
+const core = createCore({
+  mongoUri: config.MONGODB_URI ?? localDb!.uri,
+  dbName: config.MNEMO_DB,
+  messageWindow: config.MNEMO_MESSAGE_WINDOW,
+});
+const app = createApp({ config, core, logger: log });
+
+try {
+  await core.init();
+  await app.listen({ host: config.HOST, port: config.PORT });
+} catch (error) {
+  log.fatal({ err: error }, 'Mnemo failed to start');
+  await core.close();
+  await localDb?.stop();
+  process.exit(1);
+}
+
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : config.PORT;
+log.info(`Mnemo is ready at http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`);
+if (!config.MNEMO_AUTH_SECRET) {
+  log.warn('MNEMO_AUTH_SECRET is not set: authentication is OFF and anyone who can reach this port can read and write all data.');
+}
+
+// Purge schedule: once now, then every MNEMO_PURGE_EVERY minutes (0 = off).
+async function purge(): Promise<void> {
+  try {
+    const purged = await core.purge();
+    log.info({ purged }, 'purged soft-deleted records');
+  } catch (error) {
+    log.error({ err: error }, 'purge failed');
+  }
+}
+let purging = purge();
+const purgeTimer =
+  config.MNEMO_PURGE_EVERY > 0 ? setInterval(() => (purging = purge()), config.MNEMO_PURGE_EVERY * 60_000).unref() : undefined;
+
+let shuttingDown = false;
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) {
+    log.warn(`${signal} again: exiting now`);
+    process.exit(1);
+  }
+  shuttingDown = true;
+  log.info(`${signal}: shutting down`);
+  clearInterval(purgeTimer);
+  try {
+    await app.close(); // stops accepting and waits for in-flight requests
+    await purging;
+    await core.close();
+    await localDb?.stop();
+    log.info('stopped');
+    process.exit(0);
+  } catch (error) {
+    log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -50,7 +50,7 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-const AUTH_MESSAGES: Record<Exclude<AuthState, 'ok'>, string> = {
+export const AUTH_MESSAGES: Record<Exclude<AuthState, 'ok'>, string> = {
   missing: 'no token found: send Authorization: Bearer <token>',
   invalid: 'token is unauthorized',
   expired: 'token is expired',

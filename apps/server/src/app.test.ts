@@ -1,0 +1,104 @@
+/** The HTTP host around the APIs: /healthz, headers, request ids, 5xx handling and the web UI. */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createCore } from '@mnemo/core';
+import { pino } from 'pino';
+import { describe, expect, inject, it } from 'vitest';
+import { createApp } from './app';
+import { parseEnv } from './env';
+import { httpClient } from './test/http';
+import { useTestServer } from './testing';
+
+const server = useTestServer();
+
+describe('/healthz', () => {
+  it('answers GET and HEAD with 200 `.` and the Zep version header, also as //healthz (zep-js)', async () => {
+    for (const path of ['/healthz', '//healthz', '/healthz/']) {
+      const response = await fetch(`${server().url}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('.');
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(response.headers.get('x-zep-version')).toMatch(/^0\.27\.2-mnemo \(.+\)$/);
+    }
+    const head = await fetch(`${server().url}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('x-zep-version')).toMatch(/^0\.27\.2-/);
+  });
+});
+
+describe('headers', () => {
+  it('gives every response a request id, keeping one the caller sent', async () => {
+    const http = httpClient(server().url);
+    expect((await http('GET', '/api/v1/sessions')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const mine = `req-${randomUUID()}`;
+    expect((await http('GET', '/nowhere', undefined, { 'X-Request-Id': mine })).headers.get('x-request-id')).toBe(mine);
+  });
+});
+
+/** A server whose database connection is closed: every query fails inside the driver. */
+async function brokenServer() {
+  const lines: string[] = [];
+  const logger = pino({ level: 'error' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+  const core = createCore({ mongoUri: inject('mongoUri'), dbName: `test_${randomUUID().slice(0, 8)}` });
+  const app = createApp({ config: parseEnv({}), core, logger });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  await core.close();
+  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, lines, close: () => app.close() };
+}
+
+describe('internal errors', () => {
+  it('answer 500 JSON without details, and are logged with their stack', async () => {
+    const broken = await brokenServer();
+    try {
+      const reply = await httpClient(broken.url)('GET', '/api/v1/sessions/x');
+      expect(reply.status).toBe(500);
+      expect(reply.json).toEqual({ message: 'internal server error' });
+      expect(reply.headers.get('x-zep-version')).toMatch(/^0\.27\.2-/);
+      const trpc = await fetch(`${broken.url}/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { sessionId: 'x' } }))}`);
+      expect(trpc.status).toBe(500);
+
+      const logged = broken.lines.map((line) => JSON.parse(line) as { level: number; reqId?: string; err?: { stack?: string } });
+      expect(logged.length).toBeGreaterThanOrEqual(2);
+      for (const entry of logged) {
+        expect(entry.level).toBe(50);
+        expect(entry.reqId).toEqual(expect.any(String));
+        expect(entry.err?.stack).toMatch(/\n\s+at /);
+      }
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('the web UI', () => {
+  it('is served from its dist folder with a single-page-app fallback, leaving API paths alone', async () => {
+    const webDir = mkdtempSync(join(tmpdir(), 'mnemo-web-'));
+    writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Mnemo</title>');
+    writeFileSync(join(webDir, 'app.js'), 'console.log(1)');
+    const core = createCore({ mongoUri: inject('mongoUri'), dbName: `test_${randomUUID().slice(0, 8)}` });
+    const app = createApp({ config: parseEnv({ LOG_LEVEL: 'silent' }), core, webDir });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const http = httpClient(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+    try {
+      expect((await http('GET', '/')).text).toContain('<title>Mnemo</title>');
+      expect((await http('GET', '/app.js')).text).toBe('console.log(1)');
+      const deepLink = await http('GET', '/sessions/abc');
+      expect(deepLink.status).toBe(200);
+      expect(deepLink.text).toContain('<title>Mnemo</title>');
+      expect(deepLink.headers.get('x-zep-version')).toMatch(/^0\.27\.2-/);
+      const api = await http('GET', '/api/v1/no-such-route');
+      expect(api.status).toBe(404);
+      expect(api.json).toEqual({ message: expect.any(String) });
+      expect((await http('POST', '/somewhere', {})).status).toBe(404);
+      expect((await http('GET', '/healthz')).text).toBe('.');
+    } finally {
+      await app.close();
+      await core.close();
+      rmSync(webDir, { recursive: true, force: true });
+    }
+  });
+});

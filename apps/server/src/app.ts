@@ -1,0 +1,91 @@
+/**
+ * The HTTP host: a Fastify instance (not listening) serving
+ *   /trpc             the tRPC router (superjson; the typed client's endpoint)
+ *   /api/v1/...       the Zep-compatible REST API, an adapter over the same procedures (rest/)
+ *   /api/v1/openapi.json  its OpenAPI document
+ *   /healthz          200 `.` (never authenticated)
+ *   /                 the web UI, when apps/web/dist has been built
+ * Every response carries X-Zep-Version and X-Request-Id; errors are JSON `{"message"}`.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { Core } from '@mnemo/core';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createVerifier } from './auth';
+import type { Config } from './env';
+import { allowOnly, toHttpError } from './http-error';
+import { createLogger, type Logger } from './logging';
+import { createOpenApiDocument } from './rest/openapi';
+import { restApi } from './rest/routes';
+import { type AppRouter, appRouter } from './router';
+import { ZEP_VERSION_HEADER } from './version';
+
+/** Where a later issue builds the web UI. */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+export interface AppOptions {
+  config: Config;
+  core: Core;
+  logger?: Logger;
+  /** A built single-page app to serve at `/` (default apps/web/dist; ignored when it has no index.html). */
+  webDir?: string;
+}
+
+export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL), webDir = WEB_DIST }: AppOptions): FastifyInstance {
+  const verify = createVerifier(config.MNEMO_AUTH_SECRET);
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.MNEMO_MAX_BODY,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Ids may be 256 characters, percent-encoded up to three times longer. zep-js sends `//healthz`
+    // when its base URL ends in a slash.
+    routerOptions: { maxParamLength: 1024, ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('X-Zep-Version', ZEP_VERSION_HEADER);
+    reply.header('X-Request-Id', req.id);
+  });
+
+  app.setErrorHandler(async (error, req, reply) => {
+    const { status, message } = toHttpError(error);
+    if (status >= 500) req.log.error({ err: error }, 'request failed');
+    reply.status(status);
+    return { message };
+  });
+
+  const web = existsSync(join(webDir, 'index.html'));
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    // The web UI is a single-page app: any other GET that is not an API path gets its index.html.
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|healthz)(\/|$)/.test(path)) {
+      return reply.sendFile('index.html');
+    }
+    reply.status(404);
+    return { message: `not found: ${req.method} ${path}` };
+  });
+
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain; charset=utf-8').send('.'));
+  allowOnly(app, '/healthz', ['GET']);
+
+  const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
+    router: appRouter,
+    createContext: async ({ req }) => ({ core, auth: await verify(req.headers.authorization) }),
+    onError: ({ error, path, req }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
+    },
+  };
+  app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });
+
+  const openApi = createOpenApiDocument();
+  app.get('/api/v1/openapi.json', async () => openApi);
+  app.register(restApi({ core, verify }), { prefix: '/api/v1' });
+
+  if (web) app.register(fastifyStatic, { root: webDir });
+  return app;
+}

@@ -1,0 +1,49 @@
+/** Configuration parsing: defaults, coercion, empty values, and every problem reported at once. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv, REPO_ROOT } from './env';
+
+describe('parseEnv', () => {
+  it('has the documented defaults; the data dir is <repo>/.data whatever the working directory', () => {
+    expect(parseEnv({})).toEqual({
+      PORT: 8000,
+      HOST: '127.0.0.1',
+      MNEMO_DB: 'mnemo',
+      MNEMO_DATA_DIR: join(REPO_ROOT, '.data'),
+      MNEMO_PURGE_EVERY: 60,
+      MNEMO_MESSAGE_WINDOW: 12,
+      MNEMO_MAX_BODY: 5 * 1024 * 1024,
+      LOG_LEVEL: 'info',
+    });
+    expect(existsSync(join(REPO_ROOT, 'pnpm-workspace.yaml'))).toBe(true);
+  });
+
+  it('coerces numbers, resolves relative data dirs against the repository root, and treats empty values as unset', () => {
+    const config = parseEnv({
+      PORT: '9000',
+      MONGODB_URI: 'mongodb://db.example:27017/?replicaSet=rs0',
+      MNEMO_DATA_DIR: 'var/mnemo',
+      MNEMO_AUTH_SECRET: '',
+      MNEMO_PURGE_EVERY: '0',
+      LOG_LEVEL: 'warn',
+      UNRELATED: 'ignored',
+    });
+    expect(config).toMatchObject({ PORT: 9000, MNEMO_DATA_DIR: join(REPO_ROOT, 'var/mnemo'), MNEMO_PURGE_EVERY: 0, LOG_LEVEL: 'warn' });
+    expect(config.MNEMO_AUTH_SECRET).toBeUndefined();
+    expect(parseEnv({ MNEMO_DATA_DIR: '/srv/mnemo' }).MNEMO_DATA_DIR).toBe('/srv/mnemo');
+  });
+
+  it('reports every problem at once', () => {
+    const attempt = () => parseEnv({ PORT: 'eighty', MONGODB_URI: 'postgres://x', MNEMO_MAX_BODY: '-1', LOG_LEVEL: 'loud' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of ['PORT', 'MONGODB_URI', 'MNEMO_MAX_BODY', 'LOG_LEVEL']) expect(message).toContain(name);
+  });
+});

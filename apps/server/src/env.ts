@@ -1,0 +1,69 @@
+/**
+ * Configuration. This is the only file that reads `process.env`; it is parsed once with zod.
+ * Empty values count as unset (so `MNEMO_AUTH_SECRET=` in a .env file means "no auth").
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * `pnpm start` runs the server with apps/server as its working directory, while users run it from
+ * the repository root. So a relative MNEMO_DATA_DIR (the default `.data` included) is resolved
+ * against the repository root, never against the working directory: `.data` is `<repo>/.data`.
+ */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const int = (min: number) => z.coerce.number<string>().int().min(min);
+
+const EnvSchema = z.object({
+  PORT: int(0).max(65_535).default(8000),
+  HOST: z.string().default('127.0.0.1'),
+  /** Unset: start the local database (mongod or FerretDB) under MNEMO_DATA_DIR. */
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI')
+    .optional(),
+  MNEMO_DB: z.string().default('mnemo'),
+  MNEMO_DATA_DIR: z
+    .string()
+    .default('.data')
+    .transform((dir) => (isAbsolute(dir) ? dir : resolve(REPO_ROOT, dir))),
+  /** Set: every /api/v1 and /trpc call needs `Authorization: Bearer <HS256 JWT signed with it>`. */
+  MNEMO_AUTH_SECRET: z.string().optional(),
+  /** Minutes between purges of soft-deleted records; 0 turns the schedule off. */
+  MNEMO_PURGE_EVERY: int(0).default(60),
+  /** Messages that get-memory returns when `lastn` is not given. */
+  MNEMO_MESSAGE_WINDOW: int(1).default(12),
+  /** Largest accepted request body, in bytes (larger → 413). */
+  MNEMO_MAX_BODY: int(1).default(5 * 1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof EnvSchema>;
+/** The variables, as strings (what `process.env` or a test passes in). */
+export type EnvInput = Partial<Record<keyof Config, string>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses an environment object; throws a ConfigError listing every problem. */
+export function parseEnv(source: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.keys(EnvSchema.shape).flatMap((key) => (source[key] ? [[key, source[key]]] : [])),
+  );
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) throw new ConfigError(`Invalid configuration:\n${z.prettifyError(result.error)}`);
+  return Object.freeze(result.data);
+}
+
+/** Parses `process.env`, or prints every problem and exits non-zero. */
+export function loadEnv(): Config {
+  try {
+    return parseEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The one place where an error becomes an HTTP status and a JSON body `{"message"}` (REST, /healthz,
+ * unknown routes, and failures before tRPC's own handler such as 413). tRPC errors keep tRPC's
+ * code → status table (getHTTPStatusCodeFromError); Fastify's own errors (bad body, too large,
+ * bad media type) keep their 4xx status; anything else is a 500.
+ */
+import { TRPCError } from '@trpc/server';
+import type { FastifyInstance } from 'fastify';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { z } from 'zod';
+
+export interface HttpError {
+  status: number;
+  message: string;
+}
+
+/** "field.path: problem; …" — readable, and names the field. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function badRequest(message: string): TRPCError {
+  return new TRPCError({ code: 'BAD_REQUEST', message });
+}
+
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof TRPCError) {
+    const status = getHTTPStatusCodeFromError(error);
+    if (status >= 500) return { status, message: 'internal server error' };
+    // Input the procedure's zod schema rejected: list the issues rather than tRPC's JSON dump.
+    return { status, message: error.cause instanceof z.ZodError ? describeZodError(error.cause) : error.message };
+  }
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return { status: statusCode, message: (error as Error).message };
+  }
+  return { status: 500, message: 'internal server error' };
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Answers the other methods on a known path with 405 and an `Allow` header (GET implies HEAD). */
+export function allowOnly(app: FastifyInstance, url: string, allowed: string[]): void {
+  const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+  app.route({
+    method: METHODS.filter((m) => !allow.includes(m)),
+    url,
+    handler: async (req, reply) => {
+      reply.status(405).header('Allow', allow.join(', '));
+      return { message: `method ${req.method} not allowed on ${url}; allowed: ${allow.join(', ')}` };
+    },
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * The real entry point (`tsx src/main.ts`, what `pnpm start` runs) with no MONGODB_URI: it starts the
+ * local database in MNEMO_DATA_DIR, serves, stops cleanly on SIGTERM (exit 0), and a second start
+ * on the same data dir finds the data again (and purges what was soft-deleted, at start-up).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { httpClient } from './test/http';
+
+const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-restart-'));
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The tail of the local database's log, for failure messages. */
+function dbLog(): string {
+  const file = ['ferretdb.log', 'mongod.log'].map((name) => join(dataDir, name)).find((f) => existsSync(f));
+  return file ? `\n--- ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-30).join('\n')}` : '';
+}
+
+async function startMain(port: number) {
+  const child = spawn(join(SERVER_DIR, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+    cwd: SERVER_DIR,
+    env: {
+      ...process.env,
+      MONGODB_URI: '',
+      MNEMO_AUTH_SECRET: '',
+      MNEMO_DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`main.ts exited early (${child.exitCode}):\n${output}${dbLog()}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`main.ts did not answer /healthz:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+it('keeps data across a SIGTERM and a restart on the same data dir', { timeout: 180_000 }, async () => {
+  const port = await freePort();
+  const http = httpClient(`http://127.0.0.1:${port}`);
+
+  const first = await startMain(port);
+  expect(first.output()).toMatch(/authentication is OFF/);
+  expect((await http('POST', '/api/v1/user', { user_id: 'ada', first_name: 'Ada' })).status).toBe(201);
+  expect((await http('POST', '/api/v1/sessions', { session_id: 'kept', user_id: 'ada', metadata: { topic: 'engines' } })).status).toBe(201);
+  await http('POST', '/api/v1/sessions/kept/memory', { messages: [{ role: 'human', content: 'Hello, Charles' }] });
+  await http('POST', '/api/v1/sessions/dropped/memory', { messages: [{ role: 'human', content: 'bye' }] });
+  expect((await http('DELETE', '/api/v1/sessions/dropped/memory')).status).toBe(200);
+  expect(await first.stop()).toBe(0);
+  expect(first.output()).toMatch(/SIGTERM/);
+
+  const second = await startMain(port);
+  try {
+    expect((await http('GET', '/api/v1/user/ada')).json).toMatchObject({ user_id: 'ada', first_name: 'Ada' });
+    expect((await http('GET', '/api/v1/sessions/kept')).json).toMatchObject({ user_id: 'ada', metadata: { topic: 'engines' } });
+    const memory = (await http('GET', '/api/v1/sessions/kept/memory')).json;
+    expect(memory.messages.map((m: { content: string }) => m.content)).toEqual(['Hello, Charles']);
+    // The start-up purge (which runs alongside serving) hard-deletes the soft-deleted session,
+    // after which its id is free again.
+    await expect.poll(async () => (await http('POST', '/api/v1/sessions', { session_id: 'dropped' })).status).toBe(201);
+  } finally {
+    expect(await second.stop()).toBe(0);
+  }
+});

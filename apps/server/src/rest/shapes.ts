@@ -1,0 +1,184 @@
+/**
+ * The Zep v0.27 wire shapes (snake_case JSON) as zod schemas, and the mappers between them and the
+ * domain shapes (camelCase) the tRPC procedures take and return. The schemas are registered in
+ * `zepSchemas`, from which the OpenAPI document takes its components.
+ *
+ * Request schemas only check JSON types (so errors name the snake_case field); the procedures then
+ * apply the domain rules (id format, metadata rules, …). Unknown fields are ignored and `null`
+ * counts as absent, as Zep's decoder does.
+ */
+import type { Message, Session, User } from '@mnemo/core/schemas';
+import { z } from 'zod';
+
+export const zepSchemas = z.registry<{ id: string; description?: string }>();
+
+const Metadata = z.record(z.string(), z.unknown());
+const Timestamp = z.iso.datetime({ offset: true });
+/** Optional in Zep's sense: absent or null. */
+const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+// ── Responses ────────────────────────────────────────────────────────────────────────────────
+
+export const ZepSession = z
+  .object({
+    uuid: z.uuid(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    deleted_at: z.null(),
+    session_id: z.string(),
+    user_id: z.string().nullable(),
+    metadata: Metadata,
+  })
+  .register(zepSchemas, { id: 'Session' });
+export type ZepSession = z.infer<typeof ZepSession>;
+
+export const ZepUser = z
+  .object({
+    uuid: z.uuid(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    deleted_at: z.null(),
+    user_id: z.string(),
+    email: z.string().optional(),
+    first_name: z.string().optional(),
+    last_name: z.string().optional(),
+    metadata: Metadata.optional().describe('omitted when empty'),
+  })
+  .register(zepSchemas, { id: 'User' });
+export type ZepUser = z.infer<typeof ZepUser>;
+
+export const ZepMessage = z
+  .object({
+    uuid: z.uuid(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    role: z.string(),
+    content: z.string(),
+    metadata: Metadata.optional().describe('omitted when empty'),
+    token_count: z.number().int(),
+  })
+  .register(zepSchemas, { id: 'Message' });
+export type ZepMessage = z.infer<typeof ZepMessage>;
+
+export const ZepMemory = z
+  .object({ messages: z.array(ZepMessage) })
+  .register(zepSchemas, { id: 'Memory', description: 'The last `lastn` messages of a session, oldest first.' });
+
+export const ZepMessageList = z
+  .object({ messages: z.array(ZepMessage), total_count: z.number().int(), row_count: z.number().int() })
+  .register(zepSchemas, { id: 'MessageListResponse' });
+
+export const ApiError = z.object({ message: z.string() }).register(zepSchemas, { id: 'APIError' });
+
+// ── Requests ─────────────────────────────────────────────────────────────────────────────────
+
+export const CreateSessionRequest = z
+  .object({ session_id: z.string(), user_id: opt(z.string()), metadata: opt(Metadata) })
+  .register(zepSchemas, { id: 'CreateSessionRequest' });
+
+export const UpdateSessionRequest = z
+  .object({ metadata: opt(Metadata) })
+  .register(zepSchemas, { id: 'UpdateSessionRequest', description: 'Metadata is merged; `session_id`/`user_id` are ignored.' });
+
+const NewMessage = z.object({
+  role: z.string(),
+  content: z.string(),
+  uuid: opt(z.string()),
+  created_at: opt(Timestamp),
+  token_count: opt(z.number().int()),
+  metadata: opt(Metadata),
+});
+
+export const AddMemoryRequest = z
+  .object({ messages: opt(z.array(NewMessage)) })
+  .register(zepSchemas, { id: 'AddMemoryRequest', description: '`summary` and `metadata` are ignored, as in Zep.' });
+
+export const UpdateMessageRequest = z
+  .object({ metadata: opt(Metadata), token_count: opt(z.number().int()) })
+  .register(zepSchemas, { id: 'UpdateMessageRequest' });
+
+const UserProfile = {
+  email: opt(z.string()),
+  first_name: opt(z.string()),
+  last_name: opt(z.string()),
+  metadata: opt(Metadata),
+};
+export const CreateUserRequest = z
+  .object({ user_id: z.string(), ...UserProfile })
+  .register(zepSchemas, { id: 'CreateUserRequest' });
+export const UpdateUserRequest = z
+  .object(UserProfile)
+  .register(zepSchemas, { id: 'UpdateUserRequest', description: 'Metadata is merged; the path names the user.' });
+
+// ── Query strings (empty values were dropped before parsing) ──────────────────────────────────
+
+const count = z.coerce.number().int().min(0).optional();
+export const ListQuery = z.object({
+  limit: count.describe('page size; absent or 0 = everything'),
+  cursor: count.describe('offset: how many items to skip'),
+});
+export const MemoryQuery = z.object({ lastn: count.describe('how many recent messages; absent or 0 = the message window') });
+export const MessageListQuery = z.object({
+  limit: count.describe('page size; absent or 0 = everything'),
+  cursor: count.describe('1-based page number'),
+});
+
+// ── Domain → Zep ─────────────────────────────────────────────────────────────────────────────
+
+const nonEmpty = (metadata: Record<string, unknown>) => (Object.keys(metadata).length > 0 ? { metadata } : {});
+const nonBlank = <K extends string>(key: K, value: string | undefined) => (value ? { [key]: value } : {}) as { [k in K]?: string };
+
+export function toZepSession(s: Session): ZepSession {
+  return {
+    uuid: s.uuid,
+    created_at: s.createdAt.toISOString(),
+    updated_at: s.updatedAt.toISOString(),
+    deleted_at: null,
+    session_id: s.sessionId,
+    user_id: s.userId,
+    metadata: s.metadata,
+  };
+}
+
+export function toZepUser(u: User): ZepUser {
+  return {
+    uuid: u.uuid,
+    created_at: u.createdAt.toISOString(),
+    updated_at: u.updatedAt.toISOString(),
+    deleted_at: null,
+    user_id: u.userId,
+    ...nonBlank('email', u.email),
+    ...nonBlank('first_name', u.firstName),
+    ...nonBlank('last_name', u.lastName),
+    ...nonEmpty(u.metadata),
+  };
+}
+
+export function toZepMessage(m: Message): ZepMessage {
+  return {
+    uuid: m.uuid,
+    created_at: m.createdAt.toISOString(),
+    updated_at: m.updatedAt.toISOString(),
+    role: m.role,
+    content: m.content,
+    ...nonEmpty(m.metadata),
+    token_count: m.tokenCount,
+  };
+}
+
+// ── Zep → domain (the procedures' inputs) ────────────────────────────────────────────────────
+
+export function fromZepNewMessage(m: z.output<typeof NewMessage>) {
+  return {
+    role: m.role,
+    content: m.content,
+    uuid: m.uuid,
+    createdAt: m.created_at,
+    tokenCount: m.token_count,
+    metadata: m.metadata,
+  };
+}
+
+export function fromZepUser(u: z.output<typeof UpdateUserRequest>) {
+  return { email: u.email, firstName: u.first_name, lastName: u.last_name, metadata: u.metadata };
+}
