@@ -1,1 +1,35 @@
-export {};
+export { allItems, newUuid } from './cache';
+export { describeError, errorStatus, isClientError, isMnemoError, type MnemoError } from './errors';
+export { createMnemoQueryClient, createMnemoTRPCClient, MnemoProvider, type MnemoProviderProps } from './provider';
+export {
+  type Memory,
+  type Message,
+  type MessagePage,
+  type RouterInputs,
+  type RouterOutputs,
+  type Session,
+  type SessionPage,
+  trpc,
+  type User,
+  type UserPage,
+} from './trpc';
+export {
+  type AddMemoryInput,
+  type AddMemoryVariables,
+  type MemoryOptions,
+  useAddMemory,
+  useMemory,
+  usePendingMessages,
+  withUuids,
+} from './use-memory';
+export { useMessages, useUpdateMessageMetadata } from './use-messages';
+export {
+  type PageOptions,
+  useAddSession,
+  useDeleteSession,
+  useSession,
+  useSessions,
+  useUpdateSessionMetadata,
+  useUserSessions,
+} from './use-sessions';
+export { useAddUser, useDeleteUser, useUpdateUser, useUser, useUsers } from './use-users';

@@ -1,0 +1,199 @@
+/**
+ * The chat UI end to end, in a real Chromium, against the app started the way `pnpm start` does.
+ * Saves a screenshot of the chat view to test-artifacts/chat-view.png.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCore } from '@mnemo/core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildWeb, ROOT, type RunningServer, startServer } from './server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mongoUri: string;
+  }
+}
+
+const SCREENSHOT = join(ROOT, 'test-artifacts/chat-view.png');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  await buildWeb();
+  server = await startServer(inject('mongoUri'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (server) {
+    const core = createCore({ mongoUri: inject('mongoUri'), dbName: server.dbName });
+    await core.db.dropDatabase();
+    await core.close();
+  }
+});
+
+const messageTexts = () => page.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
+const metadata = async () => JSON.parse((await page.getByLabel('Session metadata').textContent()) ?? 'null') as unknown;
+const sessionIds = () => page.locator('nav[aria-label="Sessions"] .session-id').allTextContents();
+
+/** Retries an async read until it passes (the UI updates asynchronously). */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await read();
+    try {
+      check(value);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+}
+
+describe('the chat UI served by the Mnemo server', () => {
+  it('creates a user and a session, chats, merges metadata, survives a reload, deletes the session', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Mnemo' }).waitFor();
+    await page.getByText('No sessions yet').waitFor();
+
+    // A user, on the users page.
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByText('No users yet').waitFor();
+    await page.getByLabel('User ID').fill('ada');
+    await page.getByLabel('First name').fill('Ada');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('cell', { name: 'ada', exact: true }).waitFor();
+
+    // A session for that user, with metadata.
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.getByText('New session').click();
+    await page.getByLabel('Session ID').fill('tea-chat');
+    await page.locator('#new-session-user').selectOption('ada');
+    await page.getByLabel('Metadata (JSON, optional)').fill('{"topic": "tea", "prefs": {"lang": "en"}}');
+    await page.getByRole('button', { name: 'Create session' }).click();
+    await page.getByRole('heading', { name: 'tea-chat' }).waitFor();
+    await page.getByText('User ada').waitFor();
+    await page.getByText('No messages yet').waitFor();
+    expect(page.url()).toMatch(/#\/sessions\/tea-chat$/);
+
+    // Three messages, three roles, in order.
+    const send = async (role: string, text: string) => {
+      await page.getByLabel('Role', { exact: true }).selectOption(role);
+      await page.getByLabel('Message', { exact: true }).fill(text);
+      await page.getByLabel('Message', { exact: true }).press('Enter');
+    };
+    await send('user', 'Which tea goes with lemon?');
+    await send('assistant', 'Earl Grey, or a plain black tea.');
+    await send('system', 'Keep answers short.');
+    await eventually(messageTexts, (texts) =>
+      expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
+    );
+    await eventually(() => page.locator('li.message[data-pending]').count(), (n) => expect(n).toBe(0));
+    expect(await page.locator('li.message .role').allTextContents()).toEqual(['user', 'assistant', 'system']);
+    expect(await page.locator('li.message .message-meta .muted').allTextContents()).toEqual([
+      expect.stringMatching(/^#1 · \d+ tokens$/),
+      expect.stringMatching(/^#2 · \d+ tokens$/),
+      expect.stringMatching(/^#3 · \d+ tokens$/),
+    ]);
+
+    // Metadata merges (nested objects key by key).
+    expect(await metadata()).toEqual({ topic: 'tea', prefs: { lang: 'en' } });
+    await page.getByLabel('Merge JSON into the metadata').fill('{"prefs": {"theme": "dark"}, "mood": "curious"}');
+    await page.getByRole('button', { name: 'Merge' }).click();
+    const merged = { topic: 'tea', prefs: { lang: 'en', theme: 'dark' }, mood: 'curious' };
+    await eventually(metadata, (m) => expect(m).toEqual(merged));
+    await eventually(() => page.getByLabel('Merge JSON into the metadata').inputValue(), (v) => expect(v).toBe(''));
+
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+
+    // A rejected merge is shown, and changes nothing.
+    await page.getByLabel('Merge JSON into the metadata').fill('{"a.b": 1}');
+    await page.getByRole('button', { name: 'Merge' }).click();
+    await page.getByRole('alert').filter({ hasText: 'must not contain "."' }).waitFor();
+    await eventually(metadata, (m) => expect(m).toEqual(merged));
+
+    // The same state after a reload (it lives on the server; the URL says which session).
+    await page.reload();
+    await page.getByRole('heading', { name: 'tea-chat' }).waitFor();
+    await eventually(messageTexts, (texts) =>
+      expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
+    );
+    expect(await metadata()).toEqual(merged);
+    expect(await page.locator('.session.selected .session-id').textContent()).toBe('tea-chat');
+
+    // The user filter: a session without a user is hidden when filtering by ada.
+    await page.getByText('New session').click();
+    await page.getByLabel('Session ID').fill('loose-chat');
+    await page.getByRole('button', { name: 'Create session' }).click();
+    await page.getByRole('heading', { name: 'loose-chat' }).waitFor();
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['tea-chat', 'loose-chat']));
+    await page.getByLabel('Show sessions of').selectOption('ada');
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['tea-chat']));
+    await page.getByLabel('Show sessions of').selectOption('');
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['tea-chat', 'loose-chat']));
+
+    // Delete, with confirmation.
+    await page.locator('.session', { hasText: 'tea-chat' }).click();
+    await page.getByRole('heading', { name: 'tea-chat' }).waitFor();
+    await page.getByRole('button', { name: 'Delete session' }).click();
+    await page.getByText('Delete “tea-chat” and all its messages?').waitFor();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByText('Pick a session on the left, or create one.').waitFor();
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['loose-chat']));
+    await page.reload();
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['loose-chat']));
+
+    // Its old address now shows the server's answer.
+    await page.goto(`${server.url}/#/sessions/tea-chat`);
+    await page.getByRole('alert').filter({ hasText: 'HTTP 404' }).waitFor();
+
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+  });
+
+  it('loads more sessions as the list scrolls, and deletes a user after confirmation', async () => {
+    const core = createCore({ mongoUri: inject('mongoUri'), dbName: server.dbName });
+    try {
+      for (let i = 1; i <= 30; i++) await core.sessions.add({ sessionId: `bulk-${String(i).padStart(2, '0')}` });
+    } finally {
+      await core.close();
+    }
+    await page.goto(`${server.url}/#/sessions`);
+    await page.reload(); // the sessions were written behind the UI's back
+    await eventually(sessionIds, (ids) => expect(ids.length).toBeGreaterThanOrEqual(25));
+    const firstPage = (await sessionIds()).length;
+    expect(firstPage).toBeLessThan(31); // one page of 25 (+ maybe the next, if it was in view)
+    await page.locator('nav[aria-label="Sessions"] .session').last().scrollIntoViewIfNeeded();
+    await page.locator('.load-more').scrollIntoViewIfNeeded().catch(() => {});
+    await eventually(sessionIds, (ids) => expect(ids).toHaveLength(31)); // loose-chat + 30
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('cell', { name: 'ada', exact: true }).waitFor();
+    await page.getByRole('row', { name: /ada/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.getByText('No users yet').waitFor();
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * Runs the app the way `pnpm start` does: build the web UI, then start the server process
+ * (`tsx apps/server/src/main.ts`) on a free port, against the test run's database server with a
+ * database of its own.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export async function buildWeb(): Promise<void> {
+  await promisify(execFile)('pnpm', ['--filter', '@mnemo/web', 'build'], { cwd: ROOT });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
+
+export interface RunningServer {
+  url: string;
+  dbName: string;
+  /** What the server printed (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(mongoUri: string): Promise<RunningServer> {
+  const port = await freePort();
+  const dbName = `e2e_${randomUUID().slice(0, 8)}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-e2e-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    MONGODB_URI: mongoUri,
+    MNEMO_DB: dbName,
+    MNEMO_DATA_DIR: dataDir,
+    MNEMO_PURGE_EVERY: '0',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.MNEMO_AUTH_SECRET;
+  const tsx = join(ROOT, 'apps/web/node_modules/.bin/tsx');
+  const child: ChildProcess = spawn(tsx, ['apps/server/src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not come up within 60 s:\n${output}`);
+    }
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  return {
+    url,
+    dbName,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

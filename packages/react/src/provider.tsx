@@ -1,0 +1,49 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { httpBatchLink } from '@trpc/client';
+import { type ReactNode, useMemo, useState } from 'react';
+import superjson from 'superjson';
+import { isClientError } from './errors';
+import { trpc } from './trpc';
+
+export interface MnemoProviderProps {
+  /** Base URL of the Mnemo server, e.g. `http://localhost:8000` (tRPC is served under `/trpc`). */
+  url: string;
+  /** Sent as `Authorization: Bearer <apiKey>` when the server has auth on. */
+  apiKey?: string;
+  /** The app's QueryClient; by default one is created that does not retry 4xx errors. */
+  queryClient?: QueryClient;
+  /** A fetch implementation for the tRPC link (defaults to the global one). */
+  fetch?: typeof globalThis.fetch;
+  children: ReactNode;
+}
+
+/** A QueryClient with Mnemo's defaults: 4xx errors are final, other failures retry up to 3 times. */
+export function createMnemoQueryClient(): QueryClient {
+  const retry = (failureCount: number, error: unknown) => !isClientError(error) && failureCount < 3;
+  return new QueryClient({ defaultOptions: { queries: { retry }, mutations: { retry: false } } });
+}
+
+export function createMnemoTRPCClient({ url, apiKey, fetch }: Pick<MnemoProviderProps, 'url' | 'apiKey' | 'fetch'>) {
+  return trpc.createClient({
+    links: [
+      httpBatchLink({
+        url: `${url.replace(/\/+$/, '')}/trpc`,
+        transformer: superjson,
+        headers: () => (apiKey ? { Authorization: `Bearer ${apiKey}` } : {}),
+        ...(fetch && { fetch }),
+      }),
+    ],
+  });
+}
+
+/** Provides the tRPC client and the QueryClient every Mnemo hook uses. */
+export function MnemoProvider({ url, apiKey, queryClient, fetch, children }: MnemoProviderProps) {
+  const [ownQueryClient] = useState(() => queryClient ?? createMnemoQueryClient());
+  const client = queryClient ?? ownQueryClient;
+  const trpcClient = useMemo(() => createMnemoTRPCClient({ url, apiKey, fetch }), [url, apiKey, fetch]);
+  return (
+    <trpc.Provider client={trpcClient} queryClient={client}>
+      <QueryClientProvider client={client}>{children}</QueryClientProvider>
+    </trpc.Provider>
+  );
+}

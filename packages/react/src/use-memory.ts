@@ -1,0 +1,138 @@
+import { skipToken, useMutationState, useQueryClient } from '@tanstack/react-query';
+import { getMutationKey } from '@trpc/react-query';
+import { useCallback, useMemo } from 'react';
+import { appendNew, cachedListItems, newUuid, replaceBy, updateLists } from './cache';
+import { keys } from './keys';
+import { type Memory, type Message, type RouterInputs, trpc } from './trpc';
+import { isInCachedLists } from './use-sessions';
+
+export interface MemoryOptions {
+  /** How many of the latest messages (default: the server's message window). */
+  lastn?: number;
+}
+
+/** The last `lastn` messages of a session, oldest first; disabled while `sessionId` is undefined. */
+export function useMemory(sessionId: string | undefined, { lastn }: MemoryOptions = {}) {
+  return trpc.memory.get.useQuery(sessionId === undefined ? skipToken : { sessionId, lastn });
+}
+
+export type AddMemoryInput = RouterInputs['memory']['add'];
+/** What `useAddMemory` sends: every message carries its (client-made) uuid. */
+export type AddMemoryVariables = Omit<AddMemoryInput, 'messages'> & {
+  messages: (AddMemoryInput['messages'][number] & { uuid: string })[];
+};
+
+const byUuid = (m: Message) => m.uuid;
+const addMemoryKey = () => getMutationKey(trpc.memory.add);
+
+/**
+ * Appends messages to a session. Optimistic: each message gets a uuid made here and sent to the
+ * server (which keeps it, and stores a uuid once however often it is sent), so the messages show up
+ * at once in the session's cached memory and message list and are later matched exactly. On error
+ * they are taken out again; on success they take the server's `seq`, `tokenCount` and timestamps;
+ * then the session's memory, messages and session record are re-fetched (once the last pending add
+ * to that session is done, so a re-fetch never hides messages still on their way).
+ *
+ * Calls run one after another (a mutation scope), so messages are stored in the order they were sent.
+ */
+export function useAddMemory() {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  const mutation = trpc.memory.add.useMutation({
+    scope: { id: 'mnemo.memory.add' },
+    onMutate: async ({ sessionId, messages }) => {
+      await Promise.all([utils.memory.get.cancel({ sessionId }), utils.message.list.cancel({ sessionId })]);
+      const memoryKey = keys.memory(sessionId);
+      const listKey = keys.messages(sessionId);
+      const known = [
+        ...queryClient.getQueriesData<Memory>({ queryKey: memoryKey }).flatMap(([, m]) => m?.messages ?? []),
+        ...cachedListItems<Message>(queryClient, [listKey]),
+      ];
+      const lastSeq = Math.max(0, ...known.map((m) => m.seq));
+      const now = new Date();
+      const optimistic: Message[] = messages.map((m, i) => ({
+        uuid: m.uuid ?? newUuid(),
+        sessionId,
+        seq: lastSeq + i + 1,
+        role: m.role,
+        content: m.content,
+        metadata: m.metadata ?? {},
+        tokenCount: m.tokenCount ?? 0,
+        createdAt: now,
+        updatedAt: now,
+      }));
+      queryClient.setQueriesData<Memory>({ queryKey: memoryKey }, (memory) =>
+        memory && { ...memory, messages: appendNew(memory.messages, byUuid, optimistic) },
+      );
+      updateLists<Message>(queryClient, [listKey], (items, atEnd) => (atEnd ? appendNew(items, byUuid, optimistic) : items));
+      // Only what this call put in is taken out on error: other sends may be on their way too.
+      const knownUuids = new Set(known.map(byUuid));
+      return { introduced: new Set(optimistic.map(byUuid).filter((uuid) => !knownUuids.has(uuid))) };
+    },
+    onError: (_error, { sessionId }, context) => {
+      const introduced = context?.introduced ?? new Set<string>();
+      const keep = (m: Message) => !introduced.has(m.uuid);
+      queryClient.setQueriesData<Memory>({ queryKey: keys.memory(sessionId) }, (memory) =>
+        memory && { ...memory, messages: memory.messages.filter(keep) },
+      );
+      updateLists<Message>(queryClient, [keys.messages(sessionId)], (items) =>
+        items.some((m) => !keep(m)) ? items.filter(keep) : items,
+      );
+    },
+    onSuccess: ({ messages }, { sessionId }) => {
+      const stored = new Map(messages.map((m) => [m.uuid, m]));
+      queryClient.setQueriesData<Memory>({ queryKey: keys.memory(sessionId) }, (memory) =>
+        memory && { ...memory, messages: replaceBy(memory.messages, byUuid, stored) },
+      );
+      updateLists<Message>(queryClient, [keys.messages(sessionId)], (items) => replaceBy(items, byUuid, stored));
+    },
+    onSettled: async (_memory, _error, { sessionId }) => {
+      const inFlight = queryClient.isMutating({
+        mutationKey: addMemoryKey(),
+        predicate: (m) => (m.state.variables as AddMemoryInput | undefined)?.sessionId === sessionId,
+      });
+      if (inFlight > 1) return; // this one counts too; the last one re-fetches
+      // Adding to an unknown or deleted session creates or revives it: then it joins the lists.
+      const joinsLists = !isInCachedLists(queryClient, sessionId);
+      await Promise.all([
+        utils.memory.get.invalidate({ sessionId }),
+        utils.message.list.invalidate({ sessionId }),
+        utils.session.get.invalidate({ sessionId }),
+        joinsLists && utils.session.list.invalidate(),
+        joinsLists && utils.user.sessions.invalidate(),
+      ]);
+    },
+  });
+
+  const { mutate: send, mutateAsync: sendAsync } = mutation;
+  type Options = Parameters<typeof send>[1];
+  const mutate = useCallback((input: AddMemoryInput, options?: Options) => send(withUuids(input), options), [send]);
+  const mutateAsync = useCallback((input: AddMemoryInput, options?: Options) => sendAsync(withUuids(input), options), [sendAsync]);
+  return {
+    ...mutation,
+    /** Sends the messages, each given a uuid first unless it has one. */
+    mutate,
+    mutateAsync,
+    /** The variables of the pending or last call, uuids included. */
+    variables: mutation.variables as AddMemoryVariables | undefined,
+  };
+}
+
+/** Gives every message a client-made uuid (kept by the server), unless it has one. */
+export function withUuids(input: AddMemoryInput): AddMemoryVariables {
+  return { ...input, messages: input.messages.map((m) => ({ ...m, uuid: m.uuid ?? newUuid() })) };
+}
+
+/** The uuids of messages sent to a session (by any `useAddMemory`) that the server has not confirmed yet. */
+export function usePendingMessages(sessionId: string | undefined): ReadonlySet<string> {
+  const uuids = useMutationState({
+    filters: {
+      mutationKey: addMemoryKey(),
+      status: 'pending',
+      predicate: (m) => (m.state.variables as AddMemoryVariables | undefined)?.sessionId === sessionId,
+    },
+    select: (m) => (m.state.variables as AddMemoryVariables).messages.map((message) => message.uuid).join('\n'),
+  });
+  const key = uuids.join('\n');
+  return useMemo(() => new Set(key.split('\n').filter(Boolean)), [key]);
+}

@@ -1,0 +1,109 @@
+import { mergeMetadata, withoutSystem } from '@mnemo/core/metadata';
+import { skipToken, useQueryClient } from '@tanstack/react-query';
+import { cachedListItems, replaceBy, restore, snapshot, updateLists } from './cache';
+import { keys } from './keys';
+import { type Session, trpc } from './trpc';
+
+export interface PageOptions {
+  /** Page size (1–100; the server's default is 50). */
+  limit?: number;
+}
+
+const nextCursor = (page: { nextCursor: string | null }) => page.nextCursor;
+
+/** One session by id; disabled while `sessionId` is undefined. */
+export function useSession(sessionId: string | undefined) {
+  return trpc.session.get.useQuery(sessionId === undefined ? skipToken : { sessionId });
+}
+
+/** All live sessions, oldest first, page by page (`fetchNextPage` until `hasNextPage` is false). */
+export function useSessions({ limit }: PageOptions = {}) {
+  return trpc.session.list.useInfiniteQuery({ limit }, { getNextPageParam: nextCursor });
+}
+
+/** A user's live sessions, page by page; disabled while `userId` is undefined. */
+export function useUserSessions(userId: string | undefined, { limit }: PageOptions = {}) {
+  return trpc.user.sessions.useInfiniteQuery(userId === undefined ? skipToken : { userId, limit }, {
+    getNextPageParam: nextCursor,
+  });
+}
+
+/** Creates a session; on success it is cached and the lists it joins are invalidated. */
+export function useAddSession() {
+  const utils = trpc.useUtils();
+  return trpc.session.add.useMutation({
+    onSuccess: async (session) => {
+      utils.session.get.setData({ sessionId: session.sessionId }, session);
+      await Promise.all([
+        utils.session.list.invalidate(),
+        session.userId !== null && utils.user.sessions.invalidate({ userId: session.userId }),
+      ]);
+    },
+  });
+}
+
+/** Whether a session appears in any cached list (if not, a write may have created or revived it). */
+export function isInCachedLists(queryClient: ReturnType<typeof useQueryClient>, sessionId: string): boolean {
+  return cachedListItems<Session>(queryClient, keys.sessionLists()).some((s) => s.sessionId === sessionId);
+}
+
+/**
+ * Merges metadata into a session. Optimistic: the cached session (and its rows in cached lists)
+ * show the merge at once, computed with the server's own rules (`mergeMetadata`, `system` dropped);
+ * rolled back on error, replaced by the server's session on success, then re-fetched.
+ */
+export function useUpdateSessionMetadata() {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  return trpc.session.update.useMutation({
+    onMutate: async ({ sessionId, metadata }) => {
+      await Promise.all([utils.session.get.cancel({ sessionId }), utils.session.list.cancel(), utils.user.sessions.cancel()]);
+      const saved = snapshot(queryClient, [keys.session(sessionId), ...keys.sessionLists()]);
+      const patch = withoutSystem(metadata);
+      const merge = (s: Session): Session => ({ ...s, metadata: mergeMetadata(s.metadata, patch) });
+      utils.session.get.setData({ sessionId }, (s) => s && merge(s));
+      updateLists<Session>(queryClient, keys.sessionLists(), (items) =>
+        items.map((s) => (s.sessionId === sessionId ? merge(s) : s)),
+      );
+      return { saved };
+    },
+    onError: (_error, _input, context) => restore(queryClient, context?.saved),
+    onSuccess: (session) => {
+      utils.session.get.setData({ sessionId: session.sessionId }, session);
+      updateLists<Session>(queryClient, keys.sessionLists(), (items) =>
+        replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, session]])),
+      );
+    },
+    onSettled: async (_session, _error, { sessionId }) => {
+      // Updating a deleted session revives it (Zep semantics): then the lists change too.
+      const revived = !isInCachedLists(queryClient, sessionId);
+      await Promise.all([
+        utils.session.get.invalidate({ sessionId }),
+        revived && utils.session.list.invalidate(),
+        revived && utils.user.sessions.invalidate(),
+      ]);
+    },
+  });
+}
+
+/**
+ * Soft-deletes a session with its messages. Optimistic: it leaves every cached list at once (back on
+ * error); on success its own cached session, memory and messages are dropped.
+ */
+export function useDeleteSession() {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  return trpc.session.delete.useMutation({
+    onMutate: async ({ sessionId }) => {
+      await Promise.all([utils.session.list.cancel(), utils.user.sessions.cancel()]);
+      const saved = snapshot(queryClient, keys.sessionLists());
+      updateLists<Session>(queryClient, keys.sessionLists(), (items) => items.filter((s) => s.sessionId !== sessionId));
+      return { saved };
+    },
+    onError: (_error, _input, context) => restore(queryClient, context?.saved),
+    onSuccess: (_result, { sessionId }) => {
+      for (const queryKey of [keys.session(sessionId), keys.memory(sessionId), keys.messages(sessionId), keys.messagesOfSession(sessionId)])
+        queryClient.removeQueries({ queryKey });
+    },
+  });
+}
