@@ -1,5 +1,5 @@
 /** MongoDB documents, collections and the indexes every query relies on. */
-import { type Collection, type Db, MongoServerError, type ObjectId } from 'mongodb';
+import { type Collection, type Db, type Document, type IndexDescription, MongoServerError, type ObjectId } from 'mongodb';
 import type { Metadata } from './metadata';
 
 interface Lifecycle {
@@ -26,6 +26,9 @@ export interface SessionDoc extends Lifecycle {
   metadata: Metadata;
   /** The highest message `seq` handed out so far. */
   lastSeq: number;
+  /** Search statistics (BM25): messages indexed and their total number of terms (see search/search.ts). */
+  termDocs?: number;
+  termLength?: number;
 }
 
 export interface MessageDoc extends Lifecycle {
@@ -37,6 +40,10 @@ export interface MessageDoc extends Lifecycle {
   content: string;
   metadata: Metadata;
   tokenCount: number;
+  /** Search terms (search/tokenize.ts): the stemmed words in order, repeats kept (tf and length derive from it). */
+  terms?: string[];
+  /** Set in the background when an embeddings provider is configured (search/embeddings.ts). */
+  embedding?: number[];
 }
 
 export interface Collections {
@@ -61,21 +68,32 @@ export const live = { deletedAt: null } as const;
  * so this runs at every start.
  */
 export async function createIndexes(c: Collections): Promise<void> {
-  await c.users.createIndexes([
+  await ensureIndexes(c.users, [
     { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
     { key: { deletedAt: 1, _id: 1 }, name: 'users_live' }, // keyset list of live users; purge
   ]);
-  await c.sessions.createIndexes([
+  await ensureIndexes(c.sessions, [
     { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
     { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live' }, // keyset list of live sessions; purge
     { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
   ]);
-  await c.messages.createIndexes([
+  await ensureIndexes(c.messages, [
     { key: { uuid: 1 }, name: 'messages_uuid', unique: true }, // by uuid; idempotent add
     { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session
     { key: { sessionId: 1, deletedAt: 1, seq: 1 }, name: 'messages_session_live' }, // memory, list, cascade
     { key: { deletedAt: 1 }, name: 'messages_deleted' }, // purge
+    { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'messages_search_terms' }, // text search (multikey)
+    { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created' }, // search without text
   ]);
+}
+
+/**
+ * One index per command: FerretDB v1.24.2 panics ("slice bounds out of range", connection closed)
+ * when one createIndexes command lists two or more indexes that already exist, i.e. on every
+ * restart; one at a time it is a no-op, as MongoDB's is.
+ */
+async function ensureIndexes<T extends Document>(collection: Collection<T>, specs: IndexDescription[]): Promise<void> {
+  for (const spec of specs) await collection.createIndexes([spec]);
 }
 
 export function isDuplicateKeyError(error: unknown): error is MongoServerError {

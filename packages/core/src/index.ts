@@ -6,6 +6,7 @@ import { MongoClient } from 'mongodb';
 import { createIndexes, getCollections } from './db';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
+import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
 import { createUserService } from './users';
@@ -15,30 +16,47 @@ export interface CoreConfig {
   dbName: string;
   /** Messages returned by get-memory when `lastn` is absent (MNEMO_MESSAGE_WINDOW). */
   messageWindow?: number;
+  /** OpenAI-compatible embeddings endpoint (MNEMO_EMBEDDINGS_URL); unset: search ranks by text alone. */
+  embeddings?: EmbeddingsConfig;
+  /** Where background failures (embeddings) are reported; default console.warn. */
+  log?: (message: string, error?: unknown) => void;
 }
 
-export function createCore({ mongoUri, dbName, messageWindow = 12 }: CoreConfig) {
+export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog }: CoreConfig) {
   // ignoreUndefined: optional fields that are absent are not written as null.
   const client = new MongoClient(mongoUri, { ignoreUndefined: true });
   const db = client.db(dbName);
   const collections = getCollections(db);
   const serialize = createSerializer();
+  const search = createSearchService(collections, serialize, { embeddings, log });
   return {
     users: createUserService(collections, serialize),
     sessions: createSessionService(collections, serialize),
-    memory: createMemoryService(collections, serialize, { messageWindow }),
+    memory: {
+      ...createMemoryService(collections, serialize, { messageWindow, afterAppend: search.afterAppend }),
+      /** Memory search (issue 5): see search/search.ts. */
+      search: search.search,
+    },
     purge: createPurgeService(collections),
     /** Raw access for tests, tools and migrations. */
     db,
     collections,
     /** Connects and creates every index (idempotent). */
     init: () => createIndexes(collections),
-    close: () => client.close(),
+    /** Resolves when background work (message embeddings) is done. */
+    idle: search.idle,
+    close: async () => {
+      await search.idle();
+      await client.close();
+    },
   };
 }
+
+const defaultLog = (message: string, error?: unknown) => console.warn(`[mnemo] ${message}`, error ?? '');
 
 export type Core = ReturnType<typeof createCore>;
 
 export * from './errors';
 export * from './schemas';
 export { mergeMetadata, metadataProblem, withoutSystem } from './metadata';
+export type { EmbeddingsConfig } from './search';

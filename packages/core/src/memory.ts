@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import { type Collections, isDuplicateKeyError, live, type MessageDoc, type SessionDoc } from './db';
 import { ConflictError, NotFoundError } from './errors';
-import { toMessage } from './mappers';
+import { MESSAGE_PROJECTION, toMessage } from './mappers';
 import { mergeUpdate } from './merge-update';
 import { withoutSystem } from './metadata';
 import { decodeCursor, toPage } from './paging';
@@ -17,6 +17,7 @@ import {
   UpdateMessageInput,
 } from './schemas';
 import { type Serialize, sessionKey } from './serialize';
+import { tokenize } from './search/tokenize';
 import { sessionNotFound } from './sessions';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
@@ -27,21 +28,23 @@ const messageNotFound = (sessionId: string, uuid: string) =>
 export interface MemoryOptions {
   /** How many messages `get` returns when `lastn` is not given. */
   messageWindow: number;
+  /** Called with the freshly stored messages, under the session's lock (queues their embeddings; search). */
+  afterAppend?: (session: SessionDoc, docs: MessageDoc[]) => Promise<void>;
 }
 
-export function createMemoryService(c: Collections, serialize: Serialize, { messageWindow }: MemoryOptions) {
+export function createMemoryService(c: Collections, serialize: Serialize, { messageWindow, afterAppend }: MemoryOptions) {
   /**
    * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
    * numbers in the same atomic upsert. Two first writes racing on the unique index: one retries.
    */
-  async function reserveSeq(sessionId: string, count: number): Promise<SessionDoc> {
+  async function reserveSeq(sessionId: string, count: number, termLength: number): Promise<SessionDoc> {
     const now = new Date();
     for (let attempt = 1; ; attempt++) {
       try {
         const doc = await c.sessions.findOneAndUpdate(
           { sessionId }, // sessions_sessionId
           {
-            $inc: { lastSeq: count },
+            $inc: { lastSeq: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
             $set: { updatedAt: now, deletedAt: null },
             $setOnInsert: { _id: new ObjectId(), uuid: randomUUID(), userId: null, metadata: {}, createdAt: now },
           },
@@ -67,7 +70,9 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
     const batch = messages.map((m) => ({ ...m, uuid: m.uuid ?? randomUUID() }));
     const uuids = [...new Set(batch.map((m) => m.uuid))];
     const fresh = uuids.filter((uuid) => !existing.has(uuid)).map((uuid) => batch.find((m) => m.uuid === uuid)!);
-    const session = await reserveSeq(sessionId, fresh.length);
+    // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
+    const terms = fresh.map((m) => tokenize(m.content));
+    const session = await reserveSeq(sessionId, fresh.length, terms.reduce((sum, t) => sum + t.length, 0));
     const now = new Date();
     const firstSeq = session.lastSeq - fresh.length + 1;
     const docs: MessageDoc[] = fresh.map((m, i) => ({
@@ -79,6 +84,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
       content: m.content,
       metadata: m.metadata ?? {},
       tokenCount: m.tokenCount ?? countMessageTokens(m.role, m.content),
+      terms: terms[i]!,
       createdAt: m.createdAt ?? now,
       updatedAt: now,
       deletedAt: null,
@@ -91,6 +97,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
         if (isDuplicateKeyError(error)) throw new ConflictError('a message of this batch was stored concurrently; retry');
         throw error;
       }
+      await afterAppend?.(session, docs);
     }
     const stored = new Map([...existing, ...docs.map((d) => [d.uuid, d] as const)]);
     return { messages: uuids.map((uuid) => toMessage(stored.get(uuid)!)) };
@@ -112,7 +119,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
       if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
       const docs = await c.messages // messages_session_live
-        .find({ sessionId, ...live })
+        .find({ sessionId, ...live }, { projection: MESSAGE_PROJECTION })
         .sort({ seq: -1 })
         .limit(lastn)
         .toArray();
@@ -124,7 +131,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
       const after = decodeCursor(cursor, 'number');
       if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
       const docs = await c.messages // messages_session_live
-        .find({ sessionId, ...live, ...(after !== undefined && { seq: { $gt: after } }) })
+        .find({ sessionId, ...live, ...(after !== undefined && { seq: { $gt: after } }) }, { projection: MESSAGE_PROJECTION })
         .sort({ seq: 1 })
         .limit(limit + 1)
         .toArray();
@@ -133,7 +140,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
 
     async message(input: { sessionId: string; uuid: string }): Promise<Message> {
       const { sessionId, uuid } = parse(MessageIdInput, input);
-      const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_uuid
+      const doc = await c.messages.findOne({ uuid, sessionId, ...live }, { projection: MESSAGE_PROJECTION }); // messages_uuid
       if (!doc) throw messageNotFound(sessionId, uuid);
       return toMessage(doc);
     },

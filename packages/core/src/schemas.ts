@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { type Metadata as MetadataType, metadataProblem } from './metadata';
+import { isEmptyFilter, metadataFilterProblem, type MetadataFilter as MetadataFilterType } from './search/filter';
 
 export const ID_MAX_LENGTH = 256;
 
@@ -116,6 +117,44 @@ export interface Message {
 
 export interface Memory {
   messages: Message[];
+}
+
+// Memory search (issue 5; implemented in ./search)
+/** A MongoDB-style filter on message metadata: `metadata.*` paths and whitelisted operators only (see search/filter.ts). */
+export const MetadataFilter = z.custom<MetadataFilterType>().superRefine((value, ctx) => {
+  const problem = metadataFilterProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+export type MetadataFilter = MetadataFilterType;
+export const SEARCH_TYPES = ['similarity', 'mmr'] as const;
+export type SearchType = (typeof SEARCH_TYPES)[number];
+export const SearchMemoryInput = z
+  .object({
+    sessionId: Id,
+    /** Free text; blank means "no text" (results newest first). */
+    text: z.string().max(16_384).nullish(),
+    metadata: MetadataFilter.nullish(),
+    /** Inclusive bounds on the message's `createdAt`. */
+    startDate: z.coerce.date().nullish(),
+    endDate: z.coerce.date().nullish(),
+    limit: z.number().int().min(1).max(100).default(10),
+    searchType: z.enum(SEARCH_TYPES).default('similarity'),
+    /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
+    mmrLambda: z.number().min(0).max(1).default(0.5),
+  })
+  .superRefine((input, ctx) => {
+    if (!input.text?.trim() && isEmptyFilter(input.metadata) && !input.startDate && !input.endDate) {
+      ctx.addIssue({ code: 'custom', message: 'empty query: give text, a metadata filter or a date range' });
+    }
+  });
+export type SearchMemoryInput = z.input<typeof SearchMemoryInput>;
+
+export interface MemorySearchResult {
+  message: Message;
+  /** Relevance, higher is better: BM25 for text alone, in [0, 1] when blended with embeddings; 0 without text. */
+  dist: number;
+  /** The message's embedding, for `searchType: 'mmr'` when one is stored. */
+  embedding?: number[];
 }
 
 export const PurgeInput = z.object({ graceMs: z.number().int().min(0).default(0) });

@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestCore } from '../test/core';
+
+/**
+ * A fake OpenAI-compatible embeddings provider: each text becomes a vector of concept counts
+ * [cats, dogs, cars, food, 0.01] from a fixed synonym table, so similar meanings get similar
+ * vectors without sharing words. An input containing "FAIL" makes the whole request fail.
+ */
+const CONCEPTS: string[][] = [
+  ['cat', 'cats', 'kitten', 'kittens', 'feline', 'tabby'],
+  ['dog', 'dogs', 'puppy', 'canine', 'terrier'],
+  ['car', 'cars', 'vehicle', 'engine', 'sedan'],
+  ['food', 'pizza', 'dinner', 'pasta', 'supper'],
+];
+function fakeVector(text: string): number[] {
+  const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
+  return [...CONCEPTS.map((synonyms) => words.filter((w) => synonyms.includes(w)).length), 0.01];
+}
+
+const requests: { body: { input: string[]; model: string }; authorization?: string }[] = [];
+const readBody = async (req: IncomingMessage) => {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  return JSON.parse(body) as { input: string[]; model: string };
+};
+const server = createServer(async (req, res) => {
+  const body = await readBody(req);
+  requests.push({ body, authorization: req.headers.authorization });
+  if (body.input.some((text) => text.includes('FAIL'))) {
+    res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+    return;
+  }
+  // Answer out of order: the client must use `index`.
+  const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text) })).reverse();
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model }));
+});
+await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/embeddings`;
+afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+const logs: string[] = [];
+const core = useTestCore({ embeddings: { url, model: 'fake-embedder', apiKey: 'sk-test' }, log: (message) => logs.push(message) });
+
+async function addAndEmbed(sessionId: string, contents: string[]) {
+  const { messages } = await core().memory.add({ sessionId, messages: contents.map((content) => ({ role: 'user', content })) });
+  await core().idle();
+  return messages;
+}
+
+describe('memory search with an embeddings provider', () => {
+  it('computes embeddings in the background after an add and stores them with the messages', async () => {
+    const messages = await addAndEmbed('pets', ['I adopted a kitten last week', 'We need a new sedan', 'Pizza for dinner tonight?']);
+    const stored = await core().collections.messages.find({ sessionId: 'pets' }).sort({ seq: 1 }).toArray();
+    expect(stored.map((d) => d.embedding)).toEqual([fakeVector(messages[0]!.content), fakeVector(messages[1]!.content), fakeVector(messages[2]!.content)]);
+    const request = requests.find((r) => r.body.input.includes('I adopted a kitten last week'))!;
+    expect(request.body).toEqual({ input: messages.map((m) => m.content), model: 'fake-embedder' });
+    expect(request.authorization).toBe('Bearer sk-test');
+    // The API shape of a message does not grow an embedding.
+    expect(await core().memory.message({ sessionId: 'pets', uuid: messages[0]!.uuid })).not.toHaveProperty('embedding');
+  });
+
+  it('ranks by meaning: a query sharing no word with the message still finds it first', async () => {
+    const results = await core().memory.search({ sessionId: 'pets', text: 'feline' });
+    expect(results[0]!.message.content).toBe('I adopted a kitten last week');
+    expect(results[0]!.dist).toBeGreaterThan(0.4);
+    for (const r of results) expect(r.dist).toBeGreaterThanOrEqual(0), expect(r.dist).toBeLessThanOrEqual(1);
+    for (let i = 1; i < results.length; i++) expect(results[i - 1]!.dist).toBeGreaterThanOrEqual(results[i]!.dist);
+    expect((await core().memory.search({ sessionId: 'pets', text: 'supper' }))[0]!.message.content).toBe('Pizza for dinner tonight?');
+  });
+
+  it('blends text and vector relevance: a word match breaks a tie of meaning', async () => {
+    await addAndEmbed('blend', ['my tabby sleeps all day', 'the feline sleeps all day']);
+    const results = await core().memory.search({ sessionId: 'blend', text: 'tabby' });
+    expect(results.map((r) => r.message.content)).toEqual(['my tabby sleeps all day', 'the feline sleeps all day']);
+    expect(results[0]!.dist).toBeGreaterThan(results[1]!.dist);
+  });
+
+  it('MMR diversifies: picks a different message over a near-duplicate', async () => {
+    await addAndEmbed('mmr', ['my cat naps', 'my cat naps again', 'our terrier barks', 'the sedan needs an engine']);
+    const similarity = await core().memory.search({ sessionId: 'mmr', text: 'kitten feline puppy', limit: 2 });
+    expect(similarity.map((r) => r.message.content).sort()).toEqual(['my cat naps', 'my cat naps again']);
+    expect(similarity.every((r) => r.embedding === undefined)).toBe(true);
+
+    const mmr = await core().memory.search({ sessionId: 'mmr', text: 'kitten feline puppy', limit: 2, searchType: 'mmr' });
+    expect(mmr).toHaveLength(2);
+    expect(['my cat naps', 'my cat naps again']).toContain(mmr[0]!.message.content);
+    expect(mmr[1]!.message.content).toBe('our terrier barks');
+    expect(mmr[1]!.embedding).toEqual(fakeVector('our terrier barks'));
+
+    // λ = 1 is pure relevance: the near-duplicate comes back.
+    const relevanceOnly = await core().memory.search({ sessionId: 'mmr', text: 'kitten feline puppy', limit: 2, searchType: 'mmr', mmrLambda: 1 });
+    expect(relevanceOnly.map((r) => r.message.content).sort()).toEqual(['my cat naps', 'my cat naps again']);
+  });
+
+  it('never fails an add when the provider fails; the message is still found by text', async () => {
+    const before = logs.length;
+    const [message] = await addAndEmbed('failing', ['FAIL: the provider rejects this kitten']);
+    expect(logs.slice(before).join('\n')).toMatch(/embedding 1 messages of session "failing" failed/);
+    const stored = await core().collections.messages.findOne({ uuid: message!.uuid });
+    expect(stored).not.toHaveProperty('embedding');
+    // The query itself cannot be embedded either ("FAIL"): search falls back to text.
+    const results = await core().memory.search({ sessionId: 'failing', text: 'kitten FAIL' });
+    expect(results.map((r) => r.message.uuid)).toEqual([message!.uuid]);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The metadata filter of a memory search: a MongoDB query document restricted to message
+ * metadata. Isomorphic (no database imports), so the zod schema in `schemas.ts` validates it in
+ * the browser and on the server alike.
+ *
+ *   { "metadata.tag": "x" }                          equality (also on array elements, as MongoDB does)
+ *   { "metadata.score": { "$gte": 3, "$lt": 9 } }    comparisons
+ *   { "$or": [{ "metadata.a": 1 }, { "metadata.b": { "$in": [2, 3] } }] }
+ *
+ * Field paths must start with `metadata.` and name metadata keys (no `$`, no empty segment);
+ * operators come from a whitelist. Anything else (another field, `$where`, `$regex`, `$expr`,
+ * an operator inside a value) is rejected, so a filter can only ever read message metadata.
+ */
+import { isPlainObject } from '../metadata';
+
+export type MetadataFilter = Record<string, unknown>;
+
+const COMPARISON_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists']);
+const LOGICAL_OPERATORS = new Set(['$and', '$or']);
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_DEPTH = 8;
+const MAX_NODES = 256;
+
+export const METADATA_FILTER_OPERATORS = [...LOGICAL_OPERATORS, ...COMPARISON_OPERATORS];
+
+/** Returns why `filter` is not an acceptable metadata filter, or undefined when it is. */
+export function metadataFilterProblem(filter: unknown): string | undefined {
+  let nodes = 0;
+
+  const literal = (value: unknown, at: string, depth: number): string | undefined => {
+    if (++nodes > MAX_NODES) return `filter has more than ${MAX_NODES} parts`;
+    if (depth > MAX_DEPTH) return `filter is nested deeper than ${MAX_DEPTH} levels`;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+    if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${at}: numbers must be finite`;
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const problem = literal(item, at, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    if (!isPlainObject(value)) return `${at}: only JSON values can be compared`;
+    for (const [key, item] of Object.entries(value)) {
+      if (key.startsWith('$')) return `${at}: operator ${key} is not allowed inside a value`;
+      if (FORBIDDEN_SEGMENTS.has(key)) return `${at}: key "${key}" is not allowed`;
+      const problem = literal(item, at, depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+
+  const condition = (path: string, value: unknown, depth: number): string | undefined => {
+    const segments = path.split('.');
+    if (segments[0] !== 'metadata' || segments.length < 2) {
+      return `filter field "${path}" is not allowed: fields must start with "metadata."`;
+    }
+    for (const segment of segments.slice(1)) {
+      if (segment === '' || segment.startsWith('$') || FORBIDDEN_SEGMENTS.has(segment)) {
+        return `filter field "${path}" is not a metadata path`;
+      }
+    }
+    const keys = isPlainObject(value) ? Object.keys(value) : [];
+    if (!keys.some((k) => k.startsWith('$'))) return literal(value, path, depth + 1); // implicit $eq
+    if (!keys.every((k) => k.startsWith('$'))) return `${path}: cannot mix operators and fields in one object`;
+    for (const [op, operand] of Object.entries(value as Record<string, unknown>)) {
+      if (!COMPARISON_OPERATORS.has(op)) {
+        return `${path}: operator ${op} is not allowed (allowed: ${[...COMPARISON_OPERATORS].join(', ')})`;
+      }
+      if (op === '$exists') {
+        if (typeof operand !== 'boolean') return `${path}: $exists takes true or false`;
+      } else if (op === '$in' || op === '$nin') {
+        if (!Array.isArray(operand)) return `${path}: ${op} takes an array`;
+        const problem = literal(operand, path, depth + 1);
+        if (problem) return problem;
+      } else {
+        const problem = literal(operand, path, depth + 1);
+        if (problem) return problem;
+      }
+    }
+    return undefined;
+  };
+
+  const query = (value: unknown, at: string, depth: number): string | undefined => {
+    if (++nodes > MAX_NODES) return `filter has more than ${MAX_NODES} parts`;
+    if (depth > MAX_DEPTH) return `filter is nested deeper than ${MAX_DEPTH} levels`;
+    if (!isPlainObject(value)) return `${at} must be an object`;
+    for (const [key, item] of Object.entries(value)) {
+      if (LOGICAL_OPERATORS.has(key)) {
+        if (!Array.isArray(item) || item.length === 0) return `${key} takes a non-empty array of filters`;
+        for (const [i, sub] of item.entries()) {
+          const problem = query(sub, `${key}[${i}]`, depth + 1);
+          if (problem) return problem;
+        }
+      } else if (key.startsWith('$')) {
+        return `operator ${key} is not allowed (allowed: ${METADATA_FILTER_OPERATORS.join(', ')})`;
+      } else {
+        const problem = condition(key, item, depth);
+        if (problem) return problem;
+      }
+    }
+    return undefined;
+  };
+
+  return query(filter, 'filter', 1);
+}
+
+/** True for an empty filter (`{}`), which narrows nothing. */
+export const isEmptyFilter = (filter: MetadataFilter | null | undefined): boolean =>
+  !filter || Object.keys(filter).length === 0;

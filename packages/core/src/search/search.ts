@@ -1,0 +1,270 @@
+/**
+ * Memory search over a session's live messages: BM25 text relevance, optionally blended with
+ * embedding similarity, narrowed by a validated metadata filter and a creation-date range, and
+ * optionally re-ranked by maximal marginal relevance.
+ *
+ * The text index lives on the messages themselves. `memory.add` stores on each message its
+ * stemmed terms in order, repeats kept (`terms`, search/tokenize.ts: term frequencies and length
+ * derive from it), and adds to the session's `termDocs` / `termLength` counters in the same upsert
+ * that reserves the messages' `seq` (no extra write). BM25's statistics are then: N = termDocs,
+ * avgdl = termLength / termDocs (both count soft-deleted messages too, like Lucene before a merge:
+ * they only nudge the weights), df = candidates holding the term (with a filter: among the
+ * messages that pass it). Messages stored before this existed have no `terms` and are not found by
+ * text (they still are by filters and dates).
+ *
+ * Queries, indexes and cost (n = live messages in the session, Σdf = how many of them hold a query
+ * term, N_all = messages in the whole collection):
+ * - text: ONE query, `{sessionId, deletedAt: null, terms: {$in: queryTerms}, …filter}` on
+ *   messages_search_terms ({sessionId, deletedAt, terms}, multikey). MongoDB reads only the index
+ *   keys of the query terms and fetches those Σdf messages: cost grows with how common the query
+ *   terms are (stop words are never indexed), not with n; a session of 100k messages and a term in
+ *   0.1% of them costs ~100 keys and documents. Scoring and top-k run in memory over the Σdf candidates.
+ * - no text (filter or dates only), newest first: messages_session_created
+ *   ({sessionId, deletedAt, createdAt: -1, seq: -1}); MongoDB walks it newest first and stops after
+ *   `limit` matches: O(messages scanned until then) ≤ O(n).
+ * - embeddings configured: one embeddings request for the query, plus every live embedded message
+ *   of the session (messages_session_live, vectors only) scored by cosine: O(n · dimensions), brute
+ *   force, since neither MongoDB Community nor FerretDB has a vector index (Atlas `$vectorSearch`
+ *   is the scale-out answer); hits without a term match are then fetched by `_id`.
+ * - FerretDB v1 (the bundled local database) uses no index at all: its SQLite backend pushes down
+ *   only a lone `{_id}` filter, and even that misses the `_id` index (the index is on
+ *   `_ferretdb_sjson->"_id"`, the query on `->'$._id'`). Every query above is one scan of the whole
+ *   messages collection there, O(N_all), as `memory.get` is; measured in bench/search.bench.ts.
+ */
+import type { Filter, ObjectId } from 'mongodb';
+import type { z } from 'zod';
+import { type Collections, live, type MessageDoc } from '../db';
+import { toMessage } from '../mappers';
+import { type MemorySearchResult, SearchMemoryInput } from '../schemas';
+import { type Serialize, sessionKey } from '../serialize';
+import { sessionNotFound } from '../sessions';
+import { parse } from '../validate';
+import { cosine, createEmbeddingsClient, createMutex, type EmbeddingsConfig, UPDATE_BATCH } from './embeddings';
+import { tokenize } from './tokenize';
+
+/** BM25 parameters (the usual defaults). */
+const K1 = 1.2;
+const B = 0.75;
+const MAX_QUERY_TERMS = 64;
+/**
+ * With embeddings, relevance = TEXT_WEIGHT · bm25 / (best bm25 among the candidates)
+ * + (1 − TEXT_WEIGHT) · max(0, cosine(query, message)): in [0, 1].
+ */
+const TEXT_WEIGHT = 0.5;
+
+export type Log = (message: string, error?: unknown) => void;
+
+export interface SearchServiceOptions {
+  embeddings?: EmbeddingsConfig;
+  log: Log;
+}
+
+interface Hit {
+  doc: MessageDoc;
+  score: number;
+}
+
+/** Sessions' BM25 statistics, as kept on the session document. */
+interface CorpusStats {
+  termDocs?: number;
+  termLength?: number;
+}
+
+/** BM25 of each candidate (all hold at least one query term), df counted among the candidates. */
+export function bm25(candidates: Pick<MessageDoc, 'terms'>[], queryTerms: string[], stats: CorpusStats): number[] {
+  const query = new Set(queryTerms);
+  // tf of the query terms in each candidate; its `terms` keep repeats, so its length is its BM25 length.
+  const counts = candidates.map(({ terms = [] }) => {
+    const tf = new Map<string, number>();
+    for (const term of terms) if (query.has(term)) tf.set(term, (tf.get(term) ?? 0) + 1);
+    return tf;
+  });
+  const df = new Map<string, number>();
+  for (const tf of counts) for (const term of tf.keys()) df.set(term, (df.get(term) ?? 0) + 1);
+  const n = Math.max(stats.termDocs ?? 0, candidates.length, 1);
+  const avgdl = (stats.termLength ?? 0) / n || 1;
+  const idf = new Map([...df].map(([term, f]) => [term, Math.log(1 + (n - f + 0.5) / (f + 0.5))]));
+  return counts.map((tf, i) => {
+    const length = candidates[i]!.terms?.length ?? 0;
+    let score = 0;
+    for (const [term, f] of tf) score += (idf.get(term)! * f * (K1 + 1)) / (f + K1 * (1 - B + (B * length) / avgdl));
+    return score;
+  });
+}
+
+function termCosine(a: Map<string, number>, b: Map<string, number>): number {
+  let dot = 0;
+  for (const [term, f] of a) dot += f * (b.get(term) ?? 0);
+  if (dot === 0) return 0;
+  const norm = (v: Map<string, number>) => Math.sqrt([...v.values()].reduce((s, f) => s + f * f, 0));
+  return dot / (norm(a) * norm(b));
+}
+
+/**
+ * Maximal marginal relevance: repeatedly picks the hit maximising
+ * λ · relevance − (1 − λ) · (its highest similarity to a hit already picked), relevance scaled to
+ * [0, 1] over the pool. Similarity is the cosine of the embeddings when both messages have one,
+ * else the cosine of their term-frequency vectors.
+ */
+export function maximalMarginalRelevance<H extends Hit>(pool: H[], limit: number, lambda: number): H[] {
+  const best = Math.max(...pool.map((h) => h.score), 0) || 1;
+  const vectors = new Map<Hit, Map<string, number>>();
+  const termsOf = (hit: Hit) => {
+    let vector = vectors.get(hit);
+    if (!vector) {
+      vector = new Map<string, number>();
+      for (const term of hit.doc.terms ?? tokenize(hit.doc.content)) vector.set(term, (vector.get(term) ?? 0) + 1);
+      vectors.set(hit, vector);
+    }
+    return vector;
+  };
+  const similarity = (a: Hit, b: Hit) =>
+    a.doc.embedding && b.doc.embedding ? cosine(a.doc.embedding, b.doc.embedding) : termCosine(termsOf(a), termsOf(b));
+  const picked: H[] = [];
+  const rest = [...pool];
+  while (picked.length < limit && rest.length > 0) {
+    let bestIndex = 0;
+    let bestValue = -Infinity;
+    rest.forEach((hit, i) => {
+      const redundancy = picked.length === 0 ? 0 : Math.max(...picked.map((p) => similarity(hit, p)));
+      const value = (lambda * hit.score) / best - (1 - lambda) * redundancy;
+      if (value > bestValue) {
+        bestValue = value;
+        bestIndex = i;
+      }
+    });
+    picked.push(rest.splice(bestIndex, 1)[0]!);
+  }
+  return picked;
+}
+
+const byRelevance = (a: Hit, b: Hit) => b.score - a.score || b.doc.seq - a.doc.seq;
+
+export function createSearchService(c: Collections, serialize: Serialize, { embeddings, log }: SearchServiceOptions) {
+  const pending = new Set<Promise<unknown>>();
+  const background = (task: () => Promise<unknown>) => {
+    const promise: Promise<unknown> = task()
+      .catch((error: unknown) => log('search: background task failed', error))
+      .finally(() => pending.delete(promise));
+    pending.add(promise);
+  };
+  const embedder = embeddings ? createEmbeddingsClient(embeddings) : undefined;
+  const oneWriteAtATime = createMutex();
+
+  /** Computes and stores the embeddings of freshly added messages (background; failures are logged). */
+  async function embedMessages(sessionId: string, docs: MessageDoc[]): Promise<void> {
+    const todo = docs.filter((d) => d.content.trim() !== '');
+    if (todo.length === 0 || !embedder) return;
+    let vectors: number[][];
+    try {
+      vectors = await embedder.embed(todo.map((d) => d.content));
+    } catch (error) {
+      log(`search: embedding ${todo.length} messages of session ${JSON.stringify(sessionId)} failed`, error);
+      return;
+    }
+    const ops = todo.map((d, i) => ({ updateOne: { filter: { _id: d._id }, update: { $set: { embedding: vectors[i]! } } } })); // _id
+    // Under the session's lock: FerretDB applies an update as read-modify-write of the whole document.
+    await serialize(sessionKey(sessionId), async () => {
+      for (let i = 0; i < ops.length; i += UPDATE_BATCH) {
+        const chunk = ops.slice(i, i + UPDATE_BATCH);
+        await oneWriteAtATime(() => c.messages.bulkWrite(chunk, { ordered: false }));
+      }
+    });
+  }
+
+  /** Embedding similarity of every live embedded message of the session (and filter), by `_id` hex. */
+  async function vectorScores(sessionId: string, text: string, filter: Filter<MessageDoc>) {
+    const query = await embedder!.embed([text]).then(
+      (vectors) => vectors[0],
+      (error: unknown) => log('search: embedding the query failed; ranking by text alone', error),
+    );
+    if (!query) return undefined;
+    const embedded = await c.messages // messages_session_live: vectors only
+      .find({ ...filter, sessionId, ...live, embedding: { $exists: true } }, { projection: { embedding: 1 } })
+      .toArray();
+    return new Map(embedded.map((d) => [d._id.toHexString(), { id: d._id, similarity: Math.max(0, cosine(query, d.embedding!)) }]));
+  }
+
+  async function textSearch(q: z.output<typeof SearchMemoryInput>, stats: CorpusStats, text: string, filter: Filter<MessageDoc>) {
+    const terms = [...new Set(tokenize(text))].slice(0, MAX_QUERY_TERMS);
+    const mmr = q.searchType === 'mmr';
+    const base = { ...filter, sessionId: q.sessionId, ...live } as Filter<MessageDoc>;
+    const candidates =
+      terms.length === 0
+        ? []
+        : await c.messages // messages_search_terms: only the index keys of the query terms
+            .find({ ...base, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
+            .toArray();
+    const scores = bm25(candidates, terms, stats);
+    let hits: Hit[] = candidates.map((doc, i) => ({ doc, score: scores[i]! }));
+
+    const vectors = embedder && (await vectorScores(q.sessionId, text, base));
+    if (vectors) {
+      // Blend: text scaled by the best text score, plus cosine; messages found only by meaning join.
+      const bestText = Math.max(0, ...scores) || 1;
+      hits = hits.map(({ doc, score }) => ({
+        doc,
+        score: (TEXT_WEIGHT * score) / bestText + (1 - TEXT_WEIGHT) * (vectors.get(doc._id.toHexString())?.similarity ?? 0),
+      }));
+      const found = new Set(candidates.map((d) => d._id.toHexString()));
+      const byMeaning = [...vectors.values()].filter((v) => !found.has(v.id.toHexString()));
+      byMeaning.sort((a, b) => b.similarity - a.similarity);
+      // Only those that could still make the cut need their documents.
+      const want = mmr ? Math.max(2 * q.limit, 10) : q.limit;
+      hits.sort(byRelevance);
+      const bar = hits[want - 1]?.score ?? -Infinity;
+      const needed: ObjectId[] = byMeaning.filter((v) => (1 - TEXT_WEIGHT) * v.similarity >= bar).slice(0, want).map((v) => v.id);
+      if (needed.length > 0) {
+        const docs = await c.messages.find({ ...base, _id: { $in: needed } }).toArray(); // _id
+        hits.push(...docs.map((doc) => ({ doc, score: (1 - TEXT_WEIGHT) * vectors.get(doc._id.toHexString())!.similarity })));
+      }
+    }
+
+    hits.sort(byRelevance);
+    const pool = hits.slice(0, mmr ? Math.max(2 * q.limit, 10) : q.limit);
+    return mmr ? maximalMarginalRelevance(pool, q.limit, q.mmrLambda) : pool;
+  }
+
+  const toResult = ({ doc, score }: Hit, withEmbedding: boolean): MemorySearchResult => ({
+    message: toMessage(doc),
+    dist: score,
+    ...(withEmbedding && doc.embedding && { embedding: doc.embedding }),
+  });
+
+  return {
+    /**
+     * Searches a live session's live messages (NOT_FOUND for an unknown or deleted session).
+     * With text: best first by `dist`; without: newest first (`dist` 0). At least one of text,
+     * a non-empty metadata filter or a date bound is required (VALIDATION otherwise).
+     */
+    async search(input: SearchMemoryInput): Promise<MemorySearchResult[]> {
+      const q = parse(SearchMemoryInput, input);
+      const session = await c.sessions.findOne({ sessionId: q.sessionId, ...live }); // sessions_sessionId
+      if (!session) throw sessionNotFound(q.sessionId);
+      const dates = q.startDate || q.endDate ? { createdAt: { ...(q.startDate && { $gte: q.startDate }), ...(q.endDate && { $lte: q.endDate }) } } : {};
+      // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
+      const filter = { ...q.metadata, ...dates } as Filter<MessageDoc>;
+      const mmr = q.searchType === 'mmr';
+      const text = q.text?.trim();
+      if (text) return (await textSearch(q, session, text, filter)).map((hit) => toResult(hit, mmr));
+      const docs = await c.messages // messages_session_created: newest first, stops after `limit` matches
+        .find({ ...filter, sessionId: q.sessionId, ...live }, { projection: mmr ? {} : { embedding: 0 } })
+        .sort({ createdAt: -1, seq: -1 })
+        .limit(q.limit)
+        .toArray();
+      return docs.map((doc) => toResult({ doc, score: 0 }, mmr));
+    },
+
+    /** Queues the embeddings of messages just stored (called by memory.add under the session's lock). */
+    async afterAppend(session: { sessionId: string }, docs: MessageDoc[]): Promise<void> {
+      if (embedder && docs.length > 0) background(() => embedMessages(session.sessionId, docs));
+    },
+
+    /** Resolves once all background work (embeddings) has finished. */
+    async idle(): Promise<void> {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+export type SearchService = ReturnType<typeof createSearchService>;

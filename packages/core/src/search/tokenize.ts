@@ -1,0 +1,34 @@
+/**
+ * Text → index terms, used identically for messages and queries: Unicode-normalised, accents
+ * folded, lower-cased, split on anything that is not a letter or digit (apostrophes inside words
+ * are dropped, so "don't" → "dont" and "user's" → "user"), English stop words removed, and each
+ * ASCII word reduced to its Porter stem.
+ */
+import { porterStem } from './stem';
+
+/** Longer runs of letters are not words (ids, base64): they are cut to this length. */
+export const MAX_TERM_LENGTH = 40;
+
+// A small English stop-word list: words too common to rank by, and expensive to look up.
+const STOP_WORDS = new Set(
+  (
+    'a an and are as at be been but by can could did do does for from had has have he her hers him his how i if in ' +
+    'into is it its just me my no not of on or our ours she so than that the their them then there these they this ' +
+    'those to too us very was we were what when where which who whom why will with would you your yours'
+  ).split(' '),
+);
+
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
+
+/** The terms of `text`, in order, with repeats. */
+export function tokenize(text: string): string[] {
+  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  const terms: string[] = [];
+  for (const match of folded.matchAll(WORD)) {
+    let word = match[0];
+    if (/['’]/.test(word)) word = word.replace(/['’]s$/, '').replace(/['’]/g, '');
+    if (STOP_WORDS.has(word)) continue;
+    terms.push(porterStem(word.slice(0, MAX_TERM_LENGTH)));
+  }
+  return terms;
+}
