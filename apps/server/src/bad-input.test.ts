@@ -129,7 +129,7 @@ describe('bad input over REST', () => {
     expect4xx(await http()('GET', '/api/v1/nothing'), 404, /not found/);
     expect4xx(await http()('GET', '/api/v2/sessions'), 404);
     expect4xx(await http()('POST', '/api/v1/users', { user_id: 'plural-is-not-a-route' }), 404);
-    expect4xx(await http()('POST', `/api/v1/sessions/${SESSION}/search`, { text: 'x' }), 404);
+    expect4xx(await http()('GET', `/api/v1/sessions/${SESSION}/search`), 405);
     expect4xx(await http()('DELETE', `/api/v1/sessions/${SESSION}`), 405);
     expect4xx(await http()('POST', '/healthz'), 405);
   });

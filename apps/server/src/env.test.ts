@@ -14,6 +14,7 @@ describe('parseEnv', () => {
       MNEMO_PURGE_EVERY: 60,
       MNEMO_MESSAGE_WINDOW: 12,
       MNEMO_MAX_BODY: 5 * 1024 * 1024,
+      MNEMO_EMBEDDINGS_MODEL: 'text-embedding-3-small',
       LOG_LEVEL: 'info',
     });
     expect(existsSync(join(REPO_ROOT, 'pnpm-workspace.yaml'))).toBe(true);

@@ -36,6 +36,10 @@ const EnvSchema = z.object({
   MNEMO_MESSAGE_WINDOW: int(1).default(12),
   /** Largest accepted request body, in bytes (larger → 413). */
   MNEMO_MAX_BODY: int(1).default(5 * 1024 * 1024),
+  /** An OpenAI-compatible embeddings endpoint (full URL); unset: search ranks by text alone. */
+  MNEMO_EMBEDDINGS_URL: z.url().optional(),
+  MNEMO_EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
+  MNEMO_EMBEDDINGS_API_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

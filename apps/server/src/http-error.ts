@@ -1,13 +1,15 @@
 /**
  * The one place where an error becomes an HTTP status and a JSON body `{"message"}` (REST, /healthz,
- * unknown routes, and failures before tRPC's own handler such as 413). tRPC errors keep tRPC's
- * code → status table (getHTTPStatusCodeFromError); Fastify's own errors (bad body, too large,
- * bad media type) keep their 4xx status; anything else is a 500.
+ * unknown routes, and failures before tRPC's own handler such as 413). Domain errors map as in the
+ * router; tRPC errors keep tRPC's code → status table (getHTTPStatusCodeFromError); Fastify's own
+ * errors (bad body, too large, bad media type) keep their 4xx status; anything else is a 500.
  */
+import { isDomainError } from '@mnemo/core/errors';
 import { TRPCError } from '@trpc/server';
 import type { FastifyInstance } from 'fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
+import { TRPC_CODE } from './trpc';
 
 export interface HttpError {
   status: number;
@@ -24,6 +26,8 @@ export function badRequest(message: string): TRPCError {
 }
 
 export function toHttpError(error: unknown): HttpError {
+  // A domain error raised by an adapter itself (outside a procedure) maps like one from a procedure.
+  if (isDomainError(error)) error = new TRPCError({ code: TRPC_CODE[error.code], message: error.message });
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     if (status >= 500) return { status, message: 'internal server error' };

@@ -26,6 +26,10 @@ const core = createCore({
   mongoUri: config.MONGODB_URI ?? localDb!.uri,
   dbName: config.MNEMO_DB,
   messageWindow: config.MNEMO_MESSAGE_WINDOW,
+  embeddings: config.MNEMO_EMBEDDINGS_URL
+    ? { url: config.MNEMO_EMBEDDINGS_URL, model: config.MNEMO_EMBEDDINGS_MODEL, apiKey: config.MNEMO_EMBEDDINGS_API_KEY }
+    : undefined,
+  log: (message, error) => log.warn({ err: error }, message),
 });
 const app = createApp({ config, core, logger: log });
 

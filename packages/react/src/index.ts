@@ -17,9 +17,11 @@ export {
   type AddMemoryInput,
   type AddMemoryVariables,
   type MemoryOptions,
+  type SearchMemoryInput,
   useAddMemory,
   useMemory,
   usePendingMessages,
+  useSearchMemory,
   withUuids,
 } from './use-memory';
 export { useMessages, useUpdateMessageMetadata } from './use-messages';

@@ -6,9 +6,11 @@ import {
   useAddMemory,
   useMemory,
   useMessages,
+  useSearchMemory,
   useSession,
   useSessions,
   useUpdateMessageMetadata,
+  withUuids,
 } from './index';
 import { createGatedFetch, fetchAllPages, renderMnemoHook, uniqueId, useTestServer } from './test/harness';
 
@@ -212,5 +214,17 @@ describe('useUpdateMessageMetadata', () => {
     gate.release();
     await waitFor(() => expect(result.current.update.isError).toBe(true));
     expect(metaOf()).toEqual([{ tags: { a: 1, b: 2 } }, { tags: { a: 1, b: 2 } }]);
+  });
+
+  it('useSearchMemory finds messages and is refreshed when messages are added', async () => {
+    const sessionId = await sessionWithMessages(2);
+    const { result } = renderMnemoHook(
+      () => ({ search: useSearchMemory({ sessionId, text: 'penguins' }), add: useAddMemory() }),
+      server(),
+    );
+    await waitFor(() => expect(result.current.search.isSuccess).toBe(true));
+    expect(result.current.search.data).toEqual([]);
+    await act(() => result.current.add.mutateAsync(withUuids({ sessionId, messages: [{ role: 'user', content: 'Penguins cannot fly.' }] })));
+    await waitFor(() => expect(result.current.search.data?.map((r) => r.message.content)).toEqual(['Penguins cannot fly.']));
   });
 });

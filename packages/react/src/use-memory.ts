@@ -16,6 +16,16 @@ export function useMemory(sessionId: string | undefined, { lastn }: MemoryOption
   return trpc.memory.get.useQuery(sessionId === undefined ? skipToken : { sessionId, lastn });
 }
 
+export type SearchMemoryInput = RouterInputs['memory']['search'];
+
+/**
+ * Searches a session's messages (text relevance, metadata filter, dates); disabled while `input`
+ * is undefined. Adding messages to the session invalidates its searches.
+ */
+export function useSearchMemory(input: SearchMemoryInput | undefined) {
+  return trpc.memory.search.useQuery(input ?? skipToken);
+}
+
 export type AddMemoryInput = RouterInputs['memory']['add'];
 /** What `useAddMemory` sends: every message carries its (client-made) uuid. */
 export type AddMemoryVariables = Omit<AddMemoryInput, 'messages'> & {
@@ -97,6 +107,7 @@ export function useAddMemory() {
       await Promise.all([
         utils.memory.get.invalidate({ sessionId }),
         utils.message.list.invalidate({ sessionId }),
+        utils.memory.search.invalidate({ sessionId }),
         utils.session.get.invalidate({ sessionId }),
         joinsLists && utils.session.list.invalidate(),
         joinsLists && utils.user.sessions.invalidate(),

@@ -41,6 +41,8 @@ export function useUpdateMessageMetadata() {
       const stored = new Map([[message.uuid, message]]);
       applyToSession(queryClient, message.sessionId, (items) => replaceBy(items, byUuid, stored));
       utils.message.get.setData({ sessionId: message.sessionId, uuid: message.uuid }, message);
+      // Metadata filters may now match differently.
+      void utils.memory.search.invalidate({ sessionId: message.sessionId });
     },
   });
 }

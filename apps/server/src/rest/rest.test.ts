@@ -368,6 +368,7 @@ describe('routing', () => {
       '/sessions/{sessionId}/memory',
       '/sessions/{sessionId}/messages',
       '/sessions/{sessionId}/messages/{uuid}',
+      '/sessions/{sessionId}/search',
       '/user',
       '/user/{userId}',
       '/user/{userId}/sessions',

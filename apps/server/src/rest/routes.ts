@@ -1,7 +1,8 @@
 /**
  * The Zep v0.27 REST API (`/api/v1`), as a table of routes. Handlers hold no business logic: each
  * calls the tRPC procedure through `createCaller(ctx)` — so auth, validation and domain-error
- * mapping are the router's — and only maps shapes (shapes.ts) and paging conventions (paging.ts).
+ * mapping are the router's — and only maps shapes (shapes.ts) and Zep's paging conventions (`@mnemo/core/zep`, shared with the
+ * client's Zep facade).
  * The OpenAPI document (openapi.ts) is generated from the same table.
  */
 import type { Core } from '@mnemo/core';
@@ -12,7 +13,7 @@ import type { Verifier } from '../auth';
 import { allowOnly, badRequest, describeZodError } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type AuthState } from '../trpc';
-import { pageOf, slice, walk } from './paging';
+import { fromZepSearch, pageOffset, slice, walk } from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
   CreateSessionRequest,
@@ -20,17 +21,21 @@ import {
   fromZepNewMessage,
   fromZepUser,
   ListQuery,
+  SearchQuery,
+  SearchRequest,
   MemoryQuery,
   MessageListQuery,
   UpdateMessageRequest,
   UpdateSessionRequest,
   UpdateUserRequest,
   toZepMessage,
+  toZepSearchResult,
   toZepSession,
   toZepUser,
   ZepMemory,
   ZepMessage,
   ZepMessageList,
+  ZepSearchResult,
   ZepSession,
   ZepUser,
 } from './shapes';
@@ -159,6 +164,19 @@ export const REST_ROUTES: RestRoute[] = [
     },
   }),
 
+  route({
+    method: 'POST',
+    path: '/sessions/:sessionId/search',
+    summary: 'Search a session’s messages by text, metadata filter and dates',
+    query: SearchQuery,
+    body: SearchRequest,
+    response: ZepSearchResult,
+    list: true,
+    errors: [400, 401, 404],
+    handler: async ({ api, params, query, body }) =>
+      (await api.memory.search(fromZepSearch(params.sessionId, body, query.limit))).map(toZepSearchResult),
+  }),
+
   // ── Messages ───────────────────────────────────────────────────────────────────────────────
   route({
     method: 'GET',
@@ -168,11 +186,11 @@ export const REST_ROUTES: RestRoute[] = [
     response: ZepMessageList,
     errors: [400, 401],
     handler: async ({ api, params, query }) => {
-      const { rows, total } = await emptyIfNotFound(
-        () => pageOf(walk((page) => api.message.list({ ...page, sessionId: params.sessionId })), query.cursor, query.limit),
-        { rows: [], total: 0 },
-      );
-      return { messages: rows.map(toZepMessage), total_count: total, row_count: rows.length };
+      // Zep's total_count needs the whole list; the page is then cut from it.
+      const all = await emptyIfNotFound(() => slice(walk((page) => api.message.list({ ...page, sessionId: params.sessionId }))), []);
+      const start = pageOffset(query.cursor, query.limit);
+      const rows = query.limit ? all.slice(start, start + query.limit) : all;
+      return { messages: rows.map(toZepMessage), total_count: all.length, row_count: rows.length };
     },
   }),
   route({

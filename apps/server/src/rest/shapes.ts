@@ -7,7 +7,7 @@
  * apply the domain rules (id format, metadata rules, …). Unknown fields are ignored and `null`
  * counts as absent, as Zep's decoder does.
  */
-import type { Message, Session, User } from '@mnemo/core/schemas';
+import type { MemorySearchResult, Message, Session, User } from '@mnemo/core/schemas';
 import { z } from 'zod';
 
 export const zepSchemas = z.registry<{ id: string; description?: string }>();
@@ -68,6 +68,15 @@ export const ZepMessageList = z
   .object({ messages: z.array(ZepMessage), total_count: z.number().int(), row_count: z.number().int() })
   .register(zepSchemas, { id: 'MessageListResponse' });
 
+export const ZepSearchResult = z
+  .object({
+    message: ZepMessage,
+    metadata: Metadata.optional().describe("the message's metadata; omitted when empty"),
+    dist: z.number().describe('relevance, higher is better (BM25, blended with cosine similarity when embeddings are on)'),
+    embedding: z.array(z.number()).nullable().describe('the message embedding, for mmr searches'),
+  })
+  .register(zepSchemas, { id: 'MemorySearchResult' });
+
 export const ApiError = z.object({ message: z.string() }).register(zepSchemas, { id: 'APIError' });
 
 // ── Requests ─────────────────────────────────────────────────────────────────────────────────
@@ -110,6 +119,18 @@ export const UpdateUserRequest = z
   .object(UserProfile)
   .register(zepSchemas, { id: 'UpdateUserRequest', description: 'Metadata is merged; the path names the user.' });
 
+export const SearchRequest = z
+  .object({
+    text: opt(z.string()),
+    metadata: opt(Metadata).describe(
+      'a MongoDB-style filter on message metadata, e.g. {"metadata.tag": "x"}, plus optional start_date/end_date (RFC 3339)',
+    ),
+    search_scope: opt(z.enum(['messages', 'summary'])),
+    search_type: opt(z.enum(['similarity', 'mmr'])),
+    mmr_lambda: opt(z.number()),
+  })
+  .register(zepSchemas, { id: 'MemorySearchPayload' });
+
 // ── Query strings (empty values were dropped before parsing) ──────────────────────────────────
 
 const count = z.coerce.number().int().min(0).optional();
@@ -118,6 +139,7 @@ export const ListQuery = z.object({
   cursor: count.describe('offset: how many items to skip'),
 });
 export const MemoryQuery = z.object({ lastn: count.describe('how many recent messages; absent or 0 = the message window') });
+export const SearchQuery = z.object({ limit: count.describe('how many results; absent or 0 = 10') });
 export const MessageListQuery = z.object({
   limit: count.describe('page size; absent or 0 = everything'),
   cursor: count.describe('1-based page number'),
@@ -181,4 +203,9 @@ export function fromZepNewMessage(m: z.output<typeof NewMessage>) {
 
 export function fromZepUser(u: z.output<typeof UpdateUserRequest>) {
   return { email: u.email, firstName: u.first_name, lastName: u.last_name, metadata: u.metadata };
+}
+
+export function toZepSearchResult(r: MemorySearchResult) {
+  const message = toZepMessage(r.message);
+  return { message, ...(message.metadata && { metadata: message.metadata }), dist: r.dist, embedding: r.embedding ?? null };
 }

@@ -1,10 +1,12 @@
-import { AddMemoryInput, GetMemoryInput, SessionIdInput } from '@mnemo/core/schemas';
+import { AddMemoryInput, GetMemoryInput, SearchMemoryInput, SessionIdInput } from '@mnemo/core/schemas';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { procedure } from '../trpc';
 
 export const memoryRouter = {
   add: procedure.input(AddMemoryInput).mutation(({ ctx, input }) => ctx.core.memory.add(input)),
   get: procedure.input(GetMemoryInput).query(({ ctx, input }) => ctx.core.memory.get(input)),
+  /** Text (BM25, plus embeddings when configured) and metadata/date search over a session's messages. */
+  search: procedure.input(SearchMemoryInput).query(({ ctx, input }) => ctx.core.memory.search(input)),
   /** Zep semantics: deleting memory soft-deletes the whole session. */
   delete: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.delete(input)),
 } satisfies TRPCRouterRecord;

@@ -3,6 +3,7 @@
  * error becomes one of them: NOT_FOUND → NotFoundError, UNAUTHORIZED → AuthenticationError,
  * anything else (other codes, network failures) → APIError. `code` is the HTTP status.
  */
+import { isDomainError } from '@mnemo/core/errors';
 import { isTRPCClientError } from '../client';
 
 /** Unified error class for all Zep errors. */
@@ -31,6 +32,8 @@ export const SERVER_ERROR_MESSAGE = `Failed to connect to Zep server. Please che
 - No other process is using the same port`;
 
 export function toZepError(err: unknown): unknown {
+  // Bad arguments caught before any request (e.g. a negative offset): a 400, as the server would say.
+  if (isDomainError(err) && err.code === 'VALIDATION') return Object.assign(new APIError(err.message, 400), { cause: err });
   if (!isTRPCClientError(err)) return err;
   const status = err.data?.httpStatus;
   let zepError: ZepError;

@@ -1,8 +1,8 @@
+import { chunks, fromZepSearch, slice, walk } from '@mnemo/core/zep';
 import type { MnemoClient } from '../client';
 import { requireId, zepCall } from './errors';
 import { fromMessage, fromSession, toMessage, toSession } from './mappers';
-import { type IMemory, type ISession, Memory, type Session } from './models';
-import { chunks, slice } from './paging';
+import { type IMemory, type IMemorySearchPayload, type ISession, Memory, MemorySearchResult, type Session } from './models';
 
 /** zep-js's `client.memory`: sessions and their messages. */
 export class MemoryManager {
@@ -34,13 +34,13 @@ export class MemoryManager {
    * `listSessionsChunked` to read everything.
    */
   async listSessions(limit?: number, cursor?: number): Promise<Session[]> {
-    const items = await zepCall(() => slice((page) => this.trpc.session.list.query(page), cursor, limit));
+    const items = await zepCall(() => slice(walk((page) => this.trpc.session.list.query(page)), cursor, limit));
     return items.map(toSession);
   }
 
   /** Every live session exactly once, in chunks of `chunkSize`, following Mnemo's keyset cursor. */
   async *listSessionsChunked(chunkSize = 100): AsyncGenerator<Session[], void, unknown> {
-    const pages = chunks((page) => this.trpc.session.list.query(page), chunkSize);
+    const pages = chunks(walk((page) => this.trpc.session.list.query(page)), chunkSize);
     while (true) {
       const next = await zepCall(() => pages.next());
       if (next.done) return;
@@ -68,5 +68,18 @@ export class MemoryManager {
     requireId(sessionID, 'sessionID');
     await zepCall(() => this.trpc.memory.delete.mutate({ sessionId: sessionID }));
     return 'OK';
+  }
+
+  /**
+   * Searches the session's messages: `text` ranks by relevance (`dist`, higher is better);
+   * `metadata` holds a MongoDB-style filter on message metadata plus optional `start_date`/`end_date`.
+   */
+  async searchMemory(sessionID: string, searchPayload: IMemorySearchPayload, limit?: number): Promise<MemorySearchResult[]> {
+    requireId(sessionID, 'sessionID');
+    const input = fromZepSearch(sessionID, searchPayload, limit);
+    const results = await zepCall(() => this.trpc.memory.search.query(input));
+    return results.map(
+      (r) => new MemorySearchResult({ message: toMessage(r.message), metadata: r.message.metadata, dist: r.dist, embedding: r.embedding }),
+    );
   }
 }

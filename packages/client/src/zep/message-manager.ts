@@ -2,7 +2,7 @@ import type { MnemoClient } from '../client';
 import { requireId, zepCall } from './errors';
 import { toMessage } from './mappers';
 import type { Message } from './models';
-import { slice } from './paging';
+import { pageOffset, slice, walk } from '@mnemo/core/zep';
 
 /** zep-js's `client.message`: a session's messages one by one. */
 export class MessageManager {
@@ -14,9 +14,8 @@ export class MessageManager {
    */
   async getSessionMessages(sessionId: string, limit?: number, cursor?: number): Promise<Message[]> {
     requireId(sessionId, 'sessionId');
-    const offset = limit ? ((cursor || 1) - 1) * limit : 0;
     const items = await zepCall(() =>
-      slice((page) => this.trpc.message.list.query({ sessionId, ...page }), offset, limit),
+      slice(walk((page) => this.trpc.message.list.query({ sessionId, ...page })), pageOffset(cursor, limit), limit),
     );
     return items.map(toMessage);
   }

@@ -225,3 +225,50 @@ export class UpdateUserRequest implements IUpdateUserRequest {
     return filterEmpty(this);
   }
 }
+
+export interface IMemorySearchPayload {
+  text?: string;
+  /** A MongoDB-style filter on message metadata (`{"metadata.tag": "x"}`), plus optional `start_date`/`end_date`. */
+  metadata?: Record<string, any>;
+  search_scope?: 'messages' | 'summary';
+  search_type?: 'similarity' | 'mmr';
+  mmr_lambda?: number;
+}
+
+export class MemorySearchPayload implements IMemorySearchPayload {
+  text?: string;
+  metadata?: Record<string, any>;
+  search_scope?: 'messages' | 'summary';
+  search_type?: 'similarity' | 'mmr';
+  mmr_lambda?: number;
+
+  constructor({ text, metadata, search_scope, search_type, mmr_lambda }: IMemorySearchPayload) {
+    this.text = text;
+    this.metadata = metadata;
+    this.search_scope = search_scope;
+    this.search_type = search_type;
+    this.mmr_lambda = mmr_lambda;
+  }
+}
+
+export interface IMemorySearchResult {
+  message?: IMessage;
+  metadata?: Record<string, any>;
+  /** Relevance, higher is better. */
+  dist?: number;
+  embedding?: number[];
+}
+
+export class MemorySearchResult {
+  message?: Message;
+  metadata: Record<string, any>;
+  dist?: number;
+  embedding?: number[];
+
+  constructor({ message, metadata, dist, embedding }: IMemorySearchResult = {}) {
+    this.message = message && new Message(message);
+    this.metadata = metadata ?? {};
+    this.dist = dist;
+    this.embedding = embedding;
+  }
+}

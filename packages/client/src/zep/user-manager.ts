@@ -2,7 +2,7 @@ import type { MnemoClient } from '../client';
 import { requireId, zepCall } from './errors';
 import { fromUser, toSession, toUser } from './mappers';
 import type { ICreateUserRequest, IUpdateUserRequest, Session, User } from './models';
-import { chunks, slice } from './paging';
+import { chunks, slice, walk } from '@mnemo/core/zep';
 
 /** zep-js's `client.user`. */
 export class UserManager {
@@ -35,13 +35,13 @@ export class UserManager {
 
   /** Users [cursor, cursor + limit) by offset; same cost model as `memory.listSessions`. */
   async list(limit?: number, cursor?: number): Promise<User[]> {
-    const items = await zepCall(() => slice((page) => this.trpc.user.list.query(page), cursor, limit));
+    const items = await zepCall(() => slice(walk((page) => this.trpc.user.list.query(page)), cursor, limit));
     return items.map(toUser);
   }
 
   /** Every live user exactly once, in chunks of `chunkSize`. */
   async *listChunked(chunkSize = 100): AsyncGenerator<User[], void, unknown> {
-    const pages = chunks((page) => this.trpc.user.list.query(page), chunkSize);
+    const pages = chunks(walk((page) => this.trpc.user.list.query(page)), chunkSize);
     while (true) {
       const next = await zepCall(() => pages.next());
       if (next.done) return;
@@ -52,7 +52,7 @@ export class UserManager {
   /** All live sessions of the user, oldest first. @throws NotFoundError for an unknown user. */
   async getSessions(userId: string): Promise<Session[]> {
     requireId(userId, 'userId');
-    const items = await zepCall(() => slice((page) => this.trpc.user.sessions.query({ userId, ...page })));
+    const items = await zepCall(() => slice(walk((page) => this.trpc.user.sessions.query({ userId, ...page }))));
     return items.map(toSession);
   }
 }

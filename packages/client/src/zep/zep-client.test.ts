@@ -6,6 +6,8 @@ import {
   AuthenticationError,
   CreateUserRequest,
   Memory,
+  MemorySearchPayload,
+  MemorySearchResult,
   Message,
   NotFoundError,
   Session,
@@ -168,6 +170,29 @@ describe('ZepClient facade', () => {
     // Like zep-js, empty ids are refused before any request.
     await expect(client.memory.getSession('')).rejects.toThrow('sessionId must be provided');
   });
+
+  it('searchMemory ranks messages by text and filters by metadata, as zep-js does', async () => {
+    const sessionId = `search-${randomUUID()}`;
+    await client.memory.addMemory(
+      sessionId,
+      new Memory({
+        messages: [
+          new Message({ role: 'user', content: 'Remind me to water the tomatoes.', metadata: { kind: 'garden' } }),
+          new Message({ role: 'user', content: 'Book a table for two at 8pm.', metadata: { kind: 'dinner' } }),
+        ],
+      }),
+    );
+    const [best] = await client.memory.searchMemory(sessionId, new MemorySearchPayload({ text: 'watering tomato plants' }));
+    expect(best).toBeInstanceOf(MemorySearchResult);
+    expect(best?.message).toBeInstanceOf(Message);
+    expect(best?.message?.content).toBe('Remind me to water the tomatoes.');
+    expect(best?.dist).toBeGreaterThan(0);
+    const dinner = await client.searchMemory(sessionId, { metadata: { 'metadata.kind': 'dinner' } }, 5);
+    expect(dinner.map((r) => r.message?.content)).toEqual(['Book a table for two at 8pm.']);
+    expect(dinner[0]?.metadata).toEqual({ kind: 'dinner' });
+    await expect(client.memory.searchMemory(sessionId, {})).rejects.toBeInstanceOf(APIError);
+    await expect(client.memory.searchMemory(`missing-${randomUUID()}`, { text: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+  });
 });
 
 describe('ZepClient with auth on', () => {
@@ -193,4 +218,5 @@ describe('ZepClient with auth on', () => {
     const forged = new ZepClient(server.url, await signToken('not the secret'));
     await expect(forged.memory.listSessions()).rejects.toBeInstanceOf(AuthenticationError);
   });
+
 });

@@ -2,7 +2,7 @@ import { createMnemoClient, type MnemoClient, trimBaseUrl } from '../client';
 import { SERVER_ERROR_MESSAGE } from './errors';
 import { MemoryManager } from './memory-manager';
 import { MessageManager } from './message-manager';
-import type { IMemory, ISession, Memory, Session } from './models';
+import type { IMemory, IMemorySearchPayload, ISession, Memory, MemorySearchResult, Session } from './models';
 import { UserManager } from './user-manager';
 
 /**
@@ -66,5 +66,10 @@ export class ZepClient {
   /** @deprecated Use `client.memory.deleteMemory()`. */
   deleteMemory(sessionID: string): Promise<string> {
     return this.memory.deleteMemory(sessionID);
+  }
+
+  /** @deprecated Use `client.memory.searchMemory()`. */
+  searchMemory(sessionID: string, searchPayload: IMemorySearchPayload, limit?: number): Promise<MemorySearchResult[]> {
+    return this.memory.searchMemory(sessionID, searchPayload, limit);
   }
 }
