@@ -36,7 +36,8 @@ describe('parseEnv', () => {
   });
 
   it('reports every problem at once', () => {
-    const attempt = () => parseEnv({ PORT: 'eighty', MONGODB_URI: 'postgres://x', MNEMO_MAX_BODY: '-1', LOG_LEVEL: 'loud' });
+    const attempt = () =>
+      parseEnv({ PORT: 'eighty', MONGODB_URI: 'postgres://x', MNEMO_MAX_BODY: '-1', MNEMO_EMBEDDINGS_URL: 'nowhere', LOG_LEVEL: 'loud' });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -45,6 +46,6 @@ describe('parseEnv', () => {
         return (error as Error).message;
       }
     })();
-    for (const name of ['PORT', 'MONGODB_URI', 'MNEMO_MAX_BODY', 'LOG_LEVEL']) expect(message).toContain(name);
+    for (const name of ['PORT', 'MONGODB_URI', 'MNEMO_MAX_BODY', 'MNEMO_EMBEDDINGS_URL', 'LOG_LEVEL']) expect(message).toContain(name);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ function dbLog(): string {
   return file ? `\n--- ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-30).join('\n')}` : '';
 }
 
-async function startMain(port: number) {
+async function startMain(port: number, extraEnv: Record<string, string> = {}) {
   const child = spawn(join(SERVER_DIR, 'node_modules/.bin/tsx'), ['src/main.ts'], {
     cwd: SERVER_DIR,
     env: {
@@ -47,6 +48,7 @@ async function startMain(port: number) {
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'info',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,7 +96,22 @@ it('keeps data across a SIGTERM and a restart on the same data dir', { timeout: 
   expect(await first.stop()).toBe(0);
   expect(first.output()).toMatch(/SIGTERM/);
 
-  const second = await startMain(port);
+  // An OpenAI-compatible embeddings endpoint of the test's own: MNEMO_EMBEDDINGS_URL reaches core.
+  const requests: string[][] = [];
+  const embeddings = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const { input } = JSON.parse(body) as { input: string[] };
+      requests.push(input);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: input.map((text, index) => ({ index, embedding: [text.length, 1, 0] })) }));
+    });
+  });
+  await new Promise<void>((ok) => embeddings.listen(0, '127.0.0.1', ok));
+  const embeddingsUrl = `http://127.0.0.1:${(embeddings.address() as { port: number }).port}/v1/embeddings`;
+
+  const second = await startMain(port, { MNEMO_EMBEDDINGS_URL: embeddingsUrl });
   try {
     expect((await http('GET', '/api/v1/user/ada')).json).toMatchObject({ user_id: 'ada', first_name: 'Ada' });
     expect((await http('GET', '/api/v1/sessions/kept')).json).toMatchObject({ user_id: 'ada', metadata: { topic: 'engines' } });
@@ -103,7 +120,13 @@ it('keeps data across a SIGTERM and a restart on the same data dir', { timeout: 
     // The start-up purge (which runs alongside serving) hard-deletes the soft-deleted session,
     // after which its id is free again.
     await expect.poll(async () => (await http('POST', '/api/v1/sessions', { session_id: 'dropped' })).status).toBe(201);
+
+    await http('POST', '/api/v1/sessions/kept/memory', { messages: [{ role: 'human', content: 'Difference engines' }] });
+    const search = () => http('POST', '/api/v1/sessions/kept/search', { text: 'engines', search_type: 'mmr' });
+    await expect.poll(async () => (await search()).json[0]?.embedding).toEqual(['Difference engines'.length, 1, 0]);
+    expect(requests.flat()).toContain('Difference engines');
   } finally {
     expect(await second.stop()).toBe(0);
+    embeddings.close();
   }
 });
