@@ -16,8 +16,8 @@ import { MongoClient } from 'mongodb';
 
 export const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
-const TOOLS_DIR = fileURLToPath(new URL('../../../.tools/', import.meta.url));
-const FERRETDB_BIN = join(TOOLS_DIR, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
+/** Where the FerretDB build is kept: `<repo>/.tools/` (git-ignored). */
+export const TOOLS_DIR = fileURLToPath(new URL('../../../.tools/', import.meta.url));
 
 export interface LocalDb {
   uri: string;
@@ -29,6 +29,8 @@ export interface LocalDbOptions {
   /** Where the database keeps its files (created if missing). */
   dataDir: string;
   log?: (message: string) => void;
+  /** Where FerretDB is built and kept (default TOOLS_DIR). */
+  toolsDir?: string;
 }
 
 export class LocalDbError extends Error {
@@ -66,7 +68,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * tooling), so we copy the module source, write that file, and `go build ./cmd/ferretdb`.
  * A lock directory keeps parallel callers from building twice.
  */
-export async function ensureFerretDb(log: (m: string) => void = () => {}): Promise<string> {
+export async function ensureFerretDb(log: (m: string) => void = () => {}, toolsDir = TOOLS_DIR): Promise<string> {
+  const FERRETDB_BIN = join(toolsDir, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
   if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
   if (!onPath('go', ['version'])) {
     throw new LocalDbError(
@@ -74,9 +77,8 @@ export async function ensureFerretDb(log: (m: string) => void = () => {}): Promi
         'or install Go (https://go.dev/dl, >= 1.22) so Mnemo can build FerretDB ' + FERRETDB_VERSION + '.',
     );
   }
-  mkdirSync(TOOLS_DIR, { recursive: true });
   const lock = `${FERRETDB_BIN}.lock`;
-  mkdirSync(join(TOOLS_DIR, `ferretdb-${FERRETDB_VERSION}`), { recursive: true });
+  mkdirSync(join(toolsDir, `ferretdb-${FERRETDB_VERSION}`), { recursive: true });
   for (;;) {
     try {
       mkdirSync(lock);
@@ -138,7 +140,7 @@ async function waitForPing(uri: string, child: ChildProcess, logFile: string): P
   }
 }
 
-export async function startLocalDb({ dataDir, log = () => {} }: LocalDbOptions): Promise<LocalDb> {
+export async function startLocalDb({ dataDir, log = () => {}, toolsDir }: LocalDbOptions): Promise<LocalDb> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -149,7 +151,7 @@ export async function startLocalDb({ dataDir, log = () => {} }: LocalDbOptions):
     mkdirSync(join(dir, 'mongod'), { recursive: true });
     child = spawnGuarded('mongod', ['--dbpath', join(dir, 'mongod'), '--bind_ip', '127.0.0.1', '--port', String(port)], logFile);
   } else {
-    const bin = await ensureFerretDb(log);
+    const bin = await ensureFerretDb(log, toolsDir);
     const sqlite = join(dir, 'ferretdb');
     mkdirSync(sqlite, { recursive: true });
     child = spawnGuarded(

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalDb } from './index';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { LocalDbError, startLocalDb } from './index';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-local-db-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -31,6 +31,19 @@ describe('local database', () => {
       expect(doc?.name).toBe('kept');
     } finally {
       await second.stop();
+    }
+  });
+
+  it('says what to install or set when there is no mongod, no FerretDB build and no Go', async () => {
+    vi.stubEnv('PATH', '/nonexistent');
+    const toolsDir = mkdtempSync(join(tmpdir(), 'mnemo-no-tools-'));
+    try {
+      const attempt = startLocalDb({ dataDir: join(dataDir, 'never'), toolsDir });
+      await expect(attempt).rejects.toBeInstanceOf(LocalDbError);
+      await expect(attempt).rejects.toThrow(/MONGODB_URI.*mongod.*Go/s);
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(toolsDir, { recursive: true, force: true });
     }
   });
 });
