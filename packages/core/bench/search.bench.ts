@@ -7,7 +7,7 @@
  * Starts its own local database (mongod when on PATH, else FerretDB) in a temporary directory,
  * or uses MONGODB_URI when set (a database named mnemo_bench_<random>, dropped afterwards).
  * Messages are loaded through `memory.add` (the production path: seq reservation, insertMany,
- * term extraction and postings upserts) in batches of 1000. The text is synthetic: a Zipf-
+ * term extraction) in batches of 1000. The text is synthetic: a Zipf-
  * distributed vocabulary of 5000 words plus planted words of known frequency, so queries of rare,
  * medium and common terms can be compared across sizes.
  */
