@@ -82,7 +82,7 @@ describe('createMnemoClient against a running server', () => {
     expect(await codeOf(trpc.session.get.query({ sessionId }))).toBe('NOT_FOUND');
   });
 
-  it('memory.add / get / delete and message.list / get / update', async () => {
+  it('memory.add / get / search / delete and message.list / get / update', async () => {
     const sessionId = `m-${randomUUID()}`;
     const createdAt = new Date('2024-01-02T03:04:05.678Z');
     const { messages: stored } = await trpc.memory.add.mutate({
@@ -116,6 +116,11 @@ describe('createMnemoClient against a running server', () => {
     const changed = await trpc.message.update.mutate({ sessionId, uuid: stored[0]!.uuid, metadata: { sentiment: 'happy' } });
     expect(changed.metadata).toEqual({ lang: 'en', sentiment: 'happy' });
     expect(changed.tokenCount).toBe(stored[0]!.tokenCount);
+
+    const [joke] = await trpc.memory.search.query({ sessionId, text: 'jokes', limit: 1 });
+    expect(joke?.message).toMatchObject({ content: 'Tell me a joke', seq: 3 });
+    expect(joke?.dist).toBeGreaterThan(0);
+    expect(await codeOf(trpc.memory.search.query({ sessionId }))).toBe('BAD_REQUEST');
 
     await trpc.memory.delete.mutate({ sessionId });
     expect(await codeOf(trpc.memory.get.query({ sessionId }))).toBe('NOT_FOUND');
