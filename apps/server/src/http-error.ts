@@ -4,7 +4,7 @@
  * router; tRPC errors keep tRPC's code → status table (getHTTPStatusCodeFromError); Fastify's own
  * errors (bad body, too large, bad media type) keep their 4xx status; anything else is a 500.
  */
-import { isDomainError } from '@mnemo/core/errors';
+import { describeZodError, isDomainError } from '@mnemo/core';
 import { TRPCError } from '@trpc/server';
 import type { FastifyInstance } from 'fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
@@ -14,11 +14,6 @@ import { TRPC_CODE } from './trpc';
 export interface HttpError {
   status: number;
   message: string;
-}
-
-/** "field.path: problem; …" — readable, and names the field. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
 export function badRequest(message: string): TRPCError {

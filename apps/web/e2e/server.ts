@@ -6,24 +6,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from '@mnemo/local-db';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export async function buildWeb(): Promise<void> {
   await promisify(execFile)('pnpm', ['--filter', '@mnemo/web', 'build'], { cwd: ROOT });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
 }
 
 export interface RunningServer {

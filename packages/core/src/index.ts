@@ -59,4 +59,5 @@ export type Core = ReturnType<typeof createCore>;
 export * from './errors';
 export * from './schemas';
 export { mergeMetadata, metadataProblem, withoutSystem } from './metadata';
+export { describeZodError } from './validate';
 export type { EmbeddingsConfig } from './search';

@@ -41,7 +41,8 @@ function onPath(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (also used by tests that start servers). */
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once('error', fail);

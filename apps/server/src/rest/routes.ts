@@ -5,12 +5,12 @@
  * client's Zep facade).
  * The OpenAPI document (openapi.ts) is generated from the same table.
  */
-import type { Core } from '@mnemo/core';
+import { type Core, describeZodError } from '@mnemo/core';
 import { TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 import type { Verifier } from '../auth';
-import { allowOnly, badRequest, describeZodError } from '../http-error';
+import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type AuthState } from '../trpc';
 import { fromZepSearch, pageOffset, slice, walk } from '@mnemo/core/zep';
