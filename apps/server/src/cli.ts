@@ -2,11 +2,12 @@
  * `pnpm mnemo <command>` (root script → `pnpm --filter @mnemo/server cli`):
  *   token [--expires <duration>]  print a bearer token: an HS256 JWT signed with MNEMO_AUTH_SECRET
  *   purge [--grace <ms>]          hard-delete soft-deleted records now, in the configured database
+ *   move-to-postgres              move the local database's SQLite store into its PostgreSQL cluster
  * Configuration comes from the same environment variables as the server.
  */
 import { parseArgs } from 'node:util';
 import { createCore } from '@mnemo/core';
-import { startLocalDb } from '@mnemo/local-db';
+import { moveSqliteToPostgres, startLocalDb } from '@mnemo/local-db';
 import { createToken } from './auth';
 import { loadEnv } from './env';
 
@@ -15,7 +16,10 @@ const USAGE = `Usage: pnpm mnemo <command>
                                 --expires takes e.g. 30d, 12h or seconds; default: no expiry
   purge [--grace <ms>]          hard-delete records soft-deleted more than <ms> ago (default 0)
                                 in the configured database (starts the local one when MONGODB_URI is unset;
-                                stop the server first, or call admin.purge on the running server instead)`;
+                                stop the server first, or call admin.purge on the running server instead)
+  move-to-postgres              with the server stopped: copy the local database's FerretDB SQLite store (from a
+                                Mnemo before PostgreSQL was the default) into its PostgreSQL cluster, compare the
+                                counts of every collection, and set the SQLite folder aside (kept, not deleted)`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -60,6 +64,11 @@ if (command === 'token') {
     await core.close();
     await localDb?.stop();
   }
+} else if (command === 'move-to-postgres') {
+  if (config.MONGODB_URI) fail('MONGODB_URI is set: Mnemo does not use a local database, so there is nothing to move.');
+  const { counts, keptAt } = await moveSqliteToPostgres({ dataDir: config.MNEMO_DATA_DIR, log: console.error });
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  console.log(`Moved ${total} documents in ${Object.keys(counts).length} collections to PostgreSQL; the SQLite store is kept at ${keptAt}.`);
 } else {
   fail(command ? `unknown command: ${command}` : 'missing command');
 }

@@ -4,17 +4,17 @@
  * on the same data dir finds the data again (and purges what was soft-deleted, at start-up).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@mnemo/local-db';
+import { processesOf, tempDataDir } from '@mnemo/local-db/testing';
 import { afterAll, expect, it } from 'vitest';
 import { httpClient } from './test/http';
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-restart-'));
+const dataDir = tempDataDir('mnemo-restart-');
 const running = new Set<ChildProcess>();
 afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
@@ -23,12 +23,16 @@ afterAll(() => {
 
 /** The tail of the local database's log, for failure messages. */
 function dbLog(): string {
-  const file = ['ferretdb.log', 'mongod.log'].map((name) => join(dataDir, name)).find((f) => existsSync(f));
-  return file ? `\n--- ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-30).join('\n')}` : '';
+  return ['ferretdb.log', 'postgres.log', 'mongod.log']
+    .map((name) => join(dataDir, name))
+    .filter((file) => existsSync(file))
+    .map((file) => `\n--- ${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-30).join('\n')}`)
+    .join('');
 }
 
 async function startMain(port: number, extraEnv: Record<string, string> = {}) {
-  const child = spawn(join(SERVER_DIR, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+  // Node itself runs main.ts (tsx's CLI would put a process of its own in between), so a signal reaches Mnemo.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVER_DIR,
     env: {
       ...process.env,
@@ -65,8 +69,8 @@ async function startMain(port: number, extraEnv: Record<string, string> = {}) {
   }
   return {
     output: () => output,
-    stop: async () => {
-      child.kill('SIGTERM');
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      child.kill(signal);
       return exited;
     },
   };
@@ -119,4 +123,12 @@ it('keeps data across a SIGTERM and a restart on the same data dir', { timeout: 
     expect(await second.stop()).toBe(0);
     embeddings.close();
   }
+});
+
+it('leaves no database process behind when it is killed with SIGKILL', { timeout: 120_000 }, async () => {
+  const main = await startMain(await freePort());
+  expect(main.output()).toMatch(/FerretDB .* on PostgreSQL|mongod/);
+  expect(processesOf(dataDir).length).toBeGreaterThan(0); // the database, its guard, PostgreSQL's backends
+  await main.stop('SIGKILL');
+  await expect.poll(() => processesOf(dataDir), { timeout: 20_000, interval: 200 }).toEqual([]);
 });

@@ -10,12 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from './app';
 import { type EnvInput, parseEnv } from './env';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    mongoUri: string;
-  }
-}
+import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 export interface TestServerOptions {
   /** Turns auth on: requests then need `Authorization: Bearer <createToken(authSecret)>`. */

@@ -8,12 +8,7 @@ import { createCore } from '@mnemo/core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildWeb, ROOT, type RunningServer, startServer } from './server';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    mongoUri: string;
-  }
-}
+import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SCREENSHOT = join(ROOT, 'test-artifacts/chat-view.png');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -8,7 +8,12 @@ interface Lifecycle {
   deletedAt: Date | null;
 }
 
-export interface UserDoc extends Lifecycle {
+/** Users and sessions are listed as a whole, so they also carry `live` (see `revive`). */
+interface Listed extends Lifecycle {
+  live: boolean;
+}
+
+export interface UserDoc extends Listed {
   _id: ObjectId;
   uuid: string;
   userId: string;
@@ -18,7 +23,7 @@ export interface UserDoc extends Lifecycle {
   metadata: Metadata;
 }
 
-export interface SessionDoc extends Lifecycle {
+export interface SessionDoc extends Listed {
   _id: ObjectId;
   uuid: string;
   sessionId: string;
@@ -64,17 +69,28 @@ export function getCollections(db: Db): Collections {
 export const live = { deletedAt: null } as const;
 
 /**
+ * The `$set`s that undelete and soft-delete a user or a session. `deletedAt` says when (purge and
+ * Zep need it); the `live` flag moves with it because the lists of all users and all sessions
+ * filter on `live: true`: an equality FerretDB pushes down, where it cannot push down
+ * `deletedAt: null` (README, "The local database").
+ */
+export const revive = { deletedAt: null, live: true } as const;
+export const softDelete = (at: Date) => ({ deletedAt: at, live: false });
+
+/**
  * Every index the queries need, by name; queries cite these names. createIndexes is idempotent,
  * so this runs at every start.
  */
 export async function createIndexes(c: Collections): Promise<void> {
   await ensureIndexes(c.users, [
     { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
-    { key: { deletedAt: 1, _id: 1 }, name: 'users_live' }, // keyset list of live users; purge
+    { key: { deletedAt: 1, _id: 1 }, name: 'users_live' }, // purge
+    { key: { live: 1, _id: 1 }, name: 'users_list' }, // keyset list of live users
   ]);
   await ensureIndexes(c.sessions, [
     { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
-    { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live' }, // keyset list of live sessions; purge
+    { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live' }, // purge
+    { key: { live: 1, _id: 1 }, name: 'sessions_list' }, // keyset list of live sessions
     { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
   ]);
   await ensureIndexes(c.messages, [
@@ -85,6 +101,14 @@ export async function createIndexes(c: Collections): Promise<void> {
     { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'messages_search_terms' }, // text search (multikey)
     { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created' }, // search without text
   ]);
+}
+
+/** Users and sessions stored before the `live` flag existed get it (a no-op once done). */
+export async function backfillLive(c: Collections): Promise<void> {
+  for (const collection of [c.users, c.sessions] as Collection<UserDoc | SessionDoc>[]) {
+    await collection.updateMany({ live: { $exists: false }, deletedAt: null }, { $set: { live: true } });
+    await collection.updateMany({ live: { $exists: false }, deletedAt: { $ne: null } }, { $set: { live: false } });
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * `@mnemo/core/schemas`, `@mnemo/core/errors` and `@mnemo/core/metadata` instead.
  */
 import { MongoClient } from 'mongodb';
-import { createIndexes, getCollections } from './db';
+import { backfillLive, createIndexes, getCollections } from './db';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
 import { createSearchService, type EmbeddingsConfig } from './search';
@@ -41,8 +41,11 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
     /** Raw access for tests, tools and migrations. */
     db,
     collections,
-    /** Connects and creates every index (idempotent). */
-    init: () => createIndexes(collections),
+    /** Connects, creates every index and brings old documents up to date (idempotent). */
+    init: async () => {
+      await createIndexes(collections);
+      await backfillLive(collections);
+    },
     /** Resolves when background work (message embeddings) is done. */
     idle: search.idle,
     close: async () => {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
-import { type Collections, isDuplicateKeyError, live, type MessageDoc, type SessionDoc } from './db';
+import { type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
 import { ConflictError, NotFoundError } from './errors';
 import { MESSAGE_PROJECTION, toMessage } from './mappers';
 import { mergeUpdate } from './merge-update';
@@ -45,7 +45,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
           { sessionId }, // sessions_sessionId
           {
             $inc: { lastSeq: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
-            $set: { updatedAt: now, deletedAt: null },
+            $set: { updatedAt: now, ...revive },
             $setOnInsert: { _id: new ObjectId(), uuid: randomUUID(), userId: null, metadata: {}, createdAt: now },
           },
           { upsert: true, returnDocument: 'after' },
@@ -58,12 +58,10 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
   }
 
   async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages']): Promise<Memory> {
-    const given = messages.flatMap((m) => (m.uuid ? [m.uuid] : []));
-    const existing = new Map(
-      given.length === 0
-        ? []
-        : (await c.messages.find({ uuid: { $in: given } }).toArray()).map((d) => [d.uuid, d] as const), // messages_uuid
-    );
+    // One equality lookup per client-supplied uuid (an `$in` would not be pushed down on FerretDB).
+    const given = [...new Set(messages.flatMap((m) => (m.uuid ? [m.uuid] : [])))];
+    const found = await Promise.all(given.map((uuid) => c.messages.findOne({ uuid }))); // messages_uuid
+    const existing = new Map(found.flatMap((d) => (d ? [[d.uuid, d] as const] : [])));
     for (const doc of existing.values()) {
       if (doc.sessionId !== sessionId) throw new ConflictError(`message ${doc.uuid} belongs to another session`);
     }

@@ -86,7 +86,7 @@ describe('users', () => {
 
     await c.users.delete({ userId: 'cascade' });
     expect((await c.collections.users.findOne({ userId: 'cascade' }))?.deletedAt).toBeInstanceOf(Date);
-    const sessions = await c.collections.sessions.find({ userId: 'cascade' }).toArray();
+    const sessions = await c.collections.sessions.find({ userId: 'cascade' }).sort({ sessionId: 1 }).toArray();
     expect(sessions.map((s) => [s.sessionId, s.deletedAt instanceof Date])).toEqual([['c1', true], ['c2', true]]);
     const messages = await c.collections.messages.find({ sessionId: 'c1' }).toArray();
     expect(messages.map((m) => m.deletedAt instanceof Date)).toEqual([true, true]);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
-import { type Collections, isDuplicateKeyError, live } from './db';
+import { type Collections, isDuplicateKeyError, live, revive, softDelete } from './db';
 import { ConflictError, NotFoundError } from './errors';
 import { toSession } from './mappers';
 import { mergeUpdate } from './merge-update';
@@ -12,11 +12,10 @@ import { parse } from './validate';
 
 export const sessionNotFound = (sessionId: string) => new NotFoundError(`session ${JSON.stringify(sessionId)} not found`);
 
-/** Soft-deletes live sessions and their live messages (messages first, so a failed cascade can be retried). */
-export async function softDeleteSessions(c: Collections, sessionIds: string[], now: Date): Promise<void> {
-  if (sessionIds.length === 0) return;
-  await c.messages.updateMany({ sessionId: { $in: sessionIds }, ...live }, { $set: { deletedAt: now } }); // messages_session_live
-  await c.sessions.updateMany({ sessionId: { $in: sessionIds }, ...live }, { $set: { deletedAt: now } }); // sessions_sessionId
+/** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
+export async function softDeleteSession(c: Collections, sessionId: string, now: Date): Promise<void> {
+  await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_live
+  await c.sessions.updateOne({ sessionId, ...live }, { $set: softDelete(now) }); // sessions_sessionId
 }
 
 export function createSessionService(c: Collections, serialize: Serialize) {
@@ -28,7 +27,7 @@ export function createSessionService(c: Collections, serialize: Serialize) {
         throw new NotFoundError(`user ${JSON.stringify(userId)} not found`); // users_userId
       }
       const now = new Date();
-      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, createdAt: now, updatedAt: now, deletedAt: null };
+      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, createdAt: now, updatedAt: now, ...revive };
       try {
         await c.sessions.insertOne(doc); // sessions_sessionId (unique)
       } catch (error) {
@@ -56,7 +55,7 @@ export function createSessionService(c: Collections, serialize: Serialize) {
           if (doc.deletedAt === null) return toSession(doc);
         }
         // sessions_sessionId: matches soft-deleted sessions too
-        const doc = await mergeUpdate(c.sessions, { sessionId }, patch, { updatedAt: new Date(), deletedAt: null });
+        const doc = await mergeUpdate(c.sessions, { sessionId }, patch, { updatedAt: new Date(), ...revive });
         if (!doc) throw sessionNotFound(sessionId);
         return toSession(doc);
       });
@@ -67,15 +66,15 @@ export function createSessionService(c: Collections, serialize: Serialize) {
       const { sessionId } = parse(SessionIdInput, input);
       await serialize(sessionKey(sessionId), async () => {
         if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
-        await softDeleteSessions(c, [sessionId], new Date());
+        await softDeleteSession(c, sessionId, new Date());
       });
     },
 
     async list(input: PageInput = {}) {
       const { limit, cursor } = parse(PageInput, input);
       const after = objectIdCursor(cursor);
-      const docs = await c.sessions // sessions_live
-        .find({ ...live, ...(after && { _id: { $gt: after } }) })
+      const docs = await c.sessions // sessions_list
+        .find({ live: true, ...(after && { _id: { $gt: after } }) })
         .sort({ _id: 1 })
         .limit(limit + 1)
         .toArray();

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
-import { type Collections, isDuplicateKeyError, live, type UserDoc } from './db';
+import { type Collections, isDuplicateKeyError, live, revive, softDelete, type UserDoc } from './db';
 import { ConflictError, NotFoundError } from './errors';
 import { toSession, toUser } from './mappers';
 import { mergeUpdate } from './merge-update';
 import { objectIdCursor, toPage } from './paging';
 import { AddUserInput, PageInput, UpdateUserInput, UserIdInput, UserSessionsInput } from './schemas';
 import { type Serialize, sessionKey, userKey } from './serialize';
-import { softDeleteSessions } from './sessions';
+import { softDeleteSession } from './sessions';
 import { parse } from './validate';
 
 export const userNotFound = (userId: string) => new NotFoundError(`user ${JSON.stringify(userId)} not found`);
@@ -24,7 +24,7 @@ export function createUserService(c: Collections, serialize: Serialize) {
     async add(input: AddUserInput) {
       const { userId, metadata = {}, ...profile } = parse(AddUserInput, input);
       const now = new Date();
-      const doc = { uuid: randomUUID(), userId, ...profile, metadata, createdAt: now, updatedAt: now, deletedAt: null };
+      const doc = { uuid: randomUUID(), userId, ...profile, metadata, createdAt: now, updatedAt: now, ...revive };
       return serialize(userKey(userId), async () => {
         // users_userId
         const revived = await c.users.findOneAndReplace({ userId, deletedAt: { $ne: null } }, doc, { returnDocument: 'after' });
@@ -63,9 +63,9 @@ export function createUserService(c: Collections, serialize: Serialize) {
         const now = new Date();
         const sessions = await c.sessions.find({ userId, ...live }, { projection: { sessionId: 1 } }).toArray(); // sessions_user
         for (const { sessionId } of sessions) {
-          await serialize(sessionKey(sessionId), () => softDeleteSessions(c, [sessionId], now));
+          await serialize(sessionKey(sessionId), () => softDeleteSession(c, sessionId, now));
         }
-        const { matchedCount } = await c.users.updateOne({ _id: user._id, ...live }, { $set: { deletedAt: now } });
+        const { matchedCount } = await c.users.updateOne({ _id: user._id, ...live }, { $set: softDelete(now) });
         if (matchedCount === 0) throw userNotFound(userId);
       });
     },
@@ -73,8 +73,8 @@ export function createUserService(c: Collections, serialize: Serialize) {
     async list(input: PageInput = {}) {
       const { limit, cursor } = parse(PageInput, input);
       const after = objectIdCursor(cursor);
-      const docs = await c.users // users_live
-        .find({ ...live, ...(after && { _id: { $gt: after } }) })
+      const docs = await c.users // users_list
+        .find({ live: true, ...(after && { _id: { $gt: after } }) })
         .sort({ _id: 1 })
         .limit(limit + 1)
         .toArray();

@@ -1,25 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type {} from 'vitest';
+import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { startLocalDb } from './index';
+import { type LocalDbOptions, startLocalDb } from './index';
+import { tempDataDir } from './testing';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    mongoUri: string;
-  }
+/**
+ * Vitest global setup: one real database server for the whole run (or MONGODB_URI when set).
+ * global-setup-sqlite.ts starts FerretDB on SQLite instead, for the run of core's suite that keeps
+ * the fallback working.
+ */
+export default function setup(project: TestProject) {
+  return startFor(project);
 }
 
-/** Vitest global setup: one real database server for the whole run (or MONGODB_URI when set). */
-export default async function setup(project: TestProject) {
+export async function startFor(project: TestProject, ferretdbBackend?: LocalDbOptions['ferretdbBackend']) {
   if (process.env.MONGODB_URI) {
     project.provide('mongoUri', process.env.MONGODB_URI);
+    project.provide('dbBackend', 'external');
     return;
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-test-db-'));
-  const db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
+  const dataDir = tempDataDir('mnemo-test-db-');
+  const db = await startLocalDb({ dataDir, durable: false, ferretdbBackend, log: (m) => console.log(`[local-db] ${m}`) });
   project.provide('mongoUri', db.uri);
+  project.provide('dbBackend', db.backend);
   return async () => {
     await db.stop();
     rmSync(dataDir, { recursive: true, force: true });

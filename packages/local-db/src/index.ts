@@ -1,27 +1,33 @@
 /**
- * Starts a real MongoDB-wire-compatible server on a free loopback port for tests and for
- * `pnpm start` without MONGODB_URI: `mongod` when it is on PATH, else FerretDB v1.24.2 with its
- * SQLite backend, built once with `go` from the Go module proxy into `<repo>/.tools/`.
+ * Starts a real MongoDB-wire-compatible server for tests and for `pnpm start` without
+ * MONGODB_URI, choosing in this order:
+ *   1. `mongod`, when it is on PATH;
+ *   2. FerretDB v1.24.2 (built once with `go` into `<repo>/.tools/`) on a private PostgreSQL
+ *      cluster under the data dir, with GIN twins of FerretDB's indexes (postgres.ts);
+ *   3. FerretDB on SQLite, the last resort (every read scans a whole collection there), with a
+ *      warning saying how to get PostgreSQL. A SQLite store left by an earlier Mnemo keeps being
+ *      used until `moveSqliteToPostgres` (migrate.ts; `pnpm mnemo move-to-postgres`) moves it.
  *
- * The server runs under a tiny `sh` guard that reads our stdin and kills the server when it closes,
- * so it stops with us even when we are killed without a chance to clean up.
+ * Every server runs under a guard (process.ts) that stops it when Mnemo stops or dies.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { MongoClient } from 'mongodb';
+import { ensureFerretDb, FERRETDB_VERSION, pings, startFerretDb } from './ferretdb';
+import { findPostgres, startPostgres } from './postgres';
+import { freePort, type Guarded, LocalDbError, runs, spawnGuarded, waitUntil } from './process';
 
-export const FERRETDB_VERSION = 'v1.24.2';
-const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
-/** Where the FerretDB build is kept: `<repo>/.tools/` (git-ignored). */
-export const TOOLS_DIR = fileURLToPath(new URL('../../../.tools/', import.meta.url));
+export { ensureFerretDb, FERRETDB_VERSION, TOOLS_DIR } from './ferretdb';
+export { findPostgres } from './postgres';
+export { freePort, LocalDbError } from './process';
+export { moveSqliteToPostgres } from './migrate';
+
+export type Backend = 'mongod' | 'postgresql' | 'sqlite';
 
 export interface LocalDb {
   uri: string;
   kind: 'mongod' | 'ferretdb';
+  /** What stores the data: mongod itself, or FerretDB's PostgreSQL or SQLite backend. */
+  backend: Backend;
   stop(): Promise<void>;
 }
 
@@ -29,159 +35,87 @@ export interface LocalDbOptions {
   /** Where the database keeps its files (created if missing). */
   dataDir: string;
   log?: (message: string) => void;
+  /** Where warnings go (default: log). */
+  warn?: (message: string) => void;
   /** Where FerretDB is built and kept (default TOOLS_DIR). */
   toolsDir?: string;
+  /** Use this FerretDB backend (when there is no mongod) instead of choosing. */
+  ferretdbBackend?: 'postgresql' | 'sqlite';
+  /** false: a throw-away database (tests, benchmarks) that need not survive a crash; default true. */
+  durable?: boolean;
 }
 
-export class LocalDbError extends Error {
-  override name = 'LocalDbError';
-}
+/** FerretDB's SQLite backend keeps one `<database>.sqlite` file per database in this folder. */
+export const sqliteStoreDir = (dataDir: string) => join(resolve(dataDir), 'ferretdb');
+export const hasSqliteStore = (dataDir: string) =>
+  existsSync(sqliteStoreDir(dataDir)) && readdirSync(sqliteStoreDir(dataDir)).some((f) => f.endsWith('.sqlite'));
 
-function onPath(command: string, args: string[]): boolean {
-  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
-}
+const SQLITE_SCANS = 'every read scans the whole collection there (about 1 s per read at 10k messages)';
+const GET_POSTGRES =
+  'Install PostgreSQL (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql@17) and restart: ' +
+  'Mnemo then runs FerretDB on a private PostgreSQL cluster, or set MONGODB_URI.';
 
-/** A free TCP port on 127.0.0.1 (also used by tests that start servers). */
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-function run(command: string, args: string[], cwd?: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
-  if (result.status !== 0) {
-    throw new LocalDbError(`\`${command} ${args.join(' ')}\` failed:\n${result.stderr || result.error?.message}`);
-  }
-  return result.stdout;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Returns the path of the FerretDB binary, building it first if needed. `go install …@v1.24.2`
- * gives a binary that panics (its build/version/version.txt is generated by their release
- * tooling), so we copy the module source, write that file, and `go build ./cmd/ferretdb`.
- * A lock directory keeps parallel callers from building twice.
- */
-export async function ensureFerretDb(log: (m: string) => void = () => {}, toolsDir = TOOLS_DIR): Promise<string> {
-  const FERRETDB_BIN = join(toolsDir, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
-  if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
-  if (!onPath('go', ['version'])) {
-    throw new LocalDbError(
-      'No database available: set MONGODB_URI to a MongoDB server, put `mongod` on PATH, ' +
-        'or install Go (https://go.dev/dl, >= 1.22) so Mnemo can build FerretDB ' + FERRETDB_VERSION + '.',
-    );
-  }
-  const lock = `${FERRETDB_BIN}.lock`;
-  mkdirSync(join(toolsDir, `ferretdb-${FERRETDB_VERSION}`), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
-      // Someone else is building; a lock older than 15 minutes belongs to a dead build.
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
-      await sleep(1000);
-    }
-  }
-  const src = join(tmpdir(), `mnemo-ferretdb-src-${process.pid}`);
-  try {
-    if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
-    log(`Building FerretDB ${FERRETDB_VERSION} with go (once; about a minute)…`);
-    const started = Date.now();
-    const { Dir } = JSON.parse(run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`])) as { Dir: string };
-    rmSync(src, { recursive: true, force: true });
-    run('cp', ['-R', Dir, src]);
-    run('chmod', ['-R', 'u+w', src]);
-    writeFileSync(join(src, 'build/version/version.txt'), `${FERRETDB_VERSION}\n`);
-    run('go', ['build', '-trimpath', '-o', `${FERRETDB_BIN}.tmp`, './cmd/ferretdb'], src);
-    renameSync(`${FERRETDB_BIN}.tmp`, FERRETDB_BIN);
-    log(`Built FerretDB in ${((Date.now() - started) / 1000).toFixed(1)} s: ${FERRETDB_BIN}`);
-    return FERRETDB_BIN;
-  } finally {
-    rmSync(src, { recursive: true, force: true });
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function spawnGuarded(command: string, args: string[], logFile: string): ChildProcess {
-  const out = openSync(logFile, 'a');
-  // `cat` returns when our end of stdin closes (stop() or our death); then the server gets SIGTERM.
-  const guard = 'trap "" INT; "$0" "$@" & pid=$!; cat >/dev/null; kill -TERM $pid 2>/dev/null; wait $pid';
-  const child = spawn('sh', ['-c', guard, command, ...args], { stdio: ['pipe', out, out] });
-  closeSync(out);
-  return child;
-}
-
-async function waitForPing(uri: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  for (;;) {
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500 });
-    try {
-      await client.db('admin').command({ ping: 1 });
-      return;
-    } catch (error) {
-      if (exited || Date.now() > deadline) {
-        const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
-        throw new LocalDbError(`Local database did not answer ping at ${uri} (${String(error)}). Its log:\n${tail}`);
-      }
-      await sleep(200);
-    } finally {
-      await client.close();
-    }
-  }
-}
-
-export async function startLocalDb({ dataDir, log = () => {}, toolsDir }: LocalDbOptions): Promise<LocalDb> {
+export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
+  const { dataDir, log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true } = options;
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const useMongod = onPath('mongod', ['--version']);
-  let child: ChildProcess;
-  const logFile = join(dir, useMongod ? 'mongod.log' : 'ferretdb.log');
-  if (useMongod) {
-    mkdirSync(join(dir, 'mongod'), { recursive: true });
-    child = spawnGuarded('mongod', ['--dbpath', join(dir, 'mongod'), '--bind_ip', '127.0.0.1', '--port', String(port)], logFile);
-  } else {
-    const bin = await ensureFerretDb(log, toolsDir);
-    const sqlite = join(dir, 'ferretdb');
-    mkdirSync(sqlite, { recursive: true });
-    child = spawnGuarded(
-      bin,
-      [
-        '--handler=sqlite',
-        `--sqlite-url=file:${sqlite}/`,
-        `--state-dir=${sqlite}`,
-        `--listen-addr=127.0.0.1:${port}`,
-        '--debug-addr=-',
-        '--telemetry=disable',
-        '--log-level=warn',
-      ],
-      logFile,
+  if (runs('mongod', ['--version'])) return startMongod(dir, log);
+
+  const bin = await ensureFerretDb(log, toolsDir);
+  const servers: Guarded[] = [];
+  let backend: 'postgresql' | 'sqlite' = ferretdbBackend ?? 'postgresql';
+  let backendArgs: string[] = [];
+  if (!ferretdbBackend && hasSqliteStore(dir)) {
+    warn(
+      `Using the FerretDB SQLite store of an earlier Mnemo in ${sqliteStoreDir(dir)}: ${SQLITE_SCANS}. ` +
+        'Move it to PostgreSQL once, with Mnemo stopped: pnpm mnemo move-to-postgres',
     );
+    backend = 'sqlite';
   }
-  const uri = `mongodb://127.0.0.1:${port}/`;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  if (backend === 'postgresql') {
+    const pgBin = findPostgres();
+    const clusterDir = join(dir, 'postgres');
+    const existing = existsSync(join(clusterDir, 'PG_VERSION'));
+    try {
+      if (!pgBin) throw new LocalDbError('PostgreSQL is not installed (no initdb, postgres and psql on PATH, from pg_config or in the usual folders).');
+      const pg = await startPostgres({ bin: pgBin, dir: clusterDir, logFile: join(dir, 'postgres.log'), durable, log });
+      servers.push(pg.server);
+      backendArgs = ['--handler=postgresql', `--postgresql-url=${pg.url}`];
+    } catch (error) {
+      // Never fall back while a cluster holds data, or when PostgreSQL was asked for.
+      if (existing || ferretdbBackend) throw error;
+      warn(`${(error as Error).message}\nFalling back to FerretDB on SQLite: ${SQLITE_SCANS}. ${GET_POSTGRES}`);
+      backend = 'sqlite';
+    }
+  }
+  if (backend === 'sqlite') backendArgs = ['--handler=sqlite', `--sqlite-url=file:${sqliteStoreDir(dir)}/`];
+  const stateDir = backend === 'sqlite' ? sqliteStoreDir(dir) : join(dir, 'ferretdb-state');
   try {
-    await waitForPing(uri, child, logFile);
+    const ferret = await startFerretDb(bin, backendArgs, stateDir, join(dir, 'ferretdb.log'));
+    servers.unshift(ferret.server);
+    log(`Local database: FerretDB ${FERRETDB_VERSION} on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} at ${ferret.uri}, data in ${dir}`);
+    return { uri: ferret.uri, kind: 'ferretdb', backend, stop: stopInOrder(servers) };
   } catch (error) {
-    child.stdin?.end();
+    await stopInOrder(servers)();
     throw error;
   }
-  log(`Local database (${useMongod ? 'mongod' : `FerretDB ${FERRETDB_VERSION}`}) at ${uri}, data in ${dir}`);
+}
+
+/** Stops FerretDB before the PostgreSQL it uses. */
+function stopInOrder(servers: Guarded[]): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  return {
-    uri,
-    kind: useMongod ? 'mongod' : 'ferretdb',
-    stop: () => (stopping ??= (child.stdin?.end(), exited)),
-  };
+  return () =>
+    (stopping ??= (async () => {
+      for (const server of servers) await server.stop();
+    })());
+}
+
+async function startMongod(dir: string, log: (message: string) => void): Promise<LocalDb> {
+  const port = await freePort();
+  mkdirSync(join(dir, 'mongod'), { recursive: true });
+  const server = spawnGuarded('mongod', ['--dbpath', join(dir, 'mongod'), '--bind_ip', '127.0.0.1', '--port', String(port)], join(dir, 'mongod.log'));
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  await waitUntil(`mongod at ${uri}`, server, () => pings(uri));
+  log(`Local database (mongod) at ${uri}, data in ${dir}`);
+  return { uri, kind: 'mongod', backend: 'mongod', stop: () => server.stop() };
 }

@@ -1,12 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { LocalDbError, startLocalDb } from './index';
+import { findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
+import { tempDataDir } from './testing';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-local-db-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+function dataDir(): string {
+  const dir = tempDataDir('mnemo-local-db-');
+  dirs.push(dir);
+  return dir;
+}
 
 async function withClient<T>(uri: string, use: (client: MongoClient) => Promise<T>): Promise<T> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000 });
@@ -18,15 +25,20 @@ async function withClient<T>(uri: string, use: (client: MongoClient) => Promise<
 }
 
 describe('local database', () => {
-  it('starts on a loopback port, stops cleanly, and keeps its data across restarts', async () => {
-    const first = await startLocalDb({ dataDir });
+  it('runs FerretDB on a private PostgreSQL on a Unix socket, stops cleanly, and keeps its data across restarts', async () => {
+    const dir = dataDir();
+    const first = await startLocalDb({ dataDir: dir, durable: false });
+    expect(first).toMatchObject({ kind: 'ferretdb', backend: 'postgresql' });
     expect(first.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(readdirSync(join(dir, 'postgres'))).toContain('.s.PGSQL.5432'); // its socket, inside the data dir
     await withClient(first.uri, (c) => c.db('persist').collection('things').insertOne({ name: 'kept' }));
     await first.stop();
     await expect(withClient(first.uri, (c) => c.db('admin').command({ ping: 1 }))).rejects.toThrow();
 
-    const second = await startLocalDb({ dataDir });
+    const started = Date.now();
+    const second = await startLocalDb({ dataDir: dir, durable: false });
     try {
+      expect(Date.now() - started).toBeLessThan(3000); // an existing cluster starts fast
       const doc = await withClient(second.uri, (c) => c.db('persist').collection('things').findOne({}));
       expect(doc?.name).toBe('kept');
     } finally {
@@ -34,11 +46,77 @@ describe('local database', () => {
     }
   });
 
+  it('gives every index FerretDB creates a GIN twin per key, in every database, and plans each query afresh', async () => {
+    const dir = dataDir();
+    const db = await startLocalDb({ dataDir: dir, durable: false });
+    try {
+      await withClient(db.uri, async (c) => {
+        await c.db('one').collection('messages').createIndex({ sessionId: 1, seq: 1 }, { unique: true });
+        await c.db('two').collection('users').createIndex({ userId: 1 });
+      });
+      const psql = (sql: string) =>
+        execFileSync(join(findPostgres()!, 'psql'), ['-h', join(dir, 'postgres'), '-U', 'mnemo', '-d', 'ferretdb', '-XAtc', sql], { encoding: 'utf8' });
+      const twins = psql(
+        "SELECT schemaname || ': ' || regexp_replace(indexdef, '.* USING gin ', '') FROM pg_indexes WHERE indexdef LIKE '% USING gin %' AND tablename NOT LIKE '\\_ferretdb%' ORDER BY 1",
+      );
+      expect(twins.trim().split('\n')).toEqual([
+        "one: (((_jsonb -> '_id'::text)))",
+        "one: (((_jsonb -> 'seq'::text)))",
+        "one: (((_jsonb -> 'sessionId'::text)))",
+        "two: (((_jsonb -> '_id'::text)))",
+        "two: (((_jsonb -> 'userId'::text)))",
+      ]);
+      expect(psql('SHOW plan_cache_mode').trim()).toBe('force_custom_plan');
+    } finally {
+      await db.stop();
+    }
+  });
+
+  it('keeps using a SQLite store left by an earlier Mnemo, with a warning, until it is moved to PostgreSQL', async () => {
+    const dir = dataDir();
+    const old = await startLocalDb({ dataDir: dir, durable: false, ferretdbBackend: 'sqlite' });
+    expect(old.backend).toBe('sqlite');
+    await withClient(old.uri, async (c) => {
+      const things = c.db('mnemo').collection('things');
+      await things.createIndex({ name: 1 }, { unique: true, name: 'things_name' });
+      await things.insertMany(Array.from({ length: 1500 }, (_, i) => ({ name: `n${i}`, int: new Int32(i), double: new Double(i) })));
+      await c.db('other').collection('misc').insertOne({ at: new Date(0) });
+    });
+    await old.stop();
+
+    const warn = vi.fn();
+    const again = await startLocalDb({ dataDir: dir, durable: false, warn });
+    expect(again.backend).toBe('sqlite');
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/SQLite store.*scans the whole collection.*pnpm mnemo move-to-postgres/));
+    await again.stop();
+
+    const report = await moveSqliteToPostgres({ dataDir: dir, durable: false });
+    expect(report.counts).toEqual({ 'mnemo.things': 1500, 'other.misc': 1 });
+    expect(existsSync(report.keptAt)).toBe(true); // the SQLite store is moved aside, not deleted
+
+    const moved = await startLocalDb({ dataDir: dir, durable: false, warn });
+    try {
+      expect(moved.backend).toBe('postgresql');
+      await withClient(moved.uri, async (c) => {
+        const things = c.db('mnemo').collection('things');
+        expect(await things.countDocuments()).toBe(1500);
+        // BSON types survive the move, and so do indexes.
+        const raw = await things.findOne({ name: 'n7' }, { promoteValues: false });
+        expect(raw?.int).toBeInstanceOf(Int32);
+        expect(raw?.double).toBeInstanceOf(Double);
+        await expect(things.insertOne({ name: 'n7' })).rejects.toThrow(/duplicate key/i);
+        expect((await c.db('other').collection('misc').findOne({}))?.at).toEqual(new Date(0));
+      });
+    } finally {
+      await moved.stop();
+    }
+  });
+
   it('says what to install or set when there is no mongod, no FerretDB build and no Go', async () => {
     vi.stubEnv('PATH', '/nonexistent');
     const toolsDir = mkdtempSync(join(tmpdir(), 'mnemo-no-tools-'));
     try {
-      const attempt = startLocalDb({ dataDir: join(dataDir, 'never'), toolsDir });
+      const attempt = startLocalDb({ dataDir: join(dataDir(), 'never'), toolsDir });
       await expect(attempt).rejects.toBeInstanceOf(LocalDbError);
       await expect(attempt).rejects.toThrow(/MONGODB_URI.*mongod.*Go/s);
     } finally {

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type Core, type CoreConfig, createCore } from '../index';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    mongoUri: string;
-  }
-}
+import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri', 'dbBackend')
 
 /** A core on a database of its own for this test file, dropped afterwards. */
 export function useTestCore(config: Partial<CoreConfig> = {}): () => Core {

@@ -1,0 +1,108 @@
+/** Child-process helpers of the launcher: guarded servers, synchronous tool runs, free ports. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export class LocalDbError extends Error {
+  override name = 'LocalDbError';
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether `command args…` runs and exits 0. */
+export function runs(command: string, args: string[]): boolean {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** Run as this user and group (root dropping to an unprivileged account). */
+  as?: Account;
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a tool to completion; its stdout, or a LocalDbError with its stderr. */
+export function run(command: string, args: string[], { cwd, as, input, env }: RunOptions = {}): string {
+  const result = spawnSync(command, args, { cwd, input, encoding: 'utf8', env: { ...process.env, ...env }, uid: as?.uid, gid: as?.gid });
+  if (result.status !== 0) {
+    throw new LocalDbError(`\`${command} ${args.join(' ')}\` failed:\n${result.stderr || result.error?.message}`);
+  }
+  return result.stdout;
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** The account a server runs as when we are root: `nobody` (PostgreSQL refuses to run as root). */
+export function unprivilegedAccount(): Account | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(run('id', [flag, 'nobody']).trim());
+  return { name: 'nobody', uid: id('-u'), gid: id('-g') };
+}
+
+/** A free TCP port on 127.0.0.1 (also used by tests that start servers). */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+export interface Guarded {
+  child: ChildProcess;
+  /** Resolves when the server and its guard have exited. */
+  exited: Promise<void>;
+  /** Asks the server to stop (closes the guard's stdin); resolves when it has. */
+  stop(): Promise<void>;
+  /** The last lines of its log, for error messages. */
+  logTail(): string;
+}
+
+/**
+ * Starts a server under a tiny `sh` guard that waits for its stdin to close (our stop(), or our
+ * death, SIGKILL included) and then sends the server `signal`. The guard gets a session of its
+ * own, so a Ctrl-C in the terminal reaches Mnemo, which stops its servers in order, and not the
+ * servers directly.
+ */
+export function spawnGuarded(command: string, args: string[], logFile: string, { signal = 'TERM', as }: { signal?: 'TERM' | 'INT'; as?: Account } = {}): Guarded {
+  const out = openSync(logFile, 'a');
+  const guard = `"$0" "$@" & pid=$!; cat >/dev/null; kill -${signal} $pid 2>/dev/null; wait $pid`;
+  const child = spawn('sh', ['-c', guard, command, ...args], { stdio: ['pipe', out, out], detached: true, uid: as?.uid, gid: as?.gid });
+  closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping: Promise<void> | undefined;
+  return {
+    child,
+    exited,
+    stop: () => (stopping ??= (child.stdin?.end(), exited)),
+    logTail: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : ''),
+  };
+}
+
+/** Polls `ready` until it resolves true; fails with the server's log when it exits or `timeoutMs` passes. */
+export async function waitUntil(what: string, server: Guarded, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+  let lastError = '';
+  for (;;) {
+    try {
+      if (await ready()) return;
+    } catch (error) {
+      lastError = String(error);
+    }
+    if (exited || Date.now() > deadline) {
+      await server.stop();
+      throw new LocalDbError(`${what} did not become ready${exited ? ' (it exited)' : ''}${lastError ? ` (${lastError})` : ''}. Its log:\n${server.logTail()}`);
+    }
+    await sleep(100);
+  }
+}
