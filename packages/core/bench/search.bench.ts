@@ -11,11 +11,10 @@
  * distributed vocabulary of 5000 words plus planted words of known frequency, so queries of rare,
  * medium and common terms can be compared across sizes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { startLocalDb } from '@mnemo/local-db';
+import { tempDataDir } from '@mnemo/local-db/testing';
 import { createCore, type SearchMemoryInput } from '../src/index';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -98,7 +97,7 @@ async function timeIt(run: () => Promise<unknown>): Promise<{ p50: number; p95: 
 const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`.padStart(9);
 
 async function main() {
-  const dataDir = process.env.MONGODB_URI ? undefined : mkdtempSync(join(tmpdir(), 'mnemo-bench-'));
+  const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir('mnemo-bench-');
   const db = dataDir ? await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) }) : undefined;
   const core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_${randomUUID().slice(0, 8)}` });
   try {

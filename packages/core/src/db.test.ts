@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useTestCore } from './test/core';
 
@@ -11,5 +12,38 @@ describe('init', () => {
     expect((await core().sessions.get({ sessionId: 'before-restart' })).sessionId).toBe('before-restart');
     const names = (await core().collections.messages.indexes()).map((i) => i.name);
     expect(names).toEqual(expect.arrayContaining(['messages_uuid', 'messages_session_seq', 'messages_session_live']));
+  });
+});
+
+describe('migrations', () => {
+  it('bring documents of an earlier Mnemo up to date once: live flags, list places, message buckets', async () => {
+    const c = core();
+    const at = new Date('2026-01-01T00:00:00Z');
+    const lifecycle = { metadata: {}, createdAt: at, updatedAt: at };
+    // Documents as the first Mnemo stored them, in a database whose schema record is gone.
+    await c.db.collection('users').insertOne({ uuid: randomUUID(), userId: 'old-user', ...lifecycle, deletedAt: null });
+    await c.db.collection('sessions').insertMany([
+      { uuid: randomUUID(), sessionId: 'old', userId: 'old-user', lastSeq: 70, ...lifecycle, deletedAt: null },
+      { uuid: randomUUID(), sessionId: 'old-gone', userId: null, lastSeq: 0, ...lifecycle, deletedAt: at },
+    ]);
+    await c.db.collection('messages').insertMany(
+      Array.from({ length: 70 }, (_, i) => ({
+        uuid: randomUUID(), sessionId: 'old', seq: i + 1, role: 'user', content: `m${i + 1}`, tokenCount: 1, ...lifecycle, deletedAt: null,
+      })),
+    );
+    await c.collections.meta.deleteOne({ _id: 'schema' });
+
+    await c.init();
+    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(3);
+    expect((await c.users.list({ limit: 100 })).items.map((u) => u.userId)).toContain('old-user');
+    const sessionIds = (await c.sessions.list({ limit: 100 })).items.map((s) => s.sessionId);
+    expect(sessionIds).toContain('old');
+    expect(sessionIds).not.toContain('old-gone');
+    const { messages } = await c.memory.get({ sessionId: 'old', lastn: 40 }); // spans two buckets
+    expect(messages.map((m) => m.content)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i + 31}`));
+    // New messages continue the old session; a second init changes nothing.
+    await c.memory.add({ sessionId: 'old', messages: [{ role: 'user', content: 'm71' }] });
+    await c.init();
+    expect((await c.memory.list({ sessionId: 'old', limit: 100 })).items.map((m) => m.seq)).toEqual(Array.from({ length: 71 }, (_, i) => i + 1));
   });
 });

@@ -8,9 +8,16 @@ interface Lifecycle {
   deletedAt: Date | null;
 }
 
-/** Users and sessions are listed as a whole, so they also carry `live` (see `revive`). */
+/** Users and sessions are listed as a whole, so they also carry `live` (see `revive`) and a place in the list. */
 interface Listed extends Lifecycle {
   live: boolean;
+  /**
+   * Creation order, numbered per collection from `mnemo_meta` (listing.ts); lists are paged by it a
+   * bucket at a time (`listBucket` = bucketOf(listNo)). A session created by its first message gets
+   * its number just after the upsert that created it, hence optional.
+   */
+  listNo?: number;
+  listBucket?: number;
 }
 
 export interface UserDoc extends Listed {
@@ -41,6 +48,8 @@ export interface MessageDoc extends Lifecycle {
   uuid: string;
   sessionId: string;
   seq: number;
+  /** `bucketKey(sessionId, seq)`: reads fetch a session's messages a bucket at a time (see there). */
+  bucket: string;
   role: string;
   content: string;
   metadata: Metadata;
@@ -51,10 +60,21 @@ export interface MessageDoc extends Lifecycle {
   embedding?: number[];
 }
 
+/**
+ * Mnemo's own bookkeeping: `{_id: 'schema', version}`, the last migration applied (migrations.ts),
+ * and `{_id: 'users' | 'sessions', last}`, the last list number handed out (listing.ts).
+ */
+export interface MetaDoc {
+  _id: string;
+  version?: number;
+  last?: number;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
   messages: Collection<MessageDoc>;
+  meta: Collection<MetaDoc>;
 }
 
 export function getCollections(db: Db): Collections {
@@ -62,8 +82,22 @@ export function getCollections(db: Db): Collections {
     users: db.collection<UserDoc>('users'),
     sessions: db.collection<SessionDoc>('sessions'),
     messages: db.collection<MessageDoc>('messages'),
+    meta: db.collection<MetaDoc>('mnemo_meta'),
   };
 }
+
+/**
+ * Bounded reads: a session's messages are grouped by `seq` into buckets of BUCKET_SIZE, with the key
+ * `<sessionId>␟<seq ÷ BUCKET_SIZE>` (U+001F cannot occur in an id), and users and sessions by
+ * `listNo` into `listBucket`s. Reading the last messages or any page is then one or a few equality
+ * queries, each returning at most BUCKET_SIZE documents, however large the session or the store
+ * (paging.ts, walkBuckets): FerretDB pushes an equality down to PostgreSQL, where it cannot push
+ * down a sort, a limit or a range (README, "The local database"); MongoDB answers them from
+ * messages_bucket, users_list and sessions_list.
+ */
+export const BUCKET_SIZE = 32;
+export const bucketOf = (seq: number) => Math.floor(seq / BUCKET_SIZE);
+export const bucketKey = (sessionId: string, bucket: number) => `${sessionId}\u001f${bucket}`;
 
 /** The filter every read uses: soft-deleted records are invisible. */
 export const live = { deletedAt: null } as const;
@@ -85,30 +119,23 @@ export async function createIndexes(c: Collections): Promise<void> {
   await ensureIndexes(c.users, [
     { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
     { key: { deletedAt: 1, _id: 1 }, name: 'users_live' }, // purge
-    { key: { live: 1, _id: 1 }, name: 'users_list' }, // keyset list of live users
+    { key: { listBucket: 1, live: 1 }, name: 'users_list' }, // list of live users, a bucket at a time
   ]);
   await ensureIndexes(c.sessions, [
     { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
     { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live' }, // purge
-    { key: { live: 1, _id: 1 }, name: 'sessions_list' }, // keyset list of live sessions
+    { key: { listBucket: 1, live: 1 }, name: 'sessions_list' }, // list of live sessions, a bucket at a time
     { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
   ]);
   await ensureIndexes(c.messages, [
     { key: { uuid: 1 }, name: 'messages_uuid', unique: true }, // by uuid; idempotent add
     { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session
-    { key: { sessionId: 1, deletedAt: 1, seq: 1 }, name: 'messages_session_live' }, // memory, list, cascade
+    { key: { sessionId: 1, deletedAt: 1, seq: 1 }, name: 'messages_session_live' }, // cascade, search with embeddings
+    { key: { bucket: 1 }, name: 'messages_bucket' }, // memory, list (see BUCKET_SIZE)
     { key: { deletedAt: 1 }, name: 'messages_deleted' }, // purge
     { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'messages_search_terms' }, // text search (multikey)
     { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created' }, // search without text
   ]);
-}
-
-/** Users and sessions stored before the `live` flag existed get it (a no-op once done). */
-export async function backfillLive(c: Collections): Promise<void> {
-  for (const collection of [c.users, c.sessions] as Collection<UserDoc | SessionDoc>[]) {
-    await collection.updateMany({ live: { $exists: false }, deletedAt: null }, { $set: { live: true } });
-    await collection.updateMany({ live: { $exists: false }, deletedAt: { $ne: null } }, { $set: { live: false } });
-  }
 }
 
 /**

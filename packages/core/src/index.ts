@@ -3,7 +3,9 @@
  * `@mnemo/core/schemas`, `@mnemo/core/errors` and `@mnemo/core/metadata` instead.
  */
 import { MongoClient } from 'mongodb';
-import { backfillLive, createIndexes, getCollections } from './db';
+import { createIndexes, getCollections } from './db';
+import { migrate } from './migrations';
+import { createListing } from './listing';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
 import { createSearchService, type EmbeddingsConfig } from './search';
@@ -29,11 +31,12 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
   const collections = getCollections(db);
   const serialize = createSerializer();
   const search = createSearchService(collections, serialize, { embeddings, log });
+  const listing = createListing(collections, serialize);
   return {
-    users: createUserService(collections, serialize),
-    sessions: createSessionService(collections, serialize),
+    users: createUserService(collections, serialize, listing),
+    sessions: createSessionService(collections, serialize, listing),
     memory: {
-      ...createMemoryService(collections, serialize, { messageWindow, afterAppend: search.afterAppend }),
+      ...createMemoryService(collections, serialize, { listing, messageWindow, afterAppend: search.afterAppend }),
       /** Memory search (issue 5): see search/search.ts. */
       search: search.search,
     },
@@ -44,7 +47,7 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
     /** Connects, creates every index and brings old documents up to date (idempotent). */
     init: async () => {
       await createIndexes(collections);
-      await backfillLive(collections);
+      await migrate(collections, listing);
     },
     /** Resolves when background work (message embeddings) is done. */
     idle: search.idle,

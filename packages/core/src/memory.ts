@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
-import { type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
+import { bucketKey, bucketOf, type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
 import { ConflictError, NotFoundError } from './errors';
 import { MESSAGE_PROJECTION, toMessage } from './mappers';
+import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
 import { withoutSystem } from './metadata';
-import { decodeCursor, toPage } from './paging';
+import { decodeCursor, toPage, walkBuckets } from './paging';
 import {
   AddMemoryInput,
   GetMemoryInput,
@@ -26,13 +27,27 @@ const messageNotFound = (sessionId: string, uuid: string) =>
   new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);
 
 export interface MemoryOptions {
+  /** Numbers the sessions that a first message creates (listing.ts). */
+  listing: Listing;
   /** How many messages `get` returns when `lastn` is not given. */
   messageWindow: number;
   /** Called with the freshly stored messages, under the session's lock (queues their embeddings; search). */
   afterAppend?: (session: SessionDoc, docs: MessageDoc[]) => Promise<void>;
 }
 
-export function createMemoryService(c: Collections, serialize: Serialize, { messageWindow, afterAppend }: MemoryOptions) {
+export function createMemoryService(c: Collections, serialize: Serialize, { listing, messageWindow, afterAppend }: MemoryOptions) {
+  /** The live session's highest `seq` so far; NOT_FOUND when there is no live session. */
+  async function lastSeqOf(sessionId: string): Promise<number> {
+    const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1 } }); // sessions_sessionId
+    if (!session) throw sessionNotFound(sessionId);
+    return session.lastSeq;
+  }
+
+  /** A bucket of the session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
+  const bucketReader = (sessionId: string) => (bucket: number) =>
+    c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }, { projection: MESSAGE_PROJECTION }).toArray(); // messages_bucket
+  const bySeq = (d: MessageDoc) => d.seq;
+
   /**
    * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
    * numbers in the same atomic upsert. Two first writes racing on the unique index: one retries.
@@ -50,7 +65,11 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
           },
           { upsert: true, returnDocument: 'after' },
         );
-        return doc!;
+        if (doc!.listNo !== undefined) return doc!;
+        // Just created: give it its place in the list of all sessions (under the session's lock).
+        const place = await listing.next('sessions');
+        await c.sessions.updateOne({ sessionId, listNo: { $exists: false } }, { $set: place }); // sessions_sessionId
+        return { ...doc!, ...place };
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt === 3) throw error;
       }
@@ -78,6 +97,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
       uuid: m.uuid,
       sessionId,
       seq: firstSeq + i,
+      bucket: bucketKey(sessionId, bucketOf(firstSeq + i)),
       role: m.role,
       content: m.content,
       metadata: m.metadata ?? {},
@@ -115,24 +135,21 @@ export function createMemoryService(c: Collections, serialize: Serialize, { mess
     /** The last `lastn` (default: the message window) live messages, oldest first. */
     async get(input: GetMemoryInput): Promise<Memory> {
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
-      if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
-      const docs = await c.messages // messages_session_live
-        .find({ sessionId, ...live }, { projection: MESSAGE_PROJECTION })
-        .sort({ seq: -1 })
-        .limit(lastn)
-        .toArray();
+      const lastSeq = await lastSeqOf(sessionId);
+      const docs = await walkBuckets(bucketReader(sessionId), bySeq, { from: bucketOf(lastSeq), to: 0, order: 'desc', enough: lastn });
       return { messages: docs.reverse().map(toMessage) };
     },
     /** A live session's live messages in `seq` order, keyset-paged. */
     async list(input: ListMessagesInput) {
       const { sessionId, limit, cursor } = parse(ListMessagesInput, input);
-      const after = decodeCursor(cursor, 'number');
-      if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
-      const docs = await c.messages // messages_session_live
-        .find({ sessionId, ...live, ...(after !== undefined && { seq: { $gt: after } }) }, { projection: MESSAGE_PROJECTION })
-        .sort({ seq: 1 })
-        .limit(limit + 1)
-        .toArray();
+      const after = decodeCursor(cursor, 'number') ?? 0;
+      const lastSeq = await lastSeqOf(sessionId);
+      const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
+        from: bucketOf(after + 1),
+        to: bucketOf(lastSeq),
+        keep: (d) => d.seq > after,
+        enough: limit + 1,
+      });
       return toPage(docs, limit, (d) => d.seq, toMessage);
     },
 

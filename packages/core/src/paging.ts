@@ -28,7 +28,25 @@ export function toPage<D, T>(docs: D[], limit: number, key: (doc: D) => string |
   return { items: items.map(map), nextCursor: more ? encodeCursor(key(items.at(-1)!)) : null };
 }
 
-/** Cursor of lists ordered by `_id` (users, sessions). */
+/**
+ * Reads buckets (db.ts, BUCKET_SIZE) one equality query at a time, from bucket `from` to bucket `to`
+ * (`order` 'desc': downwards), keeping the documents `keep` accepts, ordered by `key` the same way,
+ * until `enough` are had.
+ */
+export async function walkBuckets<D>(
+  read: (bucket: number) => Promise<D[]>,
+  key: (doc: D) => number,
+  { from, to, order = 'asc', keep = () => true, enough }: { from: number; to: number; order?: 'asc' | 'desc'; keep?: (doc: D) => boolean; enough: number },
+): Promise<D[]> {
+  const step = order === 'desc' ? -1 : 1;
+  const docs: D[] = [];
+  for (let bucket = from; docs.length < enough && bucket * step <= to * step; bucket += step) {
+    docs.push(...(await read(bucket)).filter(keep).sort((x, y) => step * (key(x) - key(y))));
+  }
+  return docs.slice(0, enough);
+}
+
+/** Cursor of lists ordered by `_id` (a user's sessions). */
 export function objectIdCursor(cursor: string | null | undefined): ObjectId | undefined {
   const key = decodeCursor(cursor, 'string');
   if (key === undefined) return undefined;

@@ -4,8 +4,8 @@ import { type Collections, isDuplicateKeyError, live, revive, softDelete } from 
 import { ConflictError, NotFoundError } from './errors';
 import { toSession } from './mappers';
 import { mergeUpdate } from './merge-update';
+import type { Listing } from './listing';
 import { withoutSystem } from './metadata';
-import { objectIdCursor, toPage } from './paging';
 import { type Serialize, sessionKey } from './serialize';
 import { AddSessionInput, PageInput, SessionIdInput, UpdateSessionInput } from './schemas';
 import { parse } from './validate';
@@ -18,7 +18,7 @@ export async function softDeleteSession(c: Collections, sessionId: string, now: 
   await c.sessions.updateOne({ sessionId, ...live }, { $set: softDelete(now) }); // sessions_sessionId
 }
 
-export function createSessionService(c: Collections, serialize: Serialize) {
+export function createSessionService(c: Collections, serialize: Serialize, listing: Listing) {
   return {
     /** CONFLICT if the id exists, even soft-deleted; the user, if given, must exist and be live. */
     async add(input: AddSessionInput) {
@@ -27,7 +27,8 @@ export function createSessionService(c: Collections, serialize: Serialize) {
         throw new NotFoundError(`user ${JSON.stringify(userId)} not found`); // users_userId
       }
       const now = new Date();
-      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, createdAt: now, updatedAt: now, ...revive };
+      const place = await listing.next('sessions'); // a number lost to a CONFLICT below leaves a harmless gap
+      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, createdAt: now, updatedAt: now, ...place, ...revive };
       try {
         await c.sessions.insertOne(doc); // sessions_sessionId (unique)
       } catch (error) {
@@ -70,15 +71,10 @@ export function createSessionService(c: Collections, serialize: Serialize) {
       });
     },
 
+    /** Live sessions, oldest first. */
     async list(input: PageInput = {}) {
-      const { limit, cursor } = parse(PageInput, input);
-      const after = objectIdCursor(cursor);
-      const docs = await c.sessions // sessions_list
-        .find({ live: true, ...(after && { _id: { $gt: after } }) })
-        .sort({ _id: 1 })
-        .limit(limit + 1)
-        .toArray();
-      return toPage(docs, limit, (d) => d._id.toHexString(), toSession);
+      const page = parse(PageInput, input);
+      return listing.page('sessions', page, (listBucket) => c.sessions.find({ listBucket, live: true }).toArray(), toSession); // sessions_list
     },
   };
 }

@@ -4,6 +4,7 @@ import { type Collections, isDuplicateKeyError, live, revive, softDelete, type U
 import { ConflictError, NotFoundError } from './errors';
 import { toSession, toUser } from './mappers';
 import { mergeUpdate } from './merge-update';
+import type { Listing } from './listing';
 import { objectIdCursor, toPage } from './paging';
 import { AddUserInput, PageInput, UpdateUserInput, UserIdInput, UserSessionsInput } from './schemas';
 import { type Serialize, sessionKey, userKey } from './serialize';
@@ -12,7 +13,7 @@ import { parse } from './validate';
 
 export const userNotFound = (userId: string) => new NotFoundError(`user ${JSON.stringify(userId)} not found`);
 
-export function createUserService(c: Collections, serialize: Serialize) {
+export function createUserService(c: Collections, serialize: Serialize, listing: Listing) {
   async function liveUser(userId: string): Promise<UserDoc> {
     const doc = await c.users.findOne({ userId, ...live }); // users_userId
     if (!doc) throw userNotFound(userId);
@@ -23,9 +24,11 @@ export function createUserService(c: Collections, serialize: Serialize) {
     /** CONFLICT if a live user has the id; a soft-deleted user's id is taken afresh. */
     async add(input: AddUserInput) {
       const { userId, metadata = {}, ...profile } = parse(AddUserInput, input);
-      const now = new Date();
-      const doc = { uuid: randomUUID(), userId, ...profile, metadata, createdAt: now, updatedAt: now, ...revive };
       return serialize(userKey(userId), async () => {
+        const now = new Date();
+        // A user created afresh over a soft-deleted one goes to the end of the list too.
+        const place = await listing.next('users');
+        const doc = { uuid: randomUUID(), userId, ...profile, metadata, createdAt: now, updatedAt: now, ...place, ...revive };
         // users_userId
         const revived = await c.users.findOneAndReplace({ userId, deletedAt: { $ne: null } }, doc, { returnDocument: 'after' });
         if (revived) return toUser(revived);
@@ -70,15 +73,10 @@ export function createUserService(c: Collections, serialize: Serialize) {
       });
     },
 
+    /** Live users, oldest first. */
     async list(input: PageInput = {}) {
-      const { limit, cursor } = parse(PageInput, input);
-      const after = objectIdCursor(cursor);
-      const docs = await c.users // users_list
-        .find({ live: true, ...(after && { _id: { $gt: after } }) })
-        .sort({ _id: 1 })
-        .limit(limit + 1)
-        .toArray();
-      return toPage(docs, limit, (d) => d._id.toHexString(), toUser);
+      const page = parse(PageInput, input);
+      return listing.page('users', page, (listBucket) => c.users.find({ listBucket, live: true }).toArray(), toUser); // users_list
     },
 
     /** The user's live sessions, oldest first. */

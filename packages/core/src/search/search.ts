@@ -26,10 +26,11 @@
  *   of the session (messages_session_live, vectors only) scored by cosine: O(n · dimensions), brute
  *   force, since neither MongoDB Community nor FerretDB has a vector index (Atlas `$vectorSearch`
  *   is the scale-out answer); hits without a term match are then fetched by `_id`.
- * - FerretDB v1 (the bundled local database) uses no index at all: its SQLite backend pushes down
- *   only a lone `{_id}` filter, and even that misses the `_id` index (the index is on
- *   `_ferretdb_sjson->"_id"`, the query on `->'$._id'`). Every query above is one scan of the whole
- *   messages collection there, O(N_all), as `memory.get` is; measured in bench/search.bench.ts.
+ * - FerretDB v1 on PostgreSQL (the default local database) pushes down only the `sessionId`
+ *   equality of these queries (answered by the GIN twin of messages_session_live, README "The local
+ *   database"); it evaluates the `$in` on terms, the filter and the sort itself over the session's
+ *   messages: O(n), independent of the rest of the store. On its SQLite fallback every query is a scan
+ *   of the whole messages collection, O(N_all). Measured in bench/search.bench.ts and bench/scale.bench.ts.
  */
 import type { Filter, ObjectId } from 'mongodb';
 import type { z } from 'zod';

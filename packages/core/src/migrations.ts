@@ -1,0 +1,46 @@
+/**
+ * Brings documents written by an earlier Mnemo up to date, once per database: `mnemo_meta`'s
+ * `{_id: 'schema'}` records the last step applied, so a start-up after that costs one read. Each
+ * step is idempotent, so instances starting together may both run it.
+ */
+import type { Collection } from 'mongodb';
+import { BUCKET_SIZE, bucketKey, bucketOf, type Collections, type SessionDoc, type UserDoc } from './db';
+import type { Listing } from './listing';
+
+const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
+  // 1. Users and sessions get the `live` flag (db.ts, `revive`).
+  async (c) => {
+    for (const collection of [c.users, c.sessions] as Collection<UserDoc | SessionDoc>[]) {
+      await collection.updateMany({ live: { $exists: false }, deletedAt: null }, { $set: { live: true } });
+      await collection.updateMany({ live: { $exists: false }, deletedAt: { $ne: null } }, { $set: { live: false } });
+    }
+  },
+  // 2. Messages get their bucket key (db.ts, BUCKET_SIZE): one updateMany per bucket (FerretDB stalls
+  //    on an update command that carries many statements).
+  async (c) => {
+    const todo = await c.messages.find({ bucket: { $exists: false } }, { projection: { sessionId: 1, seq: 1 } }).toArray();
+    const buckets = new Map(todo.map(({ sessionId, seq }) => [bucketKey(sessionId, bucketOf(seq)), { sessionId, bucket: bucketOf(seq) }]));
+    for (const [key, { sessionId, bucket }] of buckets) {
+      const seq = { $gte: bucket * BUCKET_SIZE, $lt: (bucket + 1) * BUCKET_SIZE };
+      await c.messages.updateMany({ sessionId, seq, bucket: { $exists: false } }, { $set: { bucket: key } }); // messages_session_seq
+    }
+  },
+  // 3. Users and sessions get their place in the lists of all users and sessions (listing.ts), in creation order.
+  async (c, listing) => {
+    for (const name of ['users', 'sessions'] as const) {
+      const collection = c[name] as Collection<UserDoc | SessionDoc>;
+      const todo = await collection.find({ listNo: { $exists: false } }, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray();
+      for (const { _id } of todo) {
+        await collection.updateOne({ _id, listNo: { $exists: false } }, { $set: await listing.next(name) });
+      }
+    }
+  },
+];
+
+export async function migrate(c: Collections, listing: Listing): Promise<void> {
+  const version = (await c.meta.findOne({ _id: 'schema' }))?.version ?? 0;
+  for (let step = version; step < STEPS.length; step++) {
+    await STEPS[step]!(c, listing);
+    await c.meta.updateOne({ _id: 'schema' }, { $set: { version: step + 1 } }, { upsert: true });
+  }
+}
