@@ -46,7 +46,7 @@ describe('local database', () => {
     }
   });
 
-  it('gives every index FerretDB creates a GIN twin per key, in every database, and plans each query afresh', async () => {
+  it("gives every index FerretDB creates a GIN twin on its leading key, in every database, and plans each query afresh", async () => {
     const dir = dataDir();
     const db = await startLocalDb({ dataDir: dir, durable: false });
     try {
@@ -60,11 +60,10 @@ describe('local database', () => {
         "SELECT schemaname || ': ' || regexp_replace(indexdef, '.* USING gin ', '') FROM pg_indexes WHERE indexdef LIKE '% USING gin %' AND tablename NOT LIKE '\\_ferretdb%' ORDER BY 1",
       );
       expect(twins.trim().split('\n')).toEqual([
-        "one: (((_jsonb -> '_id'::text)))",
-        "one: (((_jsonb -> 'seq'::text)))",
-        "one: (((_jsonb -> 'sessionId'::text)))",
-        "two: (((_jsonb -> '_id'::text)))",
-        "two: (((_jsonb -> 'userId'::text)))",
+        "one: (((_jsonb -> '_id'::text))) WITH (fastupdate=off)",
+        "one: (((_jsonb -> 'sessionId'::text))) WITH (fastupdate=off)",
+        "two: (((_jsonb -> '_id'::text))) WITH (fastupdate=off)",
+        "two: (((_jsonb -> 'userId'::text))) WITH (fastupdate=off)",
       ]);
       expect(psql('SHOW plan_cache_mode').trim()).toBe('force_custom_plan');
     } finally {

@@ -28,7 +28,7 @@ export function tempDataDir(prefix: string): string {
  * (mongod, postgres, ferretdb, their guards) and their children (PostgreSQL's backends rename
  * themselves). Linux only (/proc).
  */
-export function processesOf(dataDir: string): string[] {
+export function processesOf(dataDir: string): { pid: number; command: string }[] {
   const procs = readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .flatMap((pid) => {
@@ -43,5 +43,15 @@ export function processesOf(dataDir: string): string[] {
       }
     });
   const ours = new Set(procs.filter((p) => p.cmdline.includes(dataDir)).map((p) => p.pid));
-  return procs.filter((p) => ours.has(p.pid) || ours.has(p.ppid)).map((p) => `${p.pid} ${p.cmdline}`);
+  return procs.filter((p) => ours.has(p.pid) || ours.has(p.ppid)).map((p) => ({ pid: Number(p.pid), command: p.cmdline }));
+}
+
+/** CPU seconds (user + system) a live process has used so far; 0 once it has exited. Linux only. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15), in ticks of 1/100 s
+  } catch {
+    return 0;
+  }
 }

@@ -1,0 +1,97 @@
+/**
+ * Zep's own workload against Mnemo as users run it (a benchmark, not a test):
+ *
+ *   pnpm bench:load                    # 16 clients, 15 s, 10k messages preloaded
+ *   pnpm bench:load -- 32 30           # clients, seconds
+ *   pnpm bench:load -- 16 15 http://127.0.0.1:8000   # any Zep-compatible server already running (Zep too)
+ *
+ * Starts Mnemo the way `pnpm start` does (`node --import tsx src/main.ts`, no MONGODB_URI: the default
+ * local database, in a temporary data dir), preloads 10,000 messages over 100 sessions through the
+ * Zep REST API, then runs bench/zep-load.mjs: each client adds 2 messages to its own session per
+ * loop and, every 5th loop, reads memory (lastn=12) and a page of 20 messages. It prints that
+ * script's throughput and p50/p99 per operation, and the CPU seconds that Mnemo's process and the
+ * database's processes (FerretDB, PostgreSQL) spent during the run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@mnemo/local-db';
+import { cpuSeconds, processesOf, tempDataDir } from '@mnemo/local-db/testing';
+
+const [clients = '16', seconds = '15', external] = process.argv.slice(2).filter((a) => a !== '--');
+const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
+const PRELOAD_SESSIONS = 100;
+const PRELOAD_PER_SESSION = 100;
+
+async function post(url: string, body: unknown): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+}
+
+async function startMnemo(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', MNEMO_DATA_DIR: dataDir, MNEMO_PURGE_EVERY: '0' };
+  for (const name of ['MONGODB_URI', 'MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_URL']) delete env[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: SERVER_DIR, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (const deadline = Date.now() + 120_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`Mnemo exited with ${child.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, child };
+    if (Date.now() > deadline) throw new Error('Mnemo did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function preload(url: string): Promise<void> {
+  const started = performance.now();
+  for (let s = 0; s < PRELOAD_SESSIONS; s += 4) {
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        post(`${url}/api/v1/sessions/preload-${s + i}/memory`, {
+          messages: Array.from({ length: PRELOAD_PER_SESSION }, (_, n) => ({
+            role: n % 2 ? 'assistant' : 'user',
+            content: `${n % 2 ? 'answer' : 'question'} ${n} about the weather in Lisbon, flights and hotels`,
+          })),
+        }),
+      ),
+    );
+  }
+  console.log(`preloaded ${PRELOAD_SESSIONS * PRELOAD_PER_SESSION} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+const cpus = os.cpus();
+console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; ${new Date().toISOString()}`);
+const dataDir = external ? undefined : tempDataDir('mnemo-bench-load-');
+let mnemo: { url: string; child: ChildProcess } | undefined;
+try {
+  mnemo = external ? { url: external, child: undefined! } : await startMnemo(dataDir!);
+  if (!external) await preload(mnemo.url);
+  // CPU per process; database processes started during the run (new PostgreSQL backends) count whole.
+  const cpu = () => new Map([mnemo!.child?.pid, ...(dataDir ? processesOf(dataDir).map((p) => p.pid) : [])].flatMap((pid) => (pid ? [[pid, cpuSeconds(pid)] as const] : [])));
+  const before = cpu();
+  console.log(`zep-load.mjs: ${clients} clients, ${seconds} s against ${mnemo.url}`);
+  const load = spawn(process.execPath, [fileURLToPath(new URL('./zep-load.mjs', import.meta.url)), mnemo.url, clients, seconds], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  load.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk;
+    process.stdout.write(chunk);
+  });
+  const code = await new Promise<number | null>((r) => load.once('exit', r));
+  if (code !== 0) throw new Error(`zep-load.mjs exited with ${code}`);
+  const spent = [...cpu()].map(([pid, seconds]) => ({ pid, seconds: seconds - (before.get(pid) ?? 0) }));
+  const operations = [...output.matchAll(/ n=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  if (!external) {
+    const mnemoCpu = spent.filter((p) => p.pid === mnemo!.child.pid).reduce((sum, p) => sum + p.seconds, 0);
+    const databaseCpu = spent.filter((p) => p.pid !== mnemo!.child.pid).reduce((sum, p) => sum + p.seconds, 0);
+    for (const [name, seconds] of [['Mnemo (node)', mnemoCpu], ['database (FerretDB + PostgreSQL)', databaseCpu]] as const) {
+      console.log(`CPU ${name}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / operations).toFixed(2)} ms per operation`);
+    }
+  }
+} finally {
+  if (mnemo?.child && mnemo.child.exitCode === null) {
+    mnemo.child.kill('SIGTERM');
+    await new Promise((r) => mnemo!.child.once('exit', r));
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
