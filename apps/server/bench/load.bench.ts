@@ -31,7 +31,7 @@ async function post(url: string, body: unknown): Promise<void> {
 
 async function startMnemo(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', MNEMO_DATA_DIR: dataDir, MNEMO_PURGE_EVERY: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', MNEMO_DATA_DIR: dataDir, MNEMO_PURGE_EVERY: '0' };
   for (const name of ['MONGODB_URI', 'MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_URL']) delete env[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: SERVER_DIR, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
