@@ -34,7 +34,7 @@ describe('migrations', () => {
     await c.collections.meta.deleteOne({ _id: 'schema' });
 
     await c.init();
-    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(3);
+    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(4);
     expect((await c.users.list({ limit: 100 })).items.map((u) => u.userId)).toContain('old-user');
     const sessionIds = (await c.sessions.list({ limit: 100 })).items.map((s) => s.sessionId);
     expect(sessionIds).toContain('old');
@@ -44,6 +44,8 @@ describe('migrations', () => {
     // New messages continue the old session; a second init changes nothing.
     await c.memory.add({ sessionId: 'old', messages: [{ role: 'user', content: 'm71' }] });
     await c.init();
-    expect((await c.memory.list({ sessionId: 'old', limit: 100 })).items.map((m) => m.seq)).toEqual(Array.from({ length: 71 }, (_, i) => i + 1));
+    const page = await c.memory.list({ sessionId: 'old', limit: 100 });
+    expect(page.items.map((m) => m.seq)).toEqual(Array.from({ length: 71 }, (_, i) => i + 1));
+    expect(page.total).toBe(71);
   });
 });

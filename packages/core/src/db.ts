@@ -38,6 +38,8 @@ export interface SessionDoc extends Listed {
   metadata: Metadata;
   /** The highest message `seq` handed out so far. */
   lastSeq: number;
+  /** Its live messages: +n with each append, 0 when the session is soft-deleted (a list's `total`). */
+  messageCount: number;
   /** Search statistics (BM25): messages indexed and their total number of terms (see search/search.ts). */
   termDocs?: number;
   termLength?: number;

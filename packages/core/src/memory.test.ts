@@ -85,4 +85,20 @@ describe('messages', () => {
     const recounted = await core().memory.updateMessage({ sessionId: 'meta', uuid: message!.uuid, metadata: {}, tokenCount: 99 });
     expect(recounted.tokenCount).toBe(99);
   });
+
+  it('gives every page of messages the total of live messages, also after a delete and a fresh start', async () => {
+    const c = core();
+    await c.memory.add({ sessionId: 'counted', messages: many(40) }); // two buckets
+    const first = await c.memory.list({ sessionId: 'counted', limit: 30 });
+    expect(first.total).toBe(40);
+    expect((await c.memory.list({ sessionId: 'counted', limit: 30, cursor: first.nextCursor })).items.map((m) => m.content)).toEqual(
+      many(10).map((m, i) => `m${i + 31}`),
+    );
+    await c.sessions.delete({ sessionId: 'counted' });
+    await c.memory.add({ sessionId: 'counted', messages: many(2, 'new') }); // undeletes the session, not its messages
+    const after = await c.memory.list({ sessionId: 'counted', limit: 100 });
+    expect(after).toMatchObject({ total: 2, nextCursor: null });
+    expect(after.items.map((m) => [m.content, m.seq])).toEqual([['new1', 41], ['new2', 42]]);
+    expect((await c.memory.get({ sessionId: 'counted' })).messages.map((m) => m.content)).toEqual(['new1', 'new2']);
+  });
 });

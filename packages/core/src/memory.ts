@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { ObjectId } from 'mongodb';
+import { MongoBulkWriteError, ObjectId } from 'mongodb';
 import { bucketKey, bucketOf, type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
 import { ConflictError, NotFoundError } from './errors';
 import { MESSAGE_PROJECTION, toMessage } from './mappers';
@@ -36,11 +36,11 @@ export interface MemoryOptions {
 }
 
 export function createMemoryService(c: Collections, serialize: Serialize, { listing, messageWindow, afterAppend }: MemoryOptions) {
-  /** The live session's highest `seq` so far; NOT_FOUND when there is no live session. */
-  async function lastSeqOf(sessionId: string): Promise<number> {
-    const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1 } }); // sessions_sessionId
+  /** The live session's highest `seq` so far and its number of live messages; NOT_FOUND when there is no live session. */
+  async function sequenceOf(sessionId: string): Promise<{ lastSeq: number; messageCount: number }> {
+    const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1, messageCount: 1 } }); // sessions_sessionId
     if (!session) throw sessionNotFound(sessionId);
-    return session.lastSeq;
+    return session;
   }
 
   /** A bucket of the session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
@@ -59,7 +59,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
         const doc = await c.sessions.findOneAndUpdate(
           { sessionId }, // sessions_sessionId
           {
-            $inc: { lastSeq: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
+            $inc: { lastSeq: count, messageCount: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
             $set: { updatedAt: now, ...revive },
             $setOnInsert: { _id: new ObjectId(), uuid: randomUUID(), userId: null, metadata: {}, createdAt: now },
           },
@@ -111,8 +111,10 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       try {
         await c.messages.insertMany(docs, { ordered: true });
       } catch (error) {
+        // What was not stored does not count (an ordered insert stops at its first failure).
+        const stored = error instanceof MongoBulkWriteError ? error.insertedCount : 0;
+        await c.sessions.updateOne({ sessionId }, { $inc: { messageCount: stored - docs.length } }); // sessions_sessionId
         // A concurrent request stored one of the same uuids first; a retry will skip it.
-        if (isDuplicateKeyError(error)) throw new ConflictError('a message of this batch was stored concurrently; retry');
         throw error;
       }
       await afterAppend?.(session, docs);
@@ -135,22 +137,22 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
     /** The last `lastn` (default: the message window) live messages, oldest first. */
     async get(input: GetMemoryInput): Promise<Memory> {
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
-      const lastSeq = await lastSeqOf(sessionId);
+      const { lastSeq } = await sequenceOf(sessionId);
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, { from: bucketOf(lastSeq), to: 0, order: 'desc', enough: lastn });
       return { messages: docs.reverse().map(toMessage) };
     },
-    /** A live session's live messages in `seq` order, keyset-paged. */
+    /** A live session's live messages in `seq` order, keyset-paged; `total` counts all of them. */
     async list(input: ListMessagesInput) {
       const { sessionId, limit, cursor } = parse(ListMessagesInput, input);
       const after = decodeCursor(cursor, 'number') ?? 0;
-      const lastSeq = await lastSeqOf(sessionId);
+      const { lastSeq, messageCount } = await sequenceOf(sessionId);
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
         from: bucketOf(after + 1),
         to: bucketOf(lastSeq),
         keep: (d) => d.seq > after,
         enough: limit + 1,
       });
-      return toPage(docs, limit, (d) => d.seq, toMessage);
+      return { ...toPage(docs, limit, (d) => d.seq, toMessage), total: messageCount };
     },
 
     async message(input: { sessionId: string; uuid: string }): Promise<Message> {

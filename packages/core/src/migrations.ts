@@ -35,6 +35,14 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
       }
     }
   },
+  // 4. Sessions count their live messages (db.ts, messageCount).
+  async (c) => {
+    const todo = await c.sessions.find({ messageCount: { $exists: false } }, { projection: { sessionId: 1, deletedAt: 1 } }).toArray();
+    for (const { _id, sessionId, deletedAt } of todo) {
+      const messageCount = deletedAt ? 0 : await c.messages.countDocuments({ sessionId, deletedAt: null }); // messages_session_live
+      await c.sessions.updateOne({ _id }, { $set: { messageCount } });
+    }
+  },
 ];
 
 export async function migrate(c: Collections, listing: Listing): Promise<void> {

@@ -15,7 +15,7 @@ export const sessionNotFound = (sessionId: string) => new NotFoundError(`session
 /** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
 export async function softDeleteSession(c: Collections, sessionId: string, now: Date): Promise<void> {
   await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_live
-  await c.sessions.updateOne({ sessionId, ...live }, { $set: softDelete(now) }); // sessions_sessionId
+  await c.sessions.updateOne({ sessionId, ...live }, { $set: { ...softDelete(now), messageCount: 0 } }); // sessions_sessionId
 }
 
 export function createSessionService(c: Collections, serialize: Serialize, listing: Listing) {
@@ -28,7 +28,7 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       }
       const now = new Date();
       const place = await listing.next('sessions'); // a number lost to a CONFLICT below leaves a harmless gap
-      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, createdAt: now, updatedAt: now, ...place, ...revive };
+      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, messageCount: 0, createdAt: now, updatedAt: now, ...place, ...revive };
       try {
         await c.sessions.insertOne(doc); // sessions_sessionId (unique)
       } catch (error) {

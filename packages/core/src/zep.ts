@@ -15,11 +15,11 @@ export const WALK_PAGE_SIZE = 100;
 
 export type FetchPage<T> = (page: { limit: number; cursor: string | null }) => Promise<Page<T>>;
 
-/** Every item of a keyset-paged list, in order. */
-export async function* walk<T>(fetchPage: FetchPage<T>): AsyncGenerator<T> {
+/** Every item of a keyset-paged list, in order, fetched `pageSize` at a time. */
+export async function* walk<T>(fetchPage: FetchPage<T>, pageSize = WALK_PAGE_SIZE): AsyncGenerator<T> {
   let cursor: string | null = null;
   do {
-    const page: Page<T> = await fetchPage({ limit: WALK_PAGE_SIZE, cursor });
+    const page: Page<T> = await fetchPage({ limit: pageSize, cursor });
     yield* page.items;
     cursor = page.nextCursor;
   } while (cursor !== null);

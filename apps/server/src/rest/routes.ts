@@ -13,7 +13,7 @@ import type { Verifier } from '../auth';
 import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type AuthState } from '../trpc';
-import { fromZepSearch, pageOffset, slice, walk } from '@mnemo/core/zep';
+import { fromZepSearch, pageOffset, slice, WALK_PAGE_SIZE, walk } from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
   CreateSessionRequest,
@@ -186,11 +186,16 @@ export const REST_ROUTES: RestRoute[] = [
     response: ZepMessageList,
     errors: [400, 401],
     handler: async ({ api, params, query }) => {
-      // Zep's total_count needs the whole list; the page is then cut from it.
-      const all = await emptyIfNotFound(() => slice(walk((page) => api.message.list({ ...page, sessionId: params.sessionId }))), []);
+      // Pages are walked from the first message up to the one asked for; every page carries the total.
       const start = pageOffset(query.cursor, query.limit);
-      const rows = query.limit ? all.slice(start, start + query.limit) : all;
-      return { messages: rows.map(toZepMessage), total_count: all.length, row_count: rows.length };
+      let total = 0;
+      const pages = walk(async (page) => {
+        const result = await api.message.list({ ...page, sessionId: params.sessionId });
+        total = result.total;
+        return result;
+      }, query.limit ? Math.min(WALK_PAGE_SIZE, start + query.limit) : WALK_PAGE_SIZE);
+      const rows = await emptyIfNotFound(() => slice(pages, start, query.limit), []);
+      return { messages: rows.map(toZepMessage), total_count: total, row_count: rows.length };
     },
   }),
   route({
