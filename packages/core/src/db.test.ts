@@ -29,18 +29,21 @@ describe('migrations', () => {
     await c.db.collection('messages').insertMany(
       Array.from({ length: 70 }, (_, i) => ({
         uuid: randomUUID(), sessionId: 'old', seq: i + 1, role: 'user', content: `m${i + 1}`, tokenCount: 1, ...lifecycle, deletedAt: null,
+        ...(i === 7 && { content: 'a lighthouse', terms: ['lighthous'] }), // search terms were kept on the message
       })),
     );
     await c.collections.meta.deleteOne({ _id: 'schema' });
 
     await c.init();
-    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(4);
+    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(5);
     expect((await c.users.list({ limit: 100 })).items.map((u) => u.userId)).toContain('old-user');
     const sessionIds = (await c.sessions.list({ limit: 100 })).items.map((s) => s.sessionId);
     expect(sessionIds).toContain('old');
     expect(sessionIds).not.toContain('old-gone');
     const { messages } = await c.memory.get({ sessionId: 'old', lastn: 40 }); // spans two buckets
     expect(messages.map((m) => m.content)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i + 31}`));
+    expect((await c.memory.search({ sessionId: 'old', text: 'lighthouses' })).map((r) => r.message.seq)).toEqual([8]);
+    expect(await c.collections.messages.findOne({ sessionId: 'old', seq: 8 })).not.toHaveProperty('terms');
     // New messages continue the old session; a second init changes nothing.
     await c.memory.add({ sessionId: 'old', messages: [{ role: 'user', content: 'm71' }] });
     await c.init();

@@ -26,9 +26,6 @@ export function toSession(d: SessionDoc): Session {
   };
 }
 
-/** Projection for message reads that end in toMessage: leaves out the search fields (embeddings are large). */
-export const MESSAGE_PROJECTION = { terms: 0, embedding: 0 } as const;
-
 export function toMessage(d: MessageDoc): Message {
   return {
     uuid: d.uuid,

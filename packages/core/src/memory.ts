@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoBulkWriteError, ObjectId } from 'mongodb';
 import { bucketKey, bucketOf, type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
 import { ConflictError, NotFoundError } from './errors';
-import { MESSAGE_PROJECTION, toMessage } from './mappers';
+import { toMessage } from './mappers';
 import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
 import { withoutSystem } from './metadata';
@@ -45,7 +45,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
 
   /** A bucket of the session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
   const bucketReader = (sessionId: string) => (bucket: number) =>
-    c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }, { projection: MESSAGE_PROJECTION }).toArray(); // messages_bucket
+    c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }).toArray(); // messages_bucket
   const bySeq = (d: MessageDoc) => d.seq;
 
   /**
@@ -102,21 +102,25 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       content: m.content,
       metadata: m.metadata ?? {},
       tokenCount: m.tokenCount ?? countMessageTokens(m.role, m.content),
-      terms: terms[i]!,
       createdAt: m.createdAt ?? now,
       updatedAt: now,
       deletedAt: null,
     }));
+    // What search needs of the first `n` of them, kept beside them (db.ts, SearchDoc).
+    const searchDocs = (n: number) => docs.slice(0, n).map((d, i) => ({ _id: d._id, sessionId, deletedAt: null, terms: terms[i]! }));
     if (docs.length > 0) {
       try {
         await c.messages.insertMany(docs, { ordered: true });
       } catch (error) {
         // What was not stored does not count (an ordered insert stops at its first failure).
         const stored = error instanceof MongoBulkWriteError ? error.insertedCount : 0;
+        if (stored > 0) await c.search.insertMany(searchDocs(stored));
         await c.sessions.updateOne({ sessionId }, { $inc: { messageCount: stored - docs.length } }); // sessions_sessionId
         // A concurrent request stored one of the same uuids first; a retry will skip it.
+        if (isDuplicateKeyError(error)) throw new ConflictError('a message of this batch was stored concurrently; retry');
         throw error;
       }
+      await c.search.insertMany(searchDocs(docs.length));
       await afterAppend?.(session, docs);
     }
     const stored = new Map([...existing, ...docs.map((d) => [d.uuid, d] as const)]);
@@ -157,7 +161,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
 
     async message(input: { sessionId: string; uuid: string }): Promise<Message> {
       const { sessionId, uuid } = parse(MessageIdInput, input);
-      const doc = await c.messages.findOne({ uuid, sessionId, ...live }, { projection: MESSAGE_PROJECTION }); // messages_uuid
+      const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_uuid
       if (!doc) throw messageNotFound(sessionId, uuid);
       return toMessage(doc);
     },

@@ -4,7 +4,7 @@
  * step is idempotent, so instances starting together may both run it.
  */
 import type { Collection } from 'mongodb';
-import { BUCKET_SIZE, bucketKey, bucketOf, type Collections, type SessionDoc, type UserDoc } from './db';
+import { BUCKET_SIZE, bucketKey, bucketOf, type Collections, isDuplicateKeyError, type MessageDoc, type SessionDoc, type UserDoc } from './db';
 import type { Listing } from './listing';
 
 const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
@@ -42,6 +42,20 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
       const messageCount = deletedAt ? 0 : await c.messages.countDocuments({ sessionId, deletedAt: null }); // messages_session_live
       await c.sessions.updateOne({ _id }, { $set: { messageCount } });
     }
+  },
+  // 5. Search terms and embeddings move from the messages to message_search (db.ts, SearchDoc).
+  async (c) => {
+    const messages = c.messages as unknown as Collection<MessageDoc & { terms?: string[]; embedding?: number[] }>;
+    const todo = await messages.find({ terms: { $exists: true } }, { projection: { sessionId: 1, deletedAt: 1, terms: 1, embedding: 1 } }).toArray();
+    for (let i = 0; i < todo.length; i += 1000) {
+      const batch = todo.slice(i, i + 1000).map(({ _id, sessionId, deletedAt, terms = [], embedding }) => ({ _id, sessionId, deletedAt, terms, ...(embedding && { embedding }) }));
+      // Moved already by an interrupted run: the duplicates are skipped.
+      await c.search.insertMany(batch, { ordered: false }).catch((error: unknown) => {
+        if (!isDuplicateKeyError(error)) throw error;
+      });
+    }
+    await messages.updateMany({ terms: { $exists: true } }, { $unset: { terms: '', embedding: '' } });
+    if ((await c.messages.indexExists('messages_search_terms'))) await c.messages.dropIndex('messages_search_terms');
   },
 ];
 

@@ -11,6 +11,7 @@ export function createPurgeService(c: Collections) {
     const { graceMs } = parse(PurgeInput, input);
     const filter = { deletedAt: { $lte: new Date(Date.now() - graceMs) } }; // *_deleted / *_live ({deletedAt, …})
     const messages = await c.messages.deleteMany(filter);
+    await c.search.deleteMany(filter); // search_deleted
     const sessions = await c.sessions.deleteMany(filter);
     const users = await c.users.deleteMany(filter);
     return { users: users.deletedCount, sessions: sessions.deletedCount, messages: messages.deletedCount };

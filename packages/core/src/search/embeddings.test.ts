@@ -50,10 +50,11 @@ async function addAndEmbed(sessionId: string, contents: string[]) {
 }
 
 describe('memory search with an embeddings provider', () => {
-  it('computes embeddings in the background after an add and stores them with the messages', async () => {
+  it('computes embeddings in the background after an add and stores them beside the messages', async () => {
     const messages = await addAndEmbed('pets', ['I adopted a kitten last week', 'We need a new sedan', 'Pizza for dinner tonight?']);
-    const stored = await core().collections.messages.find({ sessionId: 'pets' }).sort({ seq: 1 }).toArray();
-    expect(stored.map((d) => d.embedding)).toEqual([fakeVector(messages[0]!.content), fakeVector(messages[1]!.content), fakeVector(messages[2]!.content)]);
+    const ids = (await core().collections.messages.find({ sessionId: 'pets' }).sort({ seq: 1 }).toArray()).map((d) => d._id);
+    const stored = await Promise.all(ids.map((_id) => core().collections.search.findOne({ _id })));
+    expect(stored.map((d) => d?.embedding)).toEqual([fakeVector(messages[0]!.content), fakeVector(messages[1]!.content), fakeVector(messages[2]!.content)]);
     const request = requests.find((r) => r.body.input.includes('I adopted a kitten last week'))!;
     expect(request.body).toEqual({ input: messages.map((m) => m.content), model: 'fake-embedder' });
     expect(request.authorization).toBe('Bearer sk-test');
@@ -98,8 +99,8 @@ describe('memory search with an embeddings provider', () => {
     const before = logs.length;
     const [message] = await addAndEmbed('failing', ['FAIL: the provider rejects this kitten']);
     expect(logs.slice(before).join('\n')).toMatch(/embedding 1 messages of session "failing" failed/);
-    const stored = await core().collections.messages.findOne({ uuid: message!.uuid });
-    expect(stored).not.toHaveProperty('embedding');
+    const { _id } = (await core().collections.messages.findOne({ uuid: message!.uuid }))!;
+    expect(await core().collections.search.findOne({ _id })).not.toHaveProperty('embedding');
     // The query itself cannot be embedded either ("FAIL"): search falls back to text.
     const results = await core().memory.search({ sessionId: 'failing', text: 'kitten FAIL' });
     expect(results.map((r) => r.message.uuid)).toEqual([message!.uuid]);

@@ -199,10 +199,11 @@ describe('memory.search scoring', () => {
     expect(await search({ sessionId: 'scoring', text: 'common', limit: 100 })).toHaveLength(31);
   });
 
-  it('stores each message\'s terms with it and counts them on the session', async () => {
+  it('stores each message\'s terms beside it, not in it, and counts them on the session', async () => {
     const { messages } = await core().memory.add({ sessionId: 'terms', messages: [{ role: 'user', content: "Running, runs & RUN: don't stop!" }] });
     const stored = await core().collections.messages.findOne({ uuid: messages[0]!.uuid });
-    expect(stored).toMatchObject({ terms: ['run', 'run', 'run', 'dont', 'stop'] });
+    expect(stored).not.toHaveProperty('terms');
+    expect(await core().collections.search.findOne({ _id: stored!._id })).toMatchObject({ sessionId: 'terms', terms: ['run', 'run', 'run', 'dont', 'stop'] });
     expect(await core().collections.sessions.findOne({ sessionId: 'terms' })).toMatchObject({ termDocs: 1, termLength: 5 });
     expect(await core().memory.message({ sessionId: 'terms', uuid: messages[0]!.uuid })).not.toHaveProperty('terms');
   });

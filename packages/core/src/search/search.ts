@@ -3,10 +3,11 @@
  * embedding similarity, narrowed by a validated metadata filter and a creation-date range, and
  * optionally re-ranked by maximal marginal relevance.
  *
- * The text index lives on the messages themselves. `memory.add` stores on each message its
- * stemmed terms in order, repeats kept (`terms`, search/tokenize.ts: term frequencies and length
- * derive from it), and adds to the session's `termDocs` / `termLength` counters in the same upsert
- * that reserves the messages' `seq` (no extra write). BM25's statistics are then: N = termDocs,
+ * The text index lives beside the messages, in `message_search` (db.ts, SearchDoc: same `_id`, so
+ * message reads never carry it). `memory.add` stores for each message its stemmed terms in order,
+ * repeats kept (`terms`, search/tokenize.ts: term frequencies and length derive from it), and adds
+ * to the session's `termDocs` / `termLength` counters in the same upsert that reserves the
+ * messages' `seq`; embeddings are stored there too, in the background. BM25's statistics are then: N = termDocs,
  * avgdl = termLength / termDocs (both count soft-deleted messages too, like Lucene before a merge:
  * they only nudge the weights), df = candidates holding the term (with a filter: among the
  * messages that pass it). Messages stored before this existed have no `terms` and are not found by
@@ -14,27 +15,28 @@
  *
  * Queries, indexes and cost (n = live messages in the session, Σdf = how many of them hold a query
  * term, N_all = messages in the whole collection):
- * - text: ONE query, `{sessionId, deletedAt: null, terms: {$in: queryTerms}, …filter}` on
- *   messages_search_terms ({sessionId, deletedAt, terms}, multikey). MongoDB reads only the index
- *   keys of the query terms and fetches those Σdf messages: cost grows with how common the query
- *   terms are (stop words are never indexed), not with n; a session of 100k messages and a term in
- *   0.1% of them costs ~100 keys and documents. Scoring and top-k run in memory over the Σdf candidates.
+ * - text: `{sessionId, deletedAt: null, terms: {$in: queryTerms}}` on message_search's search_terms
+ *   ({sessionId, deletedAt, terms}, multikey). MongoDB reads only the index keys of the query terms
+ *   and fetches those Σdf search documents: cost grows with how common the query terms are (stop
+ *   words are never indexed), not with n. Scoring and top-k run in memory over the Σdf candidates;
+ *   then the top `limit` messages are read by `_id`, one equality query each. With a metadata filter
+ *   or dates, the ids of the session's messages that pass them are read first (messages_session_created).
  * - no text (filter or dates only), newest first: messages_session_created
  *   ({sessionId, deletedAt, createdAt: -1, seq: -1}); MongoDB walks it newest first and stops after
  *   `limit` matches: O(messages scanned until then) ≤ O(n).
- * - embeddings configured: one embeddings request for the query, plus every live embedded message
- *   of the session (messages_session_live, vectors only) scored by cosine: O(n · dimensions), brute
- *   force, since neither MongoDB Community nor FerretDB has a vector index (Atlas `$vectorSearch`
- *   is the scale-out answer); hits without a term match are then fetched by `_id`.
+ * - embeddings configured: one embeddings request for the query, plus every live embedded search
+ *   document of the session (search_terms) scored by cosine: O(n · dimensions), brute force, since
+ *   neither MongoDB Community nor FerretDB has a vector index (Atlas `$vectorSearch` is the
+ *   scale-out answer).
  * - FerretDB v1 on PostgreSQL (the default local database) pushes down only the `sessionId`
- *   equality of these queries (answered by the GIN twin of messages_session_live, README "The local
- *   database"); it evaluates the `$in` on terms, the filter and the sort itself over the session's
+ *   equality of these queries (answered by a GIN twin, README "The local database"); it evaluates
+ *   the `$in` on terms, the filter and the sort itself over the session's search documents or
  *   messages: O(n), independent of the rest of the store. On its SQLite fallback every query is a scan
  *   of the whole messages collection, O(N_all). Measured in bench/search.bench.ts and bench/scale.bench.ts.
  */
 import type { Filter, ObjectId } from 'mongodb';
 import type { z } from 'zod';
-import { type Collections, live, type MessageDoc } from '../db';
+import { type Collections, live, type MessageDoc, type SearchDoc } from '../db';
 import { toMessage } from '../mappers';
 import { type MemorySearchResult, SearchMemoryInput } from '../schemas';
 import { type Serialize, sessionKey } from '../serialize';
@@ -61,7 +63,7 @@ export interface SearchServiceOptions {
 }
 
 interface Hit {
-  doc: MessageDoc;
+  doc: SearchDoc;
   score: number;
 }
 
@@ -72,7 +74,7 @@ interface CorpusStats {
 }
 
 /** BM25 of each candidate (all hold at least one query term), df counted among the candidates. */
-export function bm25(candidates: Pick<MessageDoc, 'terms'>[], queryTerms: string[], stats: CorpusStats): number[] {
+export function bm25(candidates: Pick<SearchDoc, 'terms'>[], queryTerms: string[], stats: CorpusStats): number[] {
   const query = new Set(queryTerms);
   // tf of the query terms in each candidate; its `terms` keep repeats, so its length is its BM25 length.
   const counts = candidates.map(({ terms = [] }) => {
@@ -114,7 +116,7 @@ export function maximalMarginalRelevance<H extends Hit>(pool: H[], limit: number
     let vector = vectors.get(hit);
     if (!vector) {
       vector = new Map<string, number>();
-      for (const term of hit.doc.terms ?? tokenize(hit.doc.content)) vector.set(term, (vector.get(term) ?? 0) + 1);
+      for (const term of hit.doc.terms) vector.set(term, (vector.get(term) ?? 0) + 1);
       vectors.set(hit, vector);
     }
     return vector;
@@ -139,7 +141,8 @@ export function maximalMarginalRelevance<H extends Hit>(pool: H[], limit: number
   return picked;
 }
 
-const byRelevance = (a: Hit, b: Hit) => b.score - a.score || b.doc.seq - a.doc.seq;
+/** Best first; ties: the newer message first (ObjectIds grow with time). */
+const byRelevance = (a: Hit, b: Hit) => b.score - a.score || (a.doc._id.toHexString() < b.doc._id.toHexString() ? 1 : -1);
 
 export function createSearchService(c: Collections, serialize: Serialize, { embeddings, log }: SearchServiceOptions) {
   const pending = new Set<Promise<unknown>>();
@@ -168,57 +171,54 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
     await serialize(sessionKey(sessionId), async () => {
       for (let i = 0; i < ops.length; i += UPDATE_BATCH) {
         const chunk = ops.slice(i, i + UPDATE_BATCH);
-        await oneWriteAtATime(() => c.messages.bulkWrite(chunk, { ordered: false }));
+        await oneWriteAtATime(() => c.search.bulkWrite(chunk, { ordered: false }));
       }
     });
   }
 
-  /** Embedding similarity of every live embedded message of the session (and filter), by `_id` hex. */
-  async function vectorScores(sessionId: string, text: string, filter: Filter<MessageDoc>) {
+  /** Embedding similarity of every live embedded search document of the session (`allowed` ones only). */
+  async function vectorScores(sessionId: string, text: string, allowed: ((doc: SearchDoc) => boolean) | undefined) {
     const query = await embedder!.embed([text]).then(
       (vectors) => vectors[0],
       (error: unknown) => log('search: embedding the query failed; ranking by text alone', error),
     );
     if (!query) return undefined;
-    const embedded = await c.messages // messages_session_live: vectors only
-      .find({ ...filter, sessionId, ...live, embedding: { $exists: true } }, { projection: { embedding: 1 } })
-      .toArray();
-    return new Map(embedded.map((d) => [d._id.toHexString(), { id: d._id, similarity: Math.max(0, cosine(query, d.embedding!)) }]));
+    const embedded = await c.search.find({ sessionId, ...live, embedding: { $exists: true } }).toArray(); // search_terms
+    return embedded.filter((d) => !allowed || allowed(d)).map((doc) => ({ doc, similarity: Math.max(0, cosine(query, doc.embedding!)) }));
   }
 
   async function textSearch(q: z.output<typeof SearchMemoryInput>, stats: CorpusStats, text: string, filter: Filter<MessageDoc>) {
     const terms = [...new Set(tokenize(text))].slice(0, MAX_QUERY_TERMS);
     const mmr = q.searchType === 'mmr';
-    const base = { ...filter, sessionId: q.sessionId, ...live } as Filter<MessageDoc>;
-    const candidates =
+    // A metadata filter or dates: the ids of the session's messages that pass them.
+    const passing =
+      Object.keys(filter).length === 0
+        ? undefined
+        : new Set(
+            (await c.messages.find({ ...filter, sessionId: q.sessionId, ...live }, { projection: { _id: 1 } }).toArray()).map((d) => d._id.toHexString()),
+          ); // messages_session_created
+    const allowed = passing && ((doc: SearchDoc) => passing.has(doc._id.toHexString()));
+    const candidates = (
       terms.length === 0
         ? []
-        : await c.messages // messages_search_terms: only the index keys of the query terms
-            .find({ ...base, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
-            .toArray();
+        : await c.search // search_terms: only the index keys of the query terms
+            .find({ sessionId: q.sessionId, ...live, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
+            .toArray()
+    ).filter((d) => !allowed || allowed(d));
     const scores = bm25(candidates, terms, stats);
     let hits: Hit[] = candidates.map((doc, i) => ({ doc, score: scores[i]! }));
 
-    const vectors = embedder && (await vectorScores(q.sessionId, text, base));
+    const vectors = embedder && (await vectorScores(q.sessionId, text, allowed));
     if (vectors) {
       // Blend: text scaled by the best text score, plus cosine; messages found only by meaning join.
       const bestText = Math.max(0, ...scores) || 1;
+      const similarity = new Map(vectors.map((v) => [v.doc._id.toHexString(), v.similarity]));
       hits = hits.map(({ doc, score }) => ({
         doc,
-        score: (TEXT_WEIGHT * score) / bestText + (1 - TEXT_WEIGHT) * (vectors.get(doc._id.toHexString())?.similarity ?? 0),
+        score: (TEXT_WEIGHT * score) / bestText + (1 - TEXT_WEIGHT) * (similarity.get(doc._id.toHexString()) ?? 0),
       }));
       const found = new Set(candidates.map((d) => d._id.toHexString()));
-      const byMeaning = [...vectors.values()].filter((v) => !found.has(v.id.toHexString()));
-      byMeaning.sort((a, b) => b.similarity - a.similarity);
-      // Only those that could still make the cut need their documents.
-      const want = mmr ? Math.max(2 * q.limit, 10) : q.limit;
-      hits.sort(byRelevance);
-      const bar = hits[want - 1]?.score ?? -Infinity;
-      const needed: ObjectId[] = byMeaning.filter((v) => (1 - TEXT_WEIGHT) * v.similarity >= bar).slice(0, want).map((v) => v.id);
-      if (needed.length > 0) {
-        const docs = await c.messages.find({ ...base, _id: { $in: needed } }).toArray(); // _id
-        hits.push(...docs.map((doc) => ({ doc, score: (1 - TEXT_WEIGHT) * vectors.get(doc._id.toHexString())!.similarity })));
-      }
+      hits.push(...vectors.filter((v) => !found.has(v.doc._id.toHexString())).map((v) => ({ doc: v.doc, score: (1 - TEXT_WEIGHT) * v.similarity })));
     }
 
     hits.sort(byRelevance);
@@ -226,11 +226,14 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
     return mmr ? maximalMarginalRelevance(pool, q.limit, q.mmrLambda) : pool;
   }
 
-  const toResult = ({ doc, score }: Hit, withEmbedding: boolean): MemorySearchResult => ({
-    message: toMessage(doc),
-    dist: score,
-    ...(withEmbedding && doc.embedding && { embedding: doc.embedding }),
-  });
+  /** The messages of `hits`, in order, by `_id` (one equality query each, which FerretDB pushes down). */
+  async function results(hits: { id: ObjectId; score: number; embedding?: number[] }[], withEmbedding: boolean): Promise<MemorySearchResult[]> {
+    const docs = await Promise.all(hits.map(({ id }) => c.messages.findOne({ _id: id, ...live }))); // _id
+    return hits.flatMap(({ score, embedding }, i) => {
+      const doc = docs[i];
+      return doc ? [{ message: toMessage(doc), dist: score, ...(withEmbedding && embedding && { embedding }) }] : [];
+    });
+  }
 
   return {
     /**
@@ -247,13 +250,18 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
       const filter = { ...q.metadata, ...dates } as Filter<MessageDoc>;
       const mmr = q.searchType === 'mmr';
       const text = q.text?.trim();
-      if (text) return (await textSearch(q, session, text, filter)).map((hit) => toResult(hit, mmr));
+      if (text) {
+        const hits = await textSearch(q, session, text, filter);
+        return results(hits.map(({ doc, score }) => ({ id: doc._id, score, embedding: doc.embedding })), mmr);
+      }
       const docs = await c.messages // messages_session_created: newest first, stops after `limit` matches
-        .find({ ...filter, sessionId: q.sessionId, ...live }, { projection: mmr ? {} : { embedding: 0 } })
+        .find({ ...filter, sessionId: q.sessionId, ...live })
         .sort({ createdAt: -1, seq: -1 })
         .limit(q.limit)
         .toArray();
-      return docs.map((doc) => toResult({ doc, score: 0 }, mmr));
+      // MMR asks for embeddings: they are beside the messages.
+      const vectors = mmr ? await Promise.all(docs.map((d) => c.search.findOne({ _id: d._id }, { projection: { embedding: 1 } }))) : [];
+      return docs.map((doc, i) => ({ message: toMessage(doc), dist: 0, ...(vectors[i]?.embedding && { embedding: vectors[i].embedding }) }));
     },
 
     /** Queues the embeddings of messages just stored (called by memory.add under the session's lock). */
