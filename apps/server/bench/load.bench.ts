@@ -67,8 +67,17 @@ let mnemo: { url: string; child: ChildProcess } | undefined;
 try {
   mnemo = external ? { url: external, child: undefined! } : await startMnemo(dataDir!);
   if (!external) await preload(mnemo.url);
-  // CPU per process; database processes started during the run (new PostgreSQL backends) count whole.
-  const cpu = () => new Map([mnemo!.child?.pid, ...(dataDir ? processesOf(dataDir).map((p) => p.pid) : [])].flatMap((pid) => (pid ? [[pid, cpuSeconds(pid)] as const] : [])));
+  // CPU per process, by kind; database processes started during the run (new PostgreSQL backends) count whole.
+  // By executable: PostgreSQL's backends call themselves "postgres: …".
+  const kindOf = (command: string): string => {
+    const exe = command.split(' ')[0]!;
+    return /ferretdb$/.test(exe) ? 'FerretDB' : /^postgres:?$|\/postgres$/.test(exe) ? 'PostgreSQL' : /mongod$/.test(exe) ? 'mongod' : 'other';
+  };
+  const cpu = () =>
+    new Map<number, { kind: string; seconds: number }>([
+      ...(mnemo!.child ? [[mnemo!.child.pid!, { kind: 'Mnemo (node)', seconds: cpuSeconds(mnemo!.child.pid!) }] as const] : []),
+      ...(dataDir ? processesOf(dataDir) : []).map((p) => [p.pid, { kind: kindOf(p.command), seconds: cpuSeconds(p.pid) }] as const),
+    ]);
   const before = cpu();
   console.log(`zep-load.mjs: ${clients} clients, ${seconds} s against ${mnemo.url}`);
   const load = spawn(process.execPath, [fileURLToPath(new URL('./zep-load.mjs', import.meta.url)), mnemo.url, clients, seconds], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -79,14 +88,11 @@ try {
   });
   const code = await new Promise<number | null>((r) => load.once('exit', r));
   if (code !== 0) throw new Error(`zep-load.mjs exited with ${code}`);
-  const spent = [...cpu()].map(([pid, seconds]) => ({ pid, seconds: seconds - (before.get(pid) ?? 0) }));
   const operations = [...output.matchAll(/ n=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-  if (!external) {
-    const mnemoCpu = spent.filter((p) => p.pid === mnemo!.child.pid).reduce((sum, p) => sum + p.seconds, 0);
-    const databaseCpu = spent.filter((p) => p.pid !== mnemo!.child.pid).reduce((sum, p) => sum + p.seconds, 0);
-    for (const [name, seconds] of [['Mnemo (node)', mnemoCpu], ['database (FerretDB + PostgreSQL)', databaseCpu]] as const) {
-      console.log(`CPU ${name}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / operations).toFixed(2)} ms per operation`);
-    }
+  const byKind = new Map<string, number>();
+  for (const [pid, { kind, seconds }] of cpu()) byKind.set(kind, (byKind.get(kind) ?? 0) + seconds - (before.get(pid)?.seconds ?? 0));
+  for (const [kind, seconds] of byKind) {
+    if (kind !== 'other') console.log(`CPU ${kind}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / operations).toFixed(2)} ms per operation`);
   }
 } finally {
   if (mnemo?.child && mnemo.child.exitCode === null) {
