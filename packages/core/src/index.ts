@@ -11,6 +11,7 @@ import { createPurgeService } from './purge';
 import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
+import { loadTokenizer } from './tokens';
 import { createUserService } from './users';
 
 export interface CoreConfig {
@@ -44,8 +45,9 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
     /** Raw access for tests, tools and migrations. */
     db,
     collections,
-    /** Connects, creates every index and brings old documents up to date (idempotent). */
+    /** Connects, creates every index and brings old documents up to date (idempotent); loads the tokenizer. */
     init: async () => {
+      loadTokenizer();
       await createIndexes(collections);
       await migrate(collections, listing);
     },

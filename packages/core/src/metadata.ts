@@ -21,15 +21,34 @@ export function isPlainObject(value: unknown): value is Metadata {
   return proto === Object.prototype || proto === null;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a string cannot be stored as given, or undefined: PostgreSQL (under FerretDB) cannot store
+ * U+0000, and a lone surrogate is not Unicode (it would come back as U+FFFD). One rule for every
+ * stored string: ids, roles, contents, profile fields, metadata keys and values.
+ */
+export function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain U+0000 (NUL)';
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode (it has a lone surrogate)';
+  return undefined;
+}
+
 /** Returns why `value` is not valid metadata, or undefined when it is. */
 export function metadataProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'metadata must be a JSON object';
   const walk = (v: unknown, path: string, depth: number): string | undefined => {
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+    if (v === null || typeof v === 'boolean') return undefined;
+    if (typeof v === 'string') {
+      const problem = textProblem(v);
+      return problem && `${path} ${problem}`;
+    }
     if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} must be a finite number`;
     if (depth > METADATA_MAX_DEPTH) return `metadata is nested deeper than ${METADATA_MAX_DEPTH} levels at ${path}`;
     if (Array.isArray(v)) {
       for (const [i, item] of v.entries()) {
+        // FerretDB v1 cannot store an array directly inside an array.
+        if (Array.isArray(item)) return `${path}[${i}] is an array inside an array, which cannot be stored: wrap it in an object`;
         const problem = walk(item, `${path}[${i}]`, depth + 1);
         if (problem) return problem;
       }
@@ -41,6 +60,8 @@ export function metadataProblem(value: unknown): string | undefined {
       if (key.includes('.')) return `metadata key "${key}" at ${path} must not contain "."`;
       if (key.startsWith('$')) return `metadata key "${key}" at ${path} must not start with "$"`;
       if (FORBIDDEN_KEYS.has(key)) return `metadata key "${key}" at ${path} is not allowed`;
+      const keyProblem = textProblem(key);
+      if (keyProblem) return `a metadata key at ${path} ${keyProblem}`;
       const problem = walk(item, `${path}.${key}`, depth + 1);
       if (problem) return problem;
     }

@@ -4,15 +4,19 @@
  * that other workspace packages calling core directly get the same validation.
  */
 import { z } from 'zod';
-import { type Metadata as MetadataType, metadataProblem } from './metadata';
+import { type Metadata as MetadataType, metadataProblem, textProblem } from './metadata';
 import { isEmptyFilter, metadataFilterProblem, type MetadataFilter as MetadataFilterType } from './search/filter';
 
 export const ID_MAX_LENGTH = 256;
 
+/** Any stored string: no NUL, no lone surrogate (metadata.ts, textProblem). */
+export const Text = z.string().superRefine((s, ctx) => {
+  const problem = textProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /** Session and user ids: 1–256 characters, no control characters. */
-export const Id = z
-  .string()
-  .min(1, 'must not be empty')
+export const Id = Text.min(1, 'must not be empty')
   .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
   .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'must not contain control characters');
 
@@ -38,9 +42,9 @@ export interface Page<T> {
 // Users
 export const AddUserInput = z.object({
   userId: Id,
-  email: z.string().max(320).optional(),
-  firstName: z.string().max(256).optional(),
-  lastName: z.string().max(256).optional(),
+  email: Text.max(320).optional(),
+  firstName: Text.max(256).optional(),
+  lastName: Text.max(256).optional(),
   metadata: Metadata.optional(),
 });
 export type AddUserInput = z.input<typeof AddUserInput>;
@@ -82,8 +86,8 @@ export interface Session {
 
 // Memory and messages
 export const NewMessage = z.object({
-  role: z.string().min(1).max(256),
-  content: z.string(),
+  role: Text.min(1).max(256),
+  content: Text,
   metadata: Metadata.optional(),
   tokenCount: z.number().int().min(0).optional(),
   uuid: Uuid.optional(),

@@ -11,7 +11,7 @@
  * operators come from a whitelist. Anything else (another field, `$where`, `$regex`, `$expr`,
  * an operator inside a value) is rejected, so a filter can only ever read message metadata.
  */
-import { isPlainObject } from '../metadata';
+import { isPlainObject, textProblem } from '../metadata';
 
 export type MetadataFilter = Record<string, unknown>;
 
@@ -30,7 +30,11 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
   const literal = (value: unknown, at: string, depth: number): string | undefined => {
     if (++nodes > MAX_NODES) return `filter has more than ${MAX_NODES} parts`;
     if (depth > MAX_DEPTH) return `filter is nested deeper than ${MAX_DEPTH} levels`;
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+    if (value === null || typeof value === 'boolean') return undefined;
+    if (typeof value === 'string') {
+      const problem = textProblem(value);
+      return problem && `${at}: a value ${problem}`;
+    }
     if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${at}: numbers must be finite`;
     if (Array.isArray(value)) {
       for (const item of value) {
@@ -50,6 +54,8 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
   };
 
   const condition = (path: string, value: unknown, depth: number): string | undefined => {
+    const pathProblem = textProblem(path);
+    if (pathProblem) return `a filter field ${pathProblem}`;
     const segments = path.split('.');
     if (segments[0] !== 'metadata' || segments.length < 2) {
       return `filter field "${path}" is not allowed: fields must start with "metadata."`;

@@ -20,15 +20,23 @@ const STOP_WORDS = new Set(
 
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 
-/** The terms of `text`, in order, with repeats. */
+/**
+ * A message is indexed by its first MAX_TERMS terms, read from at most MAX_INDEXED_CHARS of its
+ * text: bounded work per message (~10 ms) and a bounded search document whatever its size.
+ */
+export const MAX_TERMS = 10_000;
+export const MAX_INDEXED_CHARS = 128 * 1024;
+
+/** The terms of `text`, in order, with repeats (the first MAX_TERMS of them). */
 export function tokenize(text: string): string[] {
-  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  const folded = text.slice(0, MAX_INDEXED_CHARS).normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
   const terms: string[] = [];
   for (const match of folded.matchAll(WORD)) {
     let word = match[0];
     if (/['’]/.test(word)) word = word.replace(/['’]s$/, '').replace(/['’]/g, '');
     if (STOP_WORDS.has(word)) continue;
     terms.push(porterStem(word.slice(0, MAX_TERM_LENGTH)));
+    if (terms.length === MAX_TERMS) break;
   }
   return terms;
 }
