@@ -3,7 +3,8 @@
  *
  *   pnpm bench:load                    # 16 clients, 15 s, 10k messages preloaded
  *   pnpm bench:load -- 32 30           # clients, seconds
- *   pnpm bench:load -- 16 15 http://127.0.0.1:8000   # any Zep-compatible server already running (Zep too)
+ *   pnpm bench:load -- 16 15 http://127.0.0.1:8000   # any Zep-compatible server already running (Zep too;
+ *                                                    # preloaded the same way; no CPU figures)
  *
  * Starts Mnemo the way `pnpm start` does (`node --import tsx src/main.ts`, no MONGODB_URI: the default
  * local database, in a temporary data dir), preloads 10,000 messages over 100 sessions through the
@@ -23,6 +24,7 @@ const [clients = '16', seconds = '15', external] = process.argv.slice(2).filter(
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD_SESSIONS = 100;
 const PRELOAD_PER_SESSION = 100;
+const run = Math.random().toString(36).slice(2, 8);
 
 async function post(url: string, body: unknown): Promise<void> {
   const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -48,7 +50,7 @@ async function preload(url: string): Promise<void> {
   for (let s = 0; s < PRELOAD_SESSIONS; s += 4) {
     await Promise.all(
       [0, 1, 2, 3].map((i) =>
-        post(`${url}/api/v1/sessions/preload-${s + i}/memory`, {
+        post(`${url}/api/v1/sessions/preload-${run}-${s + i}/memory`, {
           messages: Array.from({ length: PRELOAD_PER_SESSION }, (_, n) => ({
             role: n % 2 ? 'assistant' : 'user',
             content: `${n % 2 ? 'answer' : 'question'} ${n} about the weather in Lisbon, flights and hotels`,
@@ -66,7 +68,7 @@ const dataDir = external ? undefined : tempDataDir('mnemo-bench-load-');
 let mnemo: { url: string; child: ChildProcess } | undefined;
 try {
   mnemo = external ? { url: external, child: undefined! } : await startMnemo(dataDir!);
-  if (!external) await preload(mnemo.url);
+  await preload(mnemo.url);
   // CPU per process, by kind; database processes started during the run (new PostgreSQL backends) count whole.
   // By executable: PostgreSQL's backends call themselves "postgres: …".
   const kindOf = (command: string): string => {

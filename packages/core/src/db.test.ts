@@ -11,7 +11,8 @@ describe('init', () => {
     await core().init();
     expect((await core().sessions.get({ sessionId: 'before-restart' })).sessionId).toBe('before-restart');
     const names = (await core().collections.messages.indexes()).map((i) => i.name);
-    expect(names).toEqual(expect.arrayContaining(['messages_uuid', 'messages_session_seq', 'messages_session_live']));
+    expect(names).toEqual(expect.arrayContaining(['messages_uuid', 'messages_session_seq', 'messages_bucket']));
+    expect(names).not.toContain('messages_session_live'); // retired
   });
 });
 

@@ -126,42 +126,74 @@ export const revive = { deletedAt: null, live: true } as const;
 export const softDelete = (at: Date) => ({ deletedAt: at, live: false });
 
 /**
- * Every index the queries need, by name; queries cite these names. createIndexes is idempotent,
- * so this runs at every start.
+ * An index and, when it only serves what FerretDB evaluates itself (a sort, a range, array
+ * elements), `mongoOnly`: FerretDB uses an index only through the GIN twin of its leading key
+ * (README, "The local database"), and indexes an array as one value (a message with a few thousand
+ * distinct words made a key over PostgreSQL's 8 KB limit), so there such an index only costs.
  */
-export async function createIndexes(c: Collections): Promise<void> {
-  await ensureIndexes(c.users, [
-    { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
-    { key: { deletedAt: 1, _id: 1 }, name: 'users_live' }, // purge
-    { key: { listBucket: 1, live: 1 }, name: 'users_list' }, // list of live users, a bucket at a time
-  ]);
-  await ensureIndexes(c.sessions, [
-    { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
-    { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live' }, // purge
-    { key: { listBucket: 1, live: 1 }, name: 'sessions_list' }, // list of live sessions, a bucket at a time
-    { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
-  ]);
-  await ensureIndexes(c.messages, [
-    { key: { uuid: 1 }, name: 'messages_uuid', unique: true }, // by uuid; idempotent add
-    { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session
-    { key: { sessionId: 1, deletedAt: 1, seq: 1 }, name: 'messages_session_live' }, // cascade
-    { key: { bucket: 1 }, name: 'messages_bucket' }, // memory, list (see BUCKET_SIZE)
-    { key: { deletedAt: 1 }, name: 'messages_deleted' }, // purge
-    { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created' }, // search without text
-  ]);
-  await ensureIndexes(c.search, [
-    { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'search_terms' }, // text search (multikey); vectors; cascade
-    { key: { deletedAt: 1 }, name: 'search_deleted' }, // purge
-  ]);
+interface IndexSpec extends IndexDescription {
+  name: string;
+  mongoOnly?: boolean;
 }
 
+/** Indexes of earlier versions whose work others do now. */
+const RETIRED: [keyof Collections, string][] = [
+  ['messages', 'messages_session_live'], // messages_session_seq serves the cascade
+  ['messages', 'messages_search_terms'], // the terms moved to message_search
+];
+
 /**
- * One index per command: FerretDB v1.24.2 panics ("slice bounds out of range", connection closed)
- * when one createIndexes command lists two or more indexes that already exist, i.e. on every
- * restart; one at a time it is a no-op, as MongoDB's is.
+ * Every index the queries need, by name; queries cite these names. Idempotent, so this runs at
+ * every start; on FerretDB (`ferretdb`) the MongoDB-only ones are left out, or dropped if there.
  */
-async function ensureIndexes<T extends Document>(collection: Collection<T>, specs: IndexDescription[]): Promise<void> {
-  for (const spec of specs) await collection.createIndexes([spec]);
+export async function createIndexes(c: Collections, { ferretdb }: { ferretdb: boolean }): Promise<void> {
+  const indexes: [keyof Collections, IndexSpec[]][] = [
+    ['users', [
+      { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
+      { key: { deletedAt: 1, _id: 1 }, name: 'users_live', mongoOnly: true }, // purge
+      { key: { listBucket: 1, live: 1 }, name: 'users_list' }, // list of live users, a bucket at a time
+    ]],
+    ['sessions', [
+      { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
+      { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live', mongoOnly: true }, // purge
+      { key: { listBucket: 1, live: 1 }, name: 'sessions_list' }, // list of live sessions, a bucket at a time
+      { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
+    ]],
+    ['messages', [
+      { key: { uuid: 1 }, name: 'messages_uuid', unique: true }, // by uuid; idempotent add
+      { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session; cascade
+      { key: { bucket: 1 }, name: 'messages_bucket' }, // memory, list (see BUCKET_SIZE)
+      { key: { deletedAt: 1 }, name: 'messages_deleted', mongoOnly: true }, // purge
+      { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created', mongoOnly: true }, // search without text
+    ]],
+    ['search', [
+      { key: { sessionId: 1, deletedAt: 1 }, name: 'search_session' }, // a session's search documents; cascade
+      { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'search_terms', mongoOnly: true }, // text search (multikey)
+      { key: { deletedAt: 1 }, name: 'search_deleted', mongoOnly: true }, // purge
+    ]],
+  ];
+  for (const [name, specs] of indexes) {
+    const collection: Indexable = c[name];
+    for (const { mongoOnly, ...spec } of specs) {
+      if (mongoOnly && ferretdb) await dropIndexIfExists(collection, spec.name);
+      // One index per command: FerretDB v1.24.2 panics ("slice bounds out of range", connection
+      // closed) when one createIndexes command lists two or more indexes that already exist, i.e.
+      // on every restart; one at a time it is a no-op, as MongoDB's is.
+      else await collection.createIndexes([spec]);
+    }
+  }
+  for (const [name, index] of RETIRED) await dropIndexIfExists(c[name], index);
+}
+
+type Indexable = Pick<Collection<Document>, 'createIndexes' | 'indexExists' | 'dropIndex'>;
+
+async function dropIndexIfExists(collection: Indexable, name: string): Promise<void> {
+  if (await collection.indexExists(name)) await collection.dropIndex(name);
+}
+
+/** Whether the server is FerretDB (it says so in buildInfo). */
+export async function isFerretDb(db: Db): Promise<boolean> {
+  return 'ferretdbVersion' in (await db.command({ buildInfo: 1 }));
 }
 
 export function isDuplicateKeyError(error: unknown): error is MongoServerError {

@@ -3,7 +3,7 @@
  * `@mnemo/core/schemas`, `@mnemo/core/errors` and `@mnemo/core/metadata` instead.
  */
 import { MongoClient } from 'mongodb';
-import { createIndexes, getCollections } from './db';
+import { createIndexes, getCollections, isFerretDb } from './db';
 import { migrate } from './migrations';
 import { createListing } from './listing';
 import { createMemoryService } from './memory';
@@ -48,7 +48,7 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
     /** Connects, creates every index and brings old documents up to date (idempotent); loads the tokenizer. */
     init: async () => {
       loadTokenizer();
-      await createIndexes(collections);
+      await createIndexes(collections, { ferretdb: await isFerretDb(db) });
       await migrate(collections, listing);
     },
     /** Resolves when background work (message embeddings) is done. */

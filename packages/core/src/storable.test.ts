@@ -53,6 +53,13 @@ describe('unstorable input', () => {
     expect(await storedCounts()).toEqual(before);
   });
 
+  it('stores and finds a message of 3,000 distinct words (an index over its terms array would exceed 8 KB)', async () => {
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}q${(i * 7919).toString(36)}`);
+    await core().memory.add({ sessionId: 'wordy', messages: [{ role: 'user', content: words.join(' ') }] });
+    const [hit] = await core().memory.search({ sessionId: 'wordy', text: words[2999]! });
+    expect(hit?.message.content).toHaveLength(words.join(' ').length);
+  });
+
   it('stores what it accepts unchanged: astral characters, control characters other than NUL, arrays of objects', async () => {
     const content = 'emoji 🦊, tab\there, bell \u0007, RTL \u202e';
     const metadata = { rows: [{ cells: [1, 2] }, { cells: [3] }], '🔑': 'ok' };
