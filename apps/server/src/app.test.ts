@@ -56,10 +56,15 @@ describe('internal errors', () => {
     try {
       const reply = await httpClient(broken.url)('GET', '/api/v1/sessions/x');
       expect(reply.status).toBe(500);
-      expect(reply.json).toEqual({ message: 'internal server error' });
+      expect(reply.json).toEqual({ message: `internal server error (request ${reply.headers.get('x-request-id')})` });
       expect(reply.headers.get('x-zep-version')).toMatch(/^0\.27\.2-/);
       const trpc = await fetch(`${broken.url}/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { sessionId: 'x' } }))}`);
       expect(trpc.status).toBe(500);
+      // Nothing of the cause reaches the client: no stack, no driver message; the request id does.
+      const body = (await trpc.json()) as { error: { json: { message: string; data: Record<string, unknown> } } };
+      expect(body.error.json.message).toBe(`internal server error (request ${trpc.headers.get('x-request-id')})`);
+      expect(body.error.json.data).not.toHaveProperty('stack');
+      expect(JSON.stringify(body)).not.toMatch(/client|topology|mongo/i);
 
       const logged = broken.lines.map((line) => JSON.parse(line) as { level: number; reqId?: string; err?: { stack?: string } });
       expect(logged.length).toBeGreaterThanOrEqual(2);

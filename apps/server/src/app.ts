@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './logging';
 import { createOpenApiDocument } from './rest/openapi';
 import { restApi } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
+import { internalErrorMessage } from './trpc';
 import { ZEP_VERSION_HEADER } from './version';
 
 /** Where a later issue builds the web UI. */
@@ -40,6 +41,8 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.MNEMO_MAX_BODY,
+    // A client gets this long to send its whole request, so a trickling body cannot hold a worker forever.
+    requestTimeout: 60_000,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Ids may be 256 characters, percent-encoded up to three times longer. zep-js sends `//healthz`
@@ -62,7 +65,7 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
     const { status, message } = toHttpError(error);
     if (status >= 500) req.log.error({ err: error }, 'request failed');
     reply.status(status);
-    return { message };
+    return { message: status >= 500 ? internalErrorMessage(req.id) : message };
   });
 
   const web = existsSync(join(webDir, 'index.html'));
@@ -81,7 +84,7 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
 
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
-    createContext: async ({ req }) => ({ core, auth: await verify(req.headers.authorization) }),
+    createContext: async ({ req }) => ({ core, auth: await verify(req.headers.authorization), requestId: req.id }),
     onError: ({ error, path, req }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
     },

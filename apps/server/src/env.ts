@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   MNEMO_PURGE_EVERY: int(0).default(60),
   /** Messages that get-memory returns when `lastn` is not given. */
   MNEMO_MESSAGE_WINDOW: int(1).default(12),
+  /** Seconds a shutdown waits for in-flight requests before closing their connections. */
+  MNEMO_SHUTDOWN_TIMEOUT: int(0).default(10),
   /** Largest accepted request body, in bytes (larger → 413). */
   MNEMO_MAX_BODY: int(1).default(5 * 1024 * 1024),
   /** An OpenAI-compatible embeddings endpoint (full URL); unset: search ranks by text alone. */

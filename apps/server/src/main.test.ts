@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@mnemo/local-db';
@@ -131,4 +132,24 @@ it('leaves no database process behind when it is killed with SIGKILL', { timeout
   expect(processesOf(dataDir).length).toBeGreaterThan(0); // the database, its guard, PostgreSQL's backends
   await main.stop('SIGKILL');
   await expect.poll(() => processesOf(dataDir), { timeout: 20_000, interval: 200 }).toEqual([]);
+});
+
+it('shuts down within MNEMO_SHUTDOWN_TIMEOUT although a client is still trickling a request body', { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const main = await startMain(port, { MNEMO_SHUTDOWN_TIMEOUT: '1' });
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((ok) => socket.once('connect', ok));
+  socket.on('error', () => {}); // the server ends it
+  socket.write('POST /api/v1/sessions/slow/memory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+  const trickle = setInterval(() => socket.write(' '), 300);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const started = Date.now();
+    expect(await main.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8000); // 1 s of grace, then the database stops
+    expect(main.output()).toMatch(/closing their connections/);
+  } finally {
+    clearInterval(trickle);
+    socket.destroy();
+  }
 });

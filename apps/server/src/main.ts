@@ -73,7 +73,15 @@ async function shutdown(signal: string): Promise<void> {
   log.info(`${signal}: shutting down`);
   clearInterval(purgeTimer);
   try {
-    await app.close(); // stops accepting and waits for in-flight requests
+    // Stops accepting and waits for in-flight requests, for MNEMO_SHUTDOWN_TIMEOUT at most: then
+    // the connections still open (a client trickling a body, say) are closed.
+    const closed = app.close();
+    const timer = setTimeout(() => {
+      log.warn(`requests still in flight after ${config.MNEMO_SHUTDOWN_TIMEOUT} s: closing their connections`);
+      app.server.closeAllConnections();
+    }, config.MNEMO_SHUTDOWN_TIMEOUT * 1000);
+    await closed;
+    clearTimeout(timer);
     await purging;
     await core.close();
     await localDb?.stop();

@@ -20,6 +20,7 @@ async function codeOf(call: Promise<unknown>): Promise<{ code: string; httpStatu
   );
   expect(error).toBeInstanceOf(TRPCClientError);
   const data = (error as TRPCClientError<AppRouter>).data!;
+  expect(data).not.toHaveProperty('stack'); // production mode: no stack traces for clients
   return { code: data.code, httpStatus: data.httpStatus };
 }
 

@@ -14,6 +14,8 @@ export interface Context {
   core: Core;
   /** Outcome of checking the bearer token ('ok' when auth is off). */
   auth: AuthState;
+  /** The HTTP request's id (X-Request-Id), named in internal-error messages. */
+  requestId?: string;
 }
 
 /** The tRPC-free half of the context: what tests and the REST adapter build directly. */
@@ -28,11 +30,17 @@ export const TRPC_CODE = {
   UNAUTHENTICATED: 'UNAUTHORIZED',
 } as const satisfies Record<DomainErrorCode, TRPC_ERROR_CODE_KEY>;
 
+/** What a client is told of an error it cannot fix: nothing of the cause (the log has it, under the request id). */
+export const internalErrorMessage = (requestId?: string) => `internal server error${requestId ? ` (request ${requestId})` : ''}`;
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  // Production mode whatever NODE_ENV says: no stack traces in responses.
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
     return {
       ...shape,
+      message: error.code === 'INTERNAL_SERVER_ERROR' ? internalErrorMessage(ctx?.requestId) : shape.message,
       data: {
         ...shape.data,
         zodError: error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null,
