@@ -26,6 +26,15 @@ describe('createMnemoClient against a running server', () => {
   });
   afterAll(() => server?.close());
 
+  it('answers any number of calls made in the same tick (batches are split to fit the server)', async () => {
+    const sessionId = `many-${randomUUID()}`;
+    await trpc.memory.add.mutate({ sessionId, messages: [{ role: 'user', content: 'hi' }] });
+    const replies = await Promise.all(Array.from({ length: 300 }, () => trpc.memory.get.query({ sessionId, lastn: 1 })));
+    expect(replies.every((r) => r.messages[0]?.content === 'hi')).toBe(true);
+    const ids = Array.from({ length: 120 }, (_, i) => `batch-${i}-${'x'.repeat(200)}`);
+    expect(await Promise.all(ids.map((id) => codeOf(trpc.session.get.query({ sessionId: id }))))).toEqual(ids.map(() => 'NOT_FOUND'));
+  });
+
   it('user.add / get / update / list / sessions / delete round-trip, with Dates', async () => {
     const userId = `u-${randomUUID()}`;
     const added = await trpc.user.add.mutate({ userId, email: 'ada@example.com', firstName: 'Ada', metadata: { tier: 'free' } });

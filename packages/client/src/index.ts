@@ -6,6 +6,7 @@ export {
   type AppRouter,
   createMnemoClient,
   isTRPCClientError,
+  mnemoBatchLink,
   type MnemoClient,
   type MnemoClientOptions,
   type RouterInputs,

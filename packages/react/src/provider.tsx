@@ -1,7 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { httpBatchLink } from '@trpc/client';
+import { mnemoBatchLink } from '@mnemo/client';
 import { type ReactNode, useMemo, useState } from 'react';
-import superjson from 'superjson';
 import { isClientError } from './errors';
 import { trpc } from './trpc';
 
@@ -23,17 +22,8 @@ export function createMnemoQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry }, mutations: { retry: false } } });
 }
 
-export function createMnemoTRPCClient({ url, apiKey, fetch }: Pick<MnemoProviderProps, 'url' | 'apiKey' | 'fetch'>) {
-  return trpc.createClient({
-    links: [
-      httpBatchLink({
-        url: `${url.replace(/\/+$/, '')}/trpc`,
-        transformer: superjson,
-        headers: () => (apiKey ? { Authorization: `Bearer ${apiKey}` } : {}),
-        ...(fetch && { fetch }),
-      }),
-    ],
-  });
+export function createMnemoTRPCClient(options: Pick<MnemoProviderProps, 'url' | 'apiKey' | 'fetch'>) {
+  return trpc.createClient({ links: [mnemoBatchLink(options)] });
 }
 
 /** Provides the tRPC client and the QueryClient every Mnemo hook uses. */
