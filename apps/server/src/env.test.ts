@@ -13,6 +13,7 @@ describe('parseEnv', () => {
       MNEMO_DATA_DIR: join(REPO_ROOT, '.data'),
       MNEMO_PURGE_EVERY: 60,
       MNEMO_MESSAGE_WINDOW: 12,
+      MNEMO_SHUTDOWN_TIMEOUT: 10,
       MNEMO_MAX_BODY: 5 * 1024 * 1024,
       MNEMO_EMBEDDINGS_MODEL: 'text-embedding-3-small',
       LOG_LEVEL: 'info',

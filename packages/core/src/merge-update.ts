@@ -1,10 +1,12 @@
 import type { Collection, Filter, MatchKeysAndValues, WithId } from 'mongodb';
 import { isPathConflictError } from './db';
-import { type Metadata, mergeOperations } from './metadata';
+import { ValidationError } from './errors';
+import { type Metadata, mergedSizeProblem, mergeOperations } from './metadata';
 
 /**
  * Merges `patch` into the `metadata` of the document matching `filter` with one atomic `$set` on
- * dotted keys (plus the fields in `set`). The paths are planned from a read of the current
+ * dotted keys (plus the fields in `set`); a VALIDATION error when the result would outgrow the
+ * metadata size limit. The paths are planned from a read of the current
  * metadata; if a concurrent update changed a value's type in between, the write fails and is
  * planned again. Returns null when nothing matches.
  */
@@ -17,6 +19,9 @@ export async function mergeUpdate<D extends { metadata: Metadata }>(
   for (let attempt = 1; ; attempt++) {
     const current = await collection.findOne(filter, { projection: { metadata: 1 } });
     if (!current) return null;
+    // The limit holds for what is stored, not only for each patch.
+    const tooLarge = mergedSizeProblem(current.metadata ?? {}, patch);
+    if (tooLarge) throw new ValidationError(tooLarge);
     const ops = mergeOperations(current.metadata, patch, ['metadata']).map(([path, value]) => [path.join('.'), value]);
     try {
       return await collection.findOneAndUpdate(

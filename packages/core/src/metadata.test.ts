@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from './errors';
 import { mergeMetadata } from './metadata';
 import { useTestCore } from './test/core';
 
@@ -59,5 +60,21 @@ describe('metadata merge', () => {
     expect((await core().memory.updateMessage({ sessionId: 'mm', uuid: message!.uuid, metadata: patch })).metadata).toEqual(merged);
     await core().users.add({ userId: 'mu', metadata: stored });
     expect((await core().users.update({ userId: 'mu', metadata: patch })).metadata).toEqual(merged);
+  });
+});
+
+describe('stored metadata size', () => {
+  it('is limited after a merge too: many small patches cannot grow metadata past 64 KiB', async () => {
+    const c = core();
+    const chunk = 'x'.repeat(20_000);
+    await c.sessions.add({ sessionId: 'growing', metadata: { a: chunk } });
+    await c.sessions.update({ sessionId: 'growing', metadata: { b: chunk } });
+    await c.sessions.update({ sessionId: 'growing', metadata: { c: chunk } });
+    await expect(c.sessions.update({ sessionId: 'growing', metadata: { d: chunk } })).rejects.toThrow(/after this merge; the limit is 65536/);
+    await expect(c.users.add({ userId: 'grower', metadata: { a: chunk, b: chunk, c: chunk } })).resolves.toBeDefined();
+    await expect(c.users.update({ userId: 'grower', metadata: { d: chunk } })).rejects.toBeInstanceOf(ValidationError);
+    // Replacing a value with a smaller one is fine, and nothing above was written.
+    await c.sessions.update({ sessionId: 'growing', metadata: { a: 'small' } });
+    expect(Object.keys((await c.sessions.get({ sessionId: 'growing' })).metadata)).toEqual(['a', 'b', 'c']);
   });
 });

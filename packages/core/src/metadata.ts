@@ -74,6 +74,12 @@ export function metadataProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Why merging `patch` into `stored` would make metadata too large to keep, or undefined. */
+export function mergedSizeProblem(stored: Metadata, patch: Metadata): string | undefined {
+  const bytes = new TextEncoder().encode(JSON.stringify(mergeMetadata(stored, patch))).length;
+  return bytes > METADATA_MAX_BYTES ? `metadata would be ${bytes} bytes after this merge; the limit is ${METADATA_MAX_BYTES}` : undefined;
+}
+
 /** Drops the reserved top-level `system` key (session and message updates may not write it). */
 export function withoutSystem(patch: Metadata): Metadata {
   const { [SYSTEM_KEY]: _system, ...rest } = patch;

@@ -91,7 +91,11 @@ export const NewMessage = z.object({
   metadata: Metadata.optional(),
   tokenCount: z.number().int().min(0).optional(),
   uuid: Uuid.optional(),
-  createdAt: z.coerce.date().optional(),
+  /** Kept as given (imports); years 1–9999, what an ISO 8601 date-time can say. */
+  createdAt: z.coerce
+    .date()
+    .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must be a date between the years 1 and 9999')
+    .optional(),
 });
 export type NewMessage = z.input<typeof NewMessage>;
 export const AddMemoryInput = z.object({ sessionId: Id, messages: z.array(NewMessage).max(1000) });

@@ -75,6 +75,16 @@ describe('users', () => {
     expect((await core().users.list()).items.map((u) => u.userId)).toContain('ada');
   });
 
+  it('leaves no live session to a user deleted while sessions were being added for it', async () => {
+    const c = core();
+    await c.users.add({ userId: 'racing' });
+    const adds = Array.from({ length: 30 }, (_, i) => c.sessions.add({ sessionId: `race-${i}`, userId: 'racing' }).then(() => 'added', (e: Error) => e.name));
+    await c.users.delete({ userId: 'racing' });
+    const outcomes = await Promise.all(adds);
+    expect(outcomes.every((o) => o === 'added' || o === 'NotFoundError')).toBe(true);
+    expect(await c.collections.sessions.countDocuments({ userId: 'racing', deletedAt: null })).toBe(0);
+  });
+
   it('cascades a delete to its sessions and their messages, and the id can be added again', async () => {
     const c = core();
     await c.users.add({ userId: 'cascade', metadata: { old: true } });

@@ -5,8 +5,8 @@ import { ConflictError, NotFoundError } from './errors';
 import { toSession } from './mappers';
 import { mergeUpdate } from './merge-update';
 import type { Listing } from './listing';
-import { withoutSystem } from './metadata';
-import { type Serialize, sessionKey } from './serialize';
+import { type Metadata, withoutSystem } from './metadata';
+import { type Serialize, sessionKey, userKey } from './serialize';
 import { AddSessionInput, PageInput, SessionIdInput, UpdateSessionInput } from './schemas';
 import { parse } from './validate';
 
@@ -20,23 +20,31 @@ export async function softDeleteSession(c: Collections, sessionId: string, now: 
 }
 
 export function createSessionService(c: Collections, serialize: Serialize, listing: Listing) {
+  /** Stores a new session (of a live user, when one is named). */
+  async function insert(sessionId: string, userId: string | null, metadata: Metadata) {
+    if (userId !== null && !(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
+      throw new NotFoundError(`user ${JSON.stringify(userId)} not found`); // users_userId
+    }
+    const now = new Date();
+    const place = await listing.next('sessions'); // a number lost to a CONFLICT below leaves a harmless gap
+    const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, messageCount: 0, createdAt: now, updatedAt: now, ...place, ...revive };
+    try {
+      await c.sessions.insertOne(doc); // sessions_sessionId (unique)
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists`);
+      throw error;
+    }
+    return toSession(doc);
+  }
+
   return {
-    /** CONFLICT if the id exists, even soft-deleted; the user, if given, must exist and be live. */
+    /**
+     * CONFLICT if the id exists, even soft-deleted; the user, if given, must exist and be live.
+     * Queued with the user's writes, so a session cannot slip in while the user is being deleted.
+     */
     async add(input: AddSessionInput) {
       const { sessionId, userId = null, metadata = {} } = parse(AddSessionInput, input);
-      if (userId !== null && !(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
-        throw new NotFoundError(`user ${JSON.stringify(userId)} not found`); // users_userId
-      }
-      const now = new Date();
-      const place = await listing.next('sessions'); // a number lost to a CONFLICT below leaves a harmless gap
-      const doc = { _id: new ObjectId(), uuid: randomUUID(), sessionId, userId, metadata, lastSeq: 0, messageCount: 0, createdAt: now, updatedAt: now, ...place, ...revive };
-      try {
-        await c.sessions.insertOne(doc); // sessions_sessionId (unique)
-      } catch (error) {
-        if (isDuplicateKeyError(error)) throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists`);
-        throw error;
-      }
-      return toSession(doc);
+      return userId === null ? insert(sessionId, null, metadata) : serialize(userKey(userId), () => insert(sessionId, userId, metadata));
     },
 
     async get(input: { sessionId: string }) {
