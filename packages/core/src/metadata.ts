@@ -59,6 +59,8 @@ export function metadataProblem(value: unknown): string | undefined {
       if (key === '') return `${path} has an empty key`;
       if (key.includes('.')) return `metadata key "${key}" at ${path} must not contain "."`;
       if (key.startsWith('$')) return `metadata key "${key}" at ${path} must not start with "$"`;
+      // FerretDB cannot update a dotted path whose segment starts or ends with a space.
+      if (key.trim() !== key) return `metadata key "${key}" at ${path} must not start or end with whitespace`;
       if (FORBIDDEN_KEYS.has(key)) return `metadata key "${key}" at ${path} is not allowed`;
       const keyProblem = textProblem(key);
       if (keyProblem) return `a metadata key at ${path} ${keyProblem}`;

@@ -43,6 +43,8 @@ describe('unstorable input', () => {
     for (const attempt of [
       c.sessions.add({ sessionId: 's2', metadata: { grid: [[1]] } }),
       c.sessions.update({ sessionId: 's', metadata: { k: 'x\u0000' } }),
+      c.sessions.update({ sessionId: 's', metadata: { ' padded ': 1 } }),
+      c.sessions.add({ sessionId: 's3', metadata: { nested: { 'trailing ': 1 } } }),
       c.users.add({ userId: 'u2', firstName: 'A\u0000' }),
       c.users.update({ userId: 'u', metadata: { grid: [[1]] } }),
       c.memory.updateMessage({ sessionId: 's', uuid: messages[0]!.uuid, metadata: { '\uD800x': 1 } }),
