@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createCore } from '@mnemo/core';
+import { type Core, createCore } from '@mnemo/core';
 import { pino } from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from './app';
@@ -39,40 +39,62 @@ describe('headers', () => {
   });
 });
 
-/** A server whose database connection is closed: every query fails inside the driver. */
-async function brokenServer() {
+/** A server whose core is broken as `breakIt` says; its error log lines are collected. */
+async function brokenServer(breakIt: (core: Core) => Promise<void>) {
   const lines: string[] = [];
-  const logger = pino({ level: 'error' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+  const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
   const core = createCore({ mongoUri: inject('mongoUri'), dbName: `test_${randomUUID().slice(0, 8)}` });
   const app = createApp({ config: parseEnv({}), core, logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  await core.close();
+  await breakIt(core);
   return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, lines, close: () => app.close() };
 }
 
+const trpcGet = (url: string) => fetch(`${url}/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { sessionId: 'x' } }))}`);
+
 describe('internal errors', () => {
-  it('answer 500 JSON without details, and are logged with their stack', async () => {
-    const broken = await brokenServer();
+  it('answer 500 JSON that names only the request id, and are logged with their stack', async () => {
+    const broken = await brokenServer(async (core) => {
+      core.sessions.get = async () => {
+        throw new Error('secret detail from /srv/mnemo/internals');
+      };
+    });
     try {
       const reply = await httpClient(broken.url)('GET', '/api/v1/sessions/x');
       expect(reply.status).toBe(500);
       expect(reply.json).toEqual({ message: `internal server error (request ${reply.headers.get('x-request-id')})` });
       expect(reply.headers.get('x-zep-version')).toMatch(/^0\.27\.2-/);
-      const trpc = await fetch(`${broken.url}/trpc/session.get?input=${encodeURIComponent(JSON.stringify({ json: { sessionId: 'x' } }))}`);
+      const trpc = await trpcGet(broken.url);
       expect(trpc.status).toBe(500);
-      // Nothing of the cause reaches the client: no stack, no driver message; the request id does.
+      // Nothing of the cause reaches the client: no stack, no message; the request id does.
       const body = (await trpc.json()) as { error: { json: { message: string; data: Record<string, unknown> } } };
       expect(body.error.json.message).toBe(`internal server error (request ${trpc.headers.get('x-request-id')})`);
       expect(body.error.json.data).not.toHaveProperty('stack');
-      expect(JSON.stringify(body)).not.toMatch(/client|topology|mongo/i);
+      expect(JSON.stringify(body)).not.toMatch(/secret|internals/);
 
       const logged = broken.lines.map((line) => JSON.parse(line) as { level: number; reqId?: string; err?: { stack?: string } });
       expect(logged.length).toBeGreaterThanOrEqual(2);
       for (const entry of logged) {
         expect(entry.level).toBe(50);
         expect(entry.reqId).toEqual(expect.any(String));
-        expect(entry.err?.stack).toMatch(/\n\s+at /);
+        expect(entry.err?.stack).toMatch(/secret detail[^]*\n\s+at /);
       }
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('a database that cannot be reached: 503 with a clear message, within seconds', async () => {
+    const broken = await brokenServer((core) => core.close());
+    try {
+      const started = Date.now();
+      const reply = await httpClient(broken.url)('GET', '/api/v1/sessions/x');
+      expect(reply.status).toBe(503);
+      expect(reply.json).toEqual({ message: 'the database is unavailable; retry shortly' });
+      const trpc = await trpcGet(broken.url);
+      expect(trpc.status).toBe(503);
+      expect(await trpc.json()).toMatchObject({ error: { json: { message: 'the database is unavailable; retry shortly' } } });
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await broken.close();
     }

@@ -65,7 +65,7 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
     const { status, message } = toHttpError(error);
     if (status >= 500) req.log.error({ err: error }, 'request failed');
     reply.status(status);
-    return { message: status >= 500 ? internalErrorMessage(req.id) : message };
+    return { message: status === 500 ? internalErrorMessage(req.id) : message };
   });
 
   const web = existsSync(join(webDir, 'index.html'));

@@ -25,6 +25,7 @@ export function toHttpError(error: unknown): HttpError {
   if (isDomainError(error)) error = new TRPCError({ code: TRPC_CODE[error.code], message: error.message });
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
+    if (status === 503) return { status, message: error.message };
     if (status >= 500) return { status, message: 'internal server error' };
     // Input the procedure's zod schema rejected: list the issues rather than tRPC's JSON dump.
     return { status, message: error.cause instanceof z.ZodError ? describeZodError(error.cause) : error.message };

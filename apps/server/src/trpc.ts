@@ -2,7 +2,7 @@
  * tRPC is initialised once, here. This file exports only builders and the context type.
  * Domain errors from core become tRPC errors in one middleware, with one code table.
  */
-import { type Core, DomainError, type DomainErrorCode, isDomainError } from '@mnemo/core';
+import { type Core, DomainError, type DomainErrorCode, isDatabaseUnavailable, isDomainError } from '@mnemo/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
@@ -30,6 +30,8 @@ export const TRPC_CODE = {
   UNAUTHENTICATED: 'UNAUTHORIZED',
 } as const satisfies Record<DomainErrorCode, TRPC_ERROR_CODE_KEY>;
 
+export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly';
+
 /** What a client is told of an error it cannot fix: nothing of the cause (the log has it, under the request id). */
 export const internalErrorMessage = (requestId?: string) => `internal server error${requestId ? ` (request ${requestId})` : ''}`;
 
@@ -54,6 +56,9 @@ const domainErrors = t.middleware(async ({ next }) => {
   if (!result.ok && isDomainError(result.error.cause)) {
     const cause: DomainError = result.error.cause;
     throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  if (!result.ok && isDatabaseUnavailable(result.error.cause)) {
+    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: result.error.cause });
   }
   return result;
 });

@@ -1,5 +1,16 @@
 /** MongoDB documents, collections and the indexes every query relies on. */
-import { type Collection, type Db, type Document, type IndexDescription, MongoServerError, type ObjectId } from 'mongodb';
+import {
+  type Collection,
+  type Db,
+  type Document,
+  type IndexDescription,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  type ObjectId,
+} from 'mongodb';
 import type { Metadata } from './metadata';
 
 interface Lifecycle {
@@ -194,6 +205,16 @@ async function dropIndexIfExists(collection: Indexable, name: string): Promise<v
 /** Whether the server is FerretDB (it says so in buildInfo). */
 export async function isFerretDb(db: Db): Promise<boolean> {
   return 'ferretdbVersion' in (await db.command({ buildInfo: 1 }));
+}
+
+/**
+ * The database cannot be reached right now (down, restarting, unreachable): a request should get a
+ * 503 and be retried, not a 500. FerretDB reports a PostgreSQL it cannot reach as a server error.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
+  if (error instanceof MongoNotConnectedError || error instanceof MongoTopologyClosedError) return true;
+  return error instanceof MongoServerError && /failed to connect|connection refused|the database system is (starting|shutting|in recovery)|terminating connection/i.test(error.message);
 }
 
 export function isDuplicateKeyError(error: unknown): error is MongoServerError {

@@ -26,8 +26,9 @@ export interface CoreConfig {
 }
 
 export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog }: CoreConfig) {
-  // ignoreUndefined: optional fields that are absent are not written as null.
-  const client = new MongoClient(mongoUri, { ignoreUndefined: true });
+  // ignoreUndefined: optional fields that are absent are not written as null. A database that
+  // cannot be reached fails a request within 3 s (then a 503) rather than after the driver's 30 s.
+  const client = new MongoClient(mongoUri, { ignoreUndefined: true, serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
   const db = client.db(dbName);
   const collections = getCollections(db);
   const serialize = createSerializer();
@@ -68,4 +69,5 @@ export * from './errors';
 export * from './schemas';
 export { mergeMetadata, metadataProblem, withoutSystem } from './metadata';
 export { describeZodError } from './validate';
+export { isDatabaseUnavailable } from './db';
 export type { EmbeddingsConfig } from './search';
