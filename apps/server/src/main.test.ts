@@ -153,3 +153,50 @@ it('shuts down within MNEMO_SHUTDOWN_TIMEOUT although a client is still tricklin
     socket.destroy();
   }
 });
+
+it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 meanwhile, no acknowledged write lost', { timeout: 180_000 }, async () => {
+  const port = await freePort();
+  const main = await startMain(port);
+  const http = httpClient(`http://127.0.0.1:${port}`);
+  const acked: string[][] = [[], [], [], []];
+  const statuses = new Map<number, number>();
+  let slowest = 0;
+  let running = true;
+  const writer = async (w: number) => {
+    for (let i = 0; running; i++) {
+      const content = `w${w}-${i}`;
+      const started = performance.now();
+      const { status } = await http('POST', `/api/v1/sessions/faults-${w}/memory`, { messages: [{ role: 'user', content }] });
+      slowest = Math.max(slowest, performance.now() - started);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (status === 200) acked[w]!.push(content);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const writers = acked.map((_, w) => writer(w));
+  const total = () => acked.reduce((sum, a) => sum + a.length, 0);
+  const pidOf = (exe: RegExp) => processesOf(dataDir).find((p) => exe.test(p.command.split(' ')[0]!))!.pid;
+  try {
+    await expect.poll(total, { timeout: 30_000 }).toBeGreaterThan(20);
+    for (const exe of [/ferretdb$/, /\/postgres$/]) {
+      const unavailable = statuses.get(503) ?? 0;
+      process.kill(pidOf(exe), 'SIGKILL');
+      await expect.poll(() => statuses.get(503) ?? 0, { timeout: 30_000 }).toBeGreaterThan(unavailable);
+      const before = total();
+      await expect.poll(total, { timeout: 60_000 }).toBeGreaterThan(before + 20); // service resumed
+    }
+  } finally {
+    running = false;
+    await Promise.all(writers);
+  }
+  expect([...statuses.keys()].sort()).toEqual([200, 503]);
+  expect(slowest).toBeLessThan(10_000); // fails fast rather than hanging
+  expect(main.output()).toMatch(/ferretdb exited \(SIGKILL\); starting it again/);
+  expect(main.output()).toMatch(/postgres exited \(SIGKILL\); starting it again/);
+  for (const [w, contents] of acked.entries()) {
+    const { messages } = (await http('GET', `/api/v1/sessions/faults-${w}/messages`)).json as { messages: { content: string }[] };
+    const stored = new Set(messages.map((m) => m.content));
+    expect(contents.filter((c) => !stored.has(c))).toEqual([]);
+  }
+  expect(await main.stop()).toBe(0);
+});

@@ -4,6 +4,7 @@ import {
   type Db,
   type Document,
   type IndexDescription,
+  MongoError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
@@ -214,8 +215,11 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
   if (error instanceof MongoNotConnectedError || error instanceof MongoTopologyClosedError) return true;
-  return error instanceof MongoServerError && /failed to connect|connection refused|the database system is (starting|shutting|in recovery)|terminating connection/i.test(error.message);
+  if (error instanceof MongoError && UNAVAILABLE.test(error.message)) return true;
+  return error instanceof Error && error.cause !== undefined && error.cause !== error && isDatabaseUnavailable(error.cause);
 }
+const UNAVAILABLE =
+  /failed to connect|connection refused|connection \d+ to .* closed|ECONNRESET|broken pipe|unexpected EOF|conn closed|connection reset|the database system is (starting|shutting|in recovery)|terminating connection/i;
 
 export function isDuplicateKeyError(error: unknown): error is MongoServerError {
   return error instanceof MongoServerError && error.code === 11000;

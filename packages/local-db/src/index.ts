@@ -8,7 +8,8 @@
  *      warning saying how to get PostgreSQL. A SQLite store left by an earlier Mnemo keeps being
  *      used until `moveSqliteToPostgres` (migrate.ts; `pnpm mnemo move-to-postgres`) moves it.
  *
- * Every server runs under a guard (process.ts) that stops it when Mnemo stops or dies.
+ * Every server runs under a guard (process.ts) that stops it when Mnemo stops or dies; one that
+ * dies while Mnemo runs is started again (same port, same data), and `warn` says so.
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -59,7 +60,7 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
   const { dataDir, log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true } = options;
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
-  if (runs('mongod', ['--version'])) return startMongod(dir, log);
+  if (runs('mongod', ['--version'])) return startMongod(dir, log, warn);
 
   const bin = await ensureFerretDb(log, toolsDir);
   const servers: Guarded[] = [];
@@ -93,6 +94,7 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
   try {
     const ferret = await startFerretDb(bin, backendArgs, stateDir, join(dir, 'ferretdb.log'));
     servers.unshift(ferret.server);
+    for (const server of servers) server.restartOnExit(warn);
     log(`Local database: FerretDB ${FERRETDB_VERSION} on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} at ${ferret.uri}, data in ${dir}`);
     return { uri: ferret.uri, kind: 'ferretdb', backend, stop: stopInOrder(servers) };
   } catch (error) {
@@ -110,12 +112,13 @@ function stopInOrder(servers: Guarded[]): () => Promise<void> {
     })());
 }
 
-async function startMongod(dir: string, log: (message: string) => void): Promise<LocalDb> {
+async function startMongod(dir: string, log: (message: string) => void, warn: (message: string) => void): Promise<LocalDb> {
   const port = await freePort();
   mkdirSync(join(dir, 'mongod'), { recursive: true });
   const server = spawnGuarded('mongod', ['--dbpath', join(dir, 'mongod'), '--bind_ip', '127.0.0.1', '--port', String(port)], join(dir, 'mongod.log'));
   const uri = `mongodb://127.0.0.1:${port}/`;
   await waitUntil(`mongod at ${uri}`, server, () => pings(uri));
+  server.restartOnExit(warn);
   log(`Local database (mongod) at ${uri}, data in ${dir}`);
   return { uri, kind: 'mongod', backend: 'mongod', stop: () => server.stop() };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
-import { tempDataDir } from './testing';
+import { processesOf, tempDataDir } from './testing';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -109,6 +109,29 @@ describe('local database', () => {
     } finally {
       await moved.stop();
     }
+  });
+
+  it('starts FerretDB or PostgreSQL again when one of them dies, with the data committed before', async () => {
+    const dir = dataDir();
+    const warn = vi.fn();
+    const db = await startLocalDb({ dataDir: dir, warn });
+    try {
+      const client = new MongoClient(db.uri, { serverSelectionTimeoutMS: 1000 });
+      const things = client.db('crash').collection('things');
+      await things.insertOne({ n: 1 });
+      const pidOf = (exe: RegExp) => processesOf(dir).find((p) => exe.test(p.command.split(' ')[0]!))!.pid;
+      for (const [name, exe] of [['ferretdb', /ferretdb$/], ['postgres', /\/postgres$/]] as const) {
+        process.kill(pidOf(exe), 'SIGKILL');
+        await expect.poll(() => warn.mock.calls.flat().join('\n'), { timeout: 10_000 }).toContain(`${name} exited (SIGKILL); starting it again`);
+        await expect.poll(() => things.countDocuments().catch(() => -1), { timeout: 30_000, interval: 250 }).toBeGreaterThan(0);
+        await things.insertOne({ after: name });
+      }
+      expect(await things.countDocuments()).toBe(3);
+      await client.close();
+    } finally {
+      await db.stop();
+    }
+    await expect.poll(() => processesOf(dir), { timeout: 10_000 }).toEqual([]);
   });
 
   it('says what to install or set when there is no mongod, no FerretDB build and no Go', async () => {

@@ -1,7 +1,9 @@
 /** Child-process helpers of the launcher: guarded servers, synchronous tool runs, free ports. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createServer } from 'node:net';
+import { constants } from 'node:os';
 
 export class LocalDbError extends Error {
   override name = 'LocalDbError';
@@ -57,32 +59,55 @@ export async function freePort(): Promise<number> {
 }
 
 export interface Guarded {
-  child: ChildProcess;
-  /** Resolves when the server and its guard have exited. */
-  exited: Promise<void>;
-  /** Asks the server to stop (closes the guard's stdin); resolves when it has. */
+  /** Resolves when the server (the current run of it) and its guard have exited. */
+  readonly exited: Promise<void>;
+  /** Asks the server to stop for good (closes the guard's stdin); resolves when it has. */
   stop(): Promise<void>;
+  /** From now on, a server that dies is started again (after a second), and `log` is told. */
+  restartOnExit(log: (message: string) => void): void;
   /** The last lines of its log, for error messages. */
   logTail(): string;
 }
 
 /**
- * Starts a server under a tiny `sh` guard that waits for its stdin to close (our stop(), or our
- * death, SIGKILL included) and then sends the server `signal`. The guard gets a session of its
- * own, so a Ctrl-C in the terminal reaches Mnemo, which stops its servers in order, and not the
- * servers directly.
+ * Starts a server under a tiny `sh` guard. The guard sends the server `signal` when its stdin
+ * closes (our stop(), or our death, SIGKILL included), and exits when the server does (so a
+ * crashed server can be restarted). The guard gets a session of its own, so a Ctrl-C in the
+ * terminal reaches Mnemo, which stops its servers in order, and not the servers directly. Its
+ * stdin watcher is the shell's own `read`, so killing it leaves no process behind.
  */
 export function spawnGuarded(command: string, args: string[], logFile: string, { signal = 'TERM', as }: { signal?: 'TERM' | 'INT'; as?: Account } = {}): Guarded {
-  const out = openSync(logFile, 'a');
-  const guard = `"$0" "$@" & pid=$!; cat >/dev/null; kill -${signal} $pid 2>/dev/null; wait $pid`;
-  const child = spawn('sh', ['-c', guard, command, ...args], { stdio: ['pipe', out, out], detached: true, uid: as?.uid, gid: as?.gid });
-  closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stopping: Promise<void> | undefined;
+  // (A background job's stdin is /dev/null unless redirected: the watcher reads ours through fd 3.)
+  const guard = `exec 3<&0; "$0" "$@" & pid=$!
+(while read -r _; do :; done <&3; kill -${signal} $pid 2>/dev/null) & watcher=$!
+wait $pid; status=$?; kill $watcher 2>/dev/null; exit $status`;
+  let child: ChildProcess;
+  let exited!: Promise<void>;
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  let onDeath: ((message: string) => void) | undefined;
+  const start = () => {
+    const out = openSync(logFile, 'a');
+    child = spawn('sh', ['-c', guard, command, ...args], { stdio: ['pipe', out, out], detached: true, uid: as?.uid, gid: as?.gid });
+    closeSync(out);
+    exited = new Promise<void>((resolve) =>
+      child.once('exit', (code, sig) => {
+        resolve();
+        if (stopping || !onDeath) return;
+        // The guard exits with the server's status: 128 + n when signal n ended it.
+        const signalName = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : sig;
+        onDeath(`${basename(command)} exited (${signalName ?? `code ${code}`}); starting it again`);
+        setTimeout(() => stopping || start(), 1000);
+      }),
+    );
+  };
+  start();
   return {
-    child,
-    exited,
-    stop: () => (stopping ??= (child.stdin?.end(), exited)),
+    get exited() {
+      return exited;
+    },
+    stop: () => (stopped ??= ((stopping = true), child.stdin?.end(), exited)),
+    restartOnExit: (log) => (onDeath = log),
     logTail: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : ''),
   };
 }
