@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { Core } from '@mnemo/core';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { createVerifier } from './auth';
 import type { Config } from './env';
 import { allowOnly, toHttpError } from './http-error';
@@ -49,7 +49,7 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
     // when its base URL ends in a slash.
     routerOptions: { maxParamLength: 1024, ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     // One log line per request (below) instead of Fastify's two: request logs are most of the logging cost.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook('onResponse', async (req, reply) => {
