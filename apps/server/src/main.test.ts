@@ -200,3 +200,49 @@ it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 
   }
   expect(await main.stop()).toBe(0);
 });
+
+it('answers every request it processed when it gets SIGTERM under a write load, and keeps every acknowledged write', { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const main = await startMain(port);
+  const http = httpClient(`http://127.0.0.1:${port}`);
+  const acked: string[] = [];
+  const unanswered: string[] = []; // the connection failed: never sent, or cut mid-way (which must not happen)
+  const failures: string[] = [];
+  let stopping = false;
+  const writer = async (w: number) => {
+    for (let i = 0; ; i++) {
+      const content = `t${w}-${i}`;
+      try {
+        const { status } = await http('POST', `/api/v1/sessions/term-${w}/memory`, { messages: [{ role: 'user', content }] });
+        if (status === 200) acked.push(content);
+        else if (status !== 503 || !stopping) failures.push(`${content}: ${status}`); // 503: arrived while closing
+      } catch (error) {
+        if (!stopping) failures.push(`${content}: ${String((error as { cause?: { code?: string } }).cause?.code)}`);
+        unanswered.push(content);
+        return;
+      }
+    }
+  };
+  const writers = [0, 1, 2, 3].map(writer);
+  await expect.poll(() => acked.length, { timeout: 30_000 }).toBeGreaterThan(40);
+  stopping = true;
+  const started = Date.now();
+  expect(await main.stop()).toBe(0);
+  expect(Date.now() - started).toBeLessThan(5000); // idle keep-alive connections do not hold it for the 10 s timeout
+  await Promise.all(writers);
+  expect(failures).toEqual([]);
+
+  // After a restart: every acknowledged write is there, and no unanswered request was carried out.
+  const again = await startMain(port);
+  try {
+    const stored = new Set<string>();
+    for (let w = 0; w < 4; w++) {
+      const { messages } = (await http('GET', `/api/v1/sessions/term-${w}/messages`)).json as { messages: { content: string }[] };
+      for (const m of messages) stored.add(m.content);
+    }
+    expect(acked.filter((c) => !stored.has(c))).toEqual([]);
+    expect(unanswered.filter((c) => stored.has(c))).toEqual([]);
+  } finally {
+    await again.stop();
+  }
+});

@@ -76,11 +76,14 @@ async function shutdown(signal: string): Promise<void> {
     // Stops accepting and waits for in-flight requests, for MNEMO_SHUTDOWN_TIMEOUT at most: then
     // the connections still open (a client trickling a body, say) are closed.
     const closed = app.close();
+    // A keep-alive connection that finishes its last request meanwhile would otherwise stay open.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 100);
     const timer = setTimeout(() => {
       log.warn(`requests still in flight after ${config.MNEMO_SHUTDOWN_TIMEOUT} s: closing their connections`);
       app.server.closeAllConnections();
     }, config.MNEMO_SHUTDOWN_TIMEOUT * 1000);
     await closed;
+    clearInterval(idle);
     clearTimeout(timer);
     await purging;
     await core.close();
