@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -24,6 +25,27 @@ import { restApi } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
 import { internalErrorMessage } from './trpc';
 import { ZEP_VERSION_HEADER } from './version';
+
+/**
+ * Reads and discards the rest of a request's body, `limit` bytes at most, so that a client still
+ * sending it can read the answer. Past the limit it stops reading (that client sees a reset).
+ */
+function drain(req: IncomingMessage, limit: number): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      req.off('data', count);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > limit) done();
+    };
+    req.on('data', count).once('end', done).once('close', done).once('error', done);
+    req.resume();
+  });
+}
 
 /** Where a later issue builds the web UI. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -64,6 +86,8 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
   app.setErrorHandler(async (error, req, reply) => {
     const { status, message } = toHttpError(error);
     if (status >= 500) req.log.error({ err: error }, 'request failed');
+    // A client still sending a body that is too large would see a broken pipe instead of the 413.
+    if (status === 413) await drain(req.raw, 4 * config.MNEMO_MAX_BODY);
     reply.status(status);
     return { message: status === 500 ? internalErrorMessage(req.id) : message };
   });

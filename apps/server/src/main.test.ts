@@ -246,3 +246,27 @@ it('answers every request it processed when it gets SIGTERM under a write load, 
     await again.stop();
   }
 });
+
+it('answers a body over MNEMO_MAX_BODY with a 413 that fetch can read, on REST and tRPC, every time', { timeout: 120_000 }, async () => {
+  // Out of process, as clients see it: the server used to close the connection while fetch was still
+  // sending, and fetch reported a broken pipe (EPIPE) instead of the 413 in 4 tries out of 10.
+  const port = await freePort();
+  const main = await startMain(port); // MNEMO_MAX_BODY: 5 MiB
+  try {
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(5.5 * 1024 * 1024) }] });
+    const outcomes: (number | string)[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const path of ['/api/v1/sessions/big/memory', '/trpc/memory.add']) {
+        outcomes.push(
+          await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).then(
+            async (reply) => (await reply.json(), reply.status),
+            (error: Error) => String((error.cause as { code?: string } | undefined)?.code ?? error.message),
+          ),
+        );
+      }
+    }
+    expect(outcomes).toEqual(outcomes.map(() => 413));
+  } finally {
+    await main.stop();
+  }
+});
