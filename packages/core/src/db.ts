@@ -219,7 +219,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return error instanceof Error && error.cause !== undefined && error.cause !== error && isDatabaseUnavailable(error.cause);
 }
 const UNAVAILABLE =
-  /failed to connect|connection refused|connection \d+ to .* closed|ECONNRESET|broken pipe|unexpected EOF|conn closed|connection reset|the database system is (starting|shutting|in recovery)|terminating connection/i;
+  /failed to connect|connection refused|connection \d+ to .* closed|ECONNRESET|broken pipe|\bEOF\b|conn closed|connection reset|server closed the connection|closed pool|context deadline exceeded|the database system is (starting|shutting|in recovery|not yet accepting)|terminating connection/i;
 
 export function isDuplicateKeyError(error: unknown): error is MongoServerError {
   return error instanceof MongoServerError && error.code === 11000;
