@@ -18,7 +18,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { createVerifier } from './auth';
 import type { Config } from './env';
-import { allowOnly, toHttpError } from './http-error';
+import { allowOnly, badRequest, toHttpError } from './http-error';
 import { createLogger, type Logger } from './logging';
 import { createOpenApiDocument } from './rest/openapi';
 import { restApi } from './rest/routes';
@@ -45,6 +45,17 @@ function drain(req: IncomingMessage, limit: number): Promise<void> {
     req.on('data', count).once('end', done).once('close', done).once('error', done);
     req.resume();
   });
+}
+
+/** Whether a JSON text has an object key `__proto__` anywhere (not merely the word inside a string). */
+function hasProtoKey(json: string): boolean {
+  let found = false;
+  try {
+    JSON.parse(json, (key, value: unknown) => ((found ||= key === '__proto__'), value));
+  } catch {
+    return false; // not JSON: tRPC answers that itself
+  }
+  return found;
 }
 
 /** Where a later issue builds the web UI. */
@@ -113,6 +124,12 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
       if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
     },
   };
+  // superjson would silently drop a `__proto__` key on the way in; the REST API refuses it, so does tRPC.
+  app.addHook('preHandler', async (req) => {
+    if (typeof req.body === 'string' && req.body.includes('__proto__') && hasProtoKey(req.body)) {
+      throw badRequest('a "__proto__" key is not allowed');
+    }
+  });
   app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });
 
   const openApi = createOpenApiDocument();

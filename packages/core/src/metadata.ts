@@ -11,6 +11,12 @@ export type Metadata = Record<string, unknown>;
 
 export const METADATA_MAX_DEPTH = 16;
 export const METADATA_MAX_BYTES = 64 * 1024;
+/**
+ * More values than 64 KiB of JSON can hold (two bytes each at the least). Counted while walking, so
+ * input that expands on decoding (superjson's shared references: 13 KB naming one array 27M times)
+ * is refused after this many steps instead of walked or serialised whole.
+ */
+const METADATA_MAX_VALUES = METADATA_MAX_BYTES / 2;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Top-level metadata key reserved for the server (Zep's extractors write there). */
 export const SYSTEM_KEY = 'system';
@@ -37,7 +43,9 @@ export function textProblem(text: string): string | undefined {
 /** Returns why `value` is not valid metadata, or undefined when it is. */
 export function metadataProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'metadata must be a JSON object';
+  let values = 0;
   const walk = (v: unknown, path: string, depth: number): string | undefined => {
+    if (++values > METADATA_MAX_VALUES) return `metadata has more than ${METADATA_MAX_VALUES} values; its limit is ${METADATA_MAX_BYTES} bytes`;
     if (v === null || typeof v === 'boolean') return undefined;
     if (typeof v === 'string') {
       const problem = textProblem(v);
