@@ -78,9 +78,10 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
     requestTimeout: 60_000,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // Ids may be 256 characters, percent-encoded up to three times longer. zep-js sends `//healthz`
-    // when its base URL ends in a slash.
-    routerOptions: { maxParamLength: 1024, ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    // Ids may be 256 characters, percent-encoded up to three times longer; a longer path parameter
+    // still reaches its route, whose validation says what is wrong (400), up to Node's 16 KB header
+    // limit. zep-js sends `//healthz` when its base URL ends in a slash.
+    routerOptions: { maxParamLength: 8192, ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     // One log line per request (below) instead of Fastify's two: request logs are most of the logging cost.
     logController: new LogController({ disableRequestLogging: true }),
   });

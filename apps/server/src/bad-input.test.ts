@@ -125,6 +125,11 @@ describe('bad input over REST', () => {
     expect4xx(await http()('POST', '/api/v1/sessions/new-big/memory', big, { 'Content-Type': 'text/plain' }), 413);
   });
 
+  it('an id far over 256 characters → 400 naming the rule, not 404 or 414', async () => {
+    expect4xx(await http()('GET', `/api/v1/sessions/${'a'.repeat(1025)}`), 400, /at most 256 characters/);
+    expect4xx(await http()('GET', `/api/v1/user/${'%C3%A9'.repeat(1000)}`), 400, /at most 256 characters/);
+  });
+
   it('unknown routes → 404 JSON; wrong methods → 405 JSON', async () => {
     expect4xx(await http()('GET', '/api/v1/nothing'), 404, /not found/);
     expect4xx(await http()('GET', '/api/v2/sessions'), 404);

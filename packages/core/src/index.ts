@@ -67,7 +67,7 @@ export type Core = ReturnType<typeof createCore>;
 
 export * from './errors';
 export * from './schemas';
-export { mergeMetadata, metadataProblem, withoutSystem } from './metadata';
+export { METADATA_RULES, mergeMetadata, metadataProblem, withoutSystem } from './metadata';
 export { describeZodError } from './validate';
 export { isDatabaseUnavailable } from './db';
 export type { EmbeddingsConfig } from './search';

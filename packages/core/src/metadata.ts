@@ -18,6 +18,12 @@ export const METADATA_MAX_BYTES = 64 * 1024;
  */
 const METADATA_MAX_VALUES = METADATA_MAX_BYTES / 2;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** The rules below, in words (for API documentation). */
+export const METADATA_RULES =
+  'A JSON object. Keys: not empty, no ".", not starting with "$", not starting or ending with whitespace, not ' +
+  '__proto__, constructor or prototype. No array directly inside an array. Nested 16 levels at most, 64 KiB at most ' +
+  'as stored (after a merge too). Strings without U+0000 or lone surrogates.';
+
 /** Top-level metadata key reserved for the server (Zep's extractors write there). */
 export const SYSTEM_KEY = 'system';
 

@@ -2,6 +2,7 @@
  * The OpenAPI 3.1 document of the REST API, generated from the route table and the zod schemas
  * (z.toJSONSchema), so it cannot drift from what the handlers accept and return.
  */
+import { ID_MAX_LENGTH } from '@mnemo/core/schemas';
 import { z } from 'zod';
 import { ZEP_API_VERSION } from '../version';
 import { REST_ROUTES, type RestRoute } from './routes';
@@ -13,6 +14,19 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflict (the id already exists)',
   413: 'Request body too large',
+  500: 'Internal error (the message names the request id; the log has the details)',
+  503: 'The database is unavailable; retry shortly',
+};
+
+/** Path parameters: message uuids, and session or user ids (core's `Id` and `Uuid` rules). */
+const PATH_PARAMETER = {
+  uuid: { type: 'string', format: 'uuid' },
+  id: {
+    type: 'string',
+    minLength: 1,
+    maxLength: ID_MAX_LENGTH,
+    description: 'Any text without control characters, U+0000 or lone surrogates, percent-encoded',
+  },
 };
 
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -28,8 +42,10 @@ function operation(r: RestRoute) {
     name,
     in: 'path',
     required: true,
-    schema: { type: 'string' },
+    schema: name === 'uuid' ? PATH_PARAMETER.uuid : PATH_PARAMETER.id,
   }));
+  // Every route may answer 500 and 503; every route with a body, 413.
+  const errors = [...new Set([...r.errors, ...(r.body ? [413] : []), 500, 503])].sort();
   const queryParams = r.query
     ? Object.entries((z.toJSONSchema(r.query, { io: 'input' }).properties ?? {}) as Record<string, { description?: string }>).map(
         ([name, schema]) => ({ name, in: 'query', required: false, description: schema.description, schema }),
@@ -45,7 +61,7 @@ function operation(r: RestRoute) {
     ...(r.body && { requestBody: { required: true, content: json(ref(r.body)) } }),
     responses: {
       [r.status ?? 200]: success,
-      ...Object.fromEntries(r.errors.map((s) => [s, { description: STATUS_TEXT[s], content: json(ref(ApiError)) }])),
+      ...Object.fromEntries(errors.map((s) => [s, { description: STATUS_TEXT[s], content: json(ref(ApiError)) }])),
     },
   };
 }

@@ -382,5 +382,14 @@ describe('routing', () => {
     });
     expect(doc.components.schemas.Memory.properties.messages.items).toEqual({ $ref: '#/components/schemas/Message' });
     expect(doc.components.schemas.Session.required).toContain('session_id');
+    // The rules the server enforces are documented: ids, uuids, metadata, and the statuses any route may answer.
+    const getMessage = doc.paths['/sessions/{sessionId}/messages/{uuid}'].get;
+    expect(getMessage.parameters).toEqual([
+      expect.objectContaining({ name: 'sessionId', schema: expect.objectContaining({ minLength: 1, maxLength: 256 }) }),
+      expect.objectContaining({ name: 'uuid', schema: { type: 'string', format: 'uuid' } }),
+    ]);
+    expect(Object.keys(getMessage.responses)).toEqual(expect.arrayContaining(['200', '404', '500', '503']));
+    expect(Object.keys(doc.paths['/sessions/{sessionId}'].patch.responses)).toContain('413');
+    expect(JSON.stringify(doc.components.schemas.CreateSessionRequest)).toMatch(/No array directly inside an array/);
   });
 });

@@ -7,12 +7,13 @@
  * apply the domain rules (id format, metadata rules, …). Unknown fields are ignored and `null`
  * counts as absent, as Zep's decoder does.
  */
+import { METADATA_RULES } from '@mnemo/core/metadata';
 import type { MemorySearchResult, Message, Session, User } from '@mnemo/core/schemas';
 import { z } from 'zod';
 
 export const zepSchemas = z.registry<{ id: string; description?: string }>();
 
-const Metadata = z.record(z.string(), z.unknown());
+const Metadata = z.record(z.string(), z.unknown()).describe(METADATA_RULES);
 const Timestamp = z.iso.datetime({ offset: true });
 /** Optional in Zep's sense: absent or null. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
