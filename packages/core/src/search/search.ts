@@ -183,7 +183,7 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
       (error: unknown) => log('search: embedding the query failed; ranking by text alone', error),
     );
     if (!query) return undefined;
-    const embedded = await c.search.find({ sessionId, ...live, embedding: { $exists: true } }).toArray(); // search_terms
+    const embedded = await c.search.find({ sessionId, ...live, embedding: { $exists: true } }).toArray(); // search_session
     return embedded.filter((d) => !allowed || allowed(d)).map((doc) => ({ doc, similarity: Math.max(0, cosine(query, doc.embedding!)) }));
   }
 
