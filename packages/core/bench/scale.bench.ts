@@ -268,7 +268,7 @@ const table = (rows: string[][]) => {
 };
 
 async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<string> {
-  // Any descriptive property of the LocalDb (kind, uri and whatever else it may tell), not just the typed ones.
+  // Any descriptive property of the LocalDb (backend, uri and whatever else it may tell), not just the typed ones.
   const props = db
     ? Object.entries(db)
         .filter(([, value]) => typeof value !== 'function')

@@ -102,7 +102,7 @@ async function main() {
   const core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_${randomUUID().slice(0, 8)}` });
   try {
     await core.init();
-    console.log(`database: ${db ? db.kind : process.env.MONGODB_URI}\n`);
+    console.log(`database: ${db ? db.backend : process.env.MONGODB_URI}\n`);
     const rows: string[] = [];
     let stored = 0;
     for (const size of SIZES) {

@@ -26,7 +26,6 @@ export type Backend = 'mongod' | 'postgresql' | 'sqlite';
 
 export interface LocalDb {
   uri: string;
-  kind: 'mongod' | 'ferretdb';
   /** What stores the data: mongod itself, or FerretDB's PostgreSQL or SQLite backend. */
   backend: Backend;
   stop(): Promise<void>;
@@ -96,7 +95,7 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
     servers.unshift(ferret.server);
     for (const server of servers) server.restartOnExit(warn);
     log(`Local database: FerretDB ${FERRETDB_VERSION} on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} at ${ferret.uri}, data in ${dir}`);
-    return { uri: ferret.uri, kind: 'ferretdb', backend, stop: stopInOrder(servers) };
+    return { uri: ferret.uri, backend, stop: stopInOrder(servers) };
   } catch (error) {
     await stopInOrder(servers)();
     throw error;
@@ -120,5 +119,5 @@ async function startMongod(dir: string, log: (message: string) => void, warn: (m
   await waitUntil(`mongod at ${uri}`, server, () => pings(uri));
   server.restartOnExit(warn);
   log(`Local database (mongod) at ${uri}, data in ${dir}`);
-  return { uri, kind: 'mongod', backend: 'mongod', stop: () => server.stop() };
+  return { uri, backend: 'mongod', stop: () => server.stop() };
 }

@@ -28,7 +28,7 @@ describe('local database', () => {
   it('runs FerretDB on a private PostgreSQL on a Unix socket, stops cleanly, and keeps its data across restarts', async () => {
     const dir = dataDir();
     const first = await startLocalDb({ dataDir: dir, durable: false });
-    expect(first).toMatchObject({ kind: 'ferretdb', backend: 'postgresql' });
+    expect(first.backend).toBe('postgresql');
     expect(first.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
     expect(readdirSync(join(dir, 'postgres'))).toContain('.s.PGSQL.5432'); // its socket, inside the data dir
     await withClient(first.uri, (c) => c.db('persist').collection('things').insertOne({ name: 'kept' }));

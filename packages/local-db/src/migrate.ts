@@ -24,11 +24,14 @@ export async function moveSqliteToPostgres(options: Omit<LocalDbOptions, 'ferret
   const { dataDir, log = () => {} } = options;
   if (!hasSqliteStore(dataDir)) throw new LocalDbError(`There is no FerretDB SQLite store in ${sqliteStoreDir(dataDir)} to move.`);
   const from = await startLocalDb({ ...options, ferretdbBackend: 'sqlite' });
+  if (from.backend === 'mongod') {
+    await from.stop();
+    throw new LocalDbError('mongod is on PATH, so Mnemo uses it: move the SQLite store with mongod off PATH.');
+  }
   const to = await startLocalDb({ ...options, ferretdbBackend: 'postgresql' }).catch(async (error: unknown) => {
     await from.stop();
     throw error;
   });
-  if (from.kind !== 'ferretdb') throw new LocalDbError('mongod is on PATH: there is no FerretDB store to move.');
   const source = new MongoClient(from.uri);
   const target = new MongoClient(to.uri);
   const counts: Record<string, number> = {};
