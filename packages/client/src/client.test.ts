@@ -26,6 +26,15 @@ describe('createMnemoClient against a running server', () => {
   });
   afterAll(() => server?.close());
 
+  it('message.list pages backward, newest first, for scroll-back', async () => {
+    const sessionId = `back-${randomUUID()}`;
+    await trpc.memory.add.mutate({ sessionId, messages: ['one', 'two', 'three'].map((content) => ({ role: 'user', content })) });
+    const newest = await trpc.message.list.query({ sessionId, limit: 2, direction: 'backward' });
+    expect(newest.items.map((m) => m.content)).toEqual(['three', 'two']);
+    const older = await trpc.message.list.query({ sessionId, limit: 2, direction: 'backward', cursor: newest.nextCursor });
+    expect(older).toMatchObject({ items: [{ content: 'one' }], nextCursor: null, total: 3 });
+  });
+
   it('answers any number of calls made in the same tick (batches are split to fit the server)', async () => {
     const sessionId = `many-${randomUUID()}`;
     await trpc.memory.add.mutate({ sessionId, messages: [{ role: 'user', content: 'hi' }] });

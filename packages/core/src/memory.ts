@@ -145,17 +145,29 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, { from: bucketOf(lastSeq), to: 0, order: 'desc', enough: lastn });
       return { messages: docs.reverse().map(toMessage) };
     },
-    /** A live session's live messages in `seq` order, keyset-paged; `total` counts all of them. */
+    /**
+     * A live session's live messages, keyset-paged by `seq`: oldest first, or newest first with
+     * `direction: 'backward'` (the cursor is then "before this message"). `total` counts all of them.
+     */
     async list(input: ListMessagesInput) {
-      const { sessionId, limit, cursor } = parse(ListMessagesInput, input);
-      const after = decodeCursor(cursor, 'number') ?? 0;
+      const { sessionId, limit, cursor, direction } = parse(ListMessagesInput, input);
       const { lastSeq, messageCount } = await sequenceOf(sessionId);
-      const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
-        from: bucketOf(after + 1),
-        to: bucketOf(lastSeq),
-        keep: (d) => d.seq > after,
-        enough: limit + 1,
-      });
+      const key = decodeCursor(cursor, 'number');
+      const docs =
+        direction === 'backward'
+          ? await walkBuckets(bucketReader(sessionId), bySeq, {
+              from: bucketOf((key ?? lastSeq + 1) - 1),
+              to: 0,
+              order: 'desc',
+              keep: (d) => key === undefined || d.seq < key,
+              enough: limit + 1,
+            })
+          : await walkBuckets(bucketReader(sessionId), bySeq, {
+              from: bucketOf((key ?? 0) + 1),
+              to: bucketOf(lastSeq),
+              keep: (d) => d.seq > (key ?? 0),
+              enough: limit + 1,
+            });
       return { ...toPage(docs, limit, (d) => d.seq, toMessage), total: messageCount };
     },
 

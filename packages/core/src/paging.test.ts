@@ -67,4 +67,19 @@ describe('keyset pagination', () => {
     expect(contents).toEqual(Array.from({ length: 250 }, (_, i) => `m${i}`));
     expect(messages.map((m) => m.seq)).toEqual([...messages.map((m) => m.seq)].sort((a, b) => a - b));
   });
+
+  it('walks a session backward, newest first, while messages are appended (scroll-back)', async () => {
+    const c = core();
+    await c.memory.add({ sessionId: 'back', messages: Array.from({ length: 100 }, (_, i) => ({ role: 'user', content: `m${i}` })) });
+    const messages = await walk(
+      (cursor) => c.memory.list({ sessionId: 'back', limit: 7, cursor, direction: 'backward' }),
+      async () => {
+        await c.memory.add({ sessionId: 'back', messages: [{ role: 'user', content: 'late' }] }); // newer: never in a later page
+      },
+    );
+    expect(messages.map((m) => m.content)).toEqual(Array.from({ length: 100 }, (_, i) => `m${99 - i}`));
+    const first = await c.memory.list({ sessionId: 'back', limit: 3, direction: 'backward' });
+    expect(first.items.map((m) => m.content)).toEqual(['late', 'late', 'late']);
+    expect(first.total).toBe(100 + 14);
+  });
 });

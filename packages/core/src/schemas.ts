@@ -102,7 +102,14 @@ export const AddMemoryInput = z.object({ sessionId: Id, messages: z.array(NewMes
 export type AddMemoryInput = z.input<typeof AddMemoryInput>;
 export const GetMemoryInput = z.object({ sessionId: Id, lastn: z.number().int().min(1).optional() });
 export type GetMemoryInput = z.input<typeof GetMemoryInput>;
-export const ListMessagesInput = PageInput.extend({ sessionId: Id });
+export const ListMessagesInput = PageInput.extend({
+  sessionId: Id,
+  /**
+   * 'forward' (default): oldest first, each page after the last. 'backward': newest first, each page
+   * before the last, for a chat that opens at the end and loads older messages as it scrolls up.
+   */
+  direction: z.enum(['forward', 'backward']).default('forward'),
+});
 export type ListMessagesInput = z.input<typeof ListMessagesInput>;
 export const MessageIdInput = z.object({ sessionId: Id, uuid: Uuid });
 export const UpdateMessageInput = MessageIdInput.extend({
