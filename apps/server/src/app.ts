@@ -23,7 +23,6 @@ import { createLogger, type Logger } from './logging';
 import { createOpenApiDocument } from './rest/openapi';
 import { restApi } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
-import { internalErrorMessage } from './trpc';
 import { ZEP_VERSION_HEADER } from './version';
 
 /**
@@ -96,12 +95,12 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
   });
 
   app.setErrorHandler(async (error, req, reply) => {
-    const { status, message } = toHttpError(error);
+    const { status, message } = toHttpError(error, req.id);
     if (status >= 500) req.log.error({ err: error }, 'request failed');
     // A client still sending a body that is too large would see a broken pipe instead of the 413.
     if (status === 413) await drain(req.raw, 4 * config.MNEMO_MAX_BODY);
     reply.status(status);
-    return { message: status === 500 ? internalErrorMessage(req.id) : message };
+    return { message };
   });
 
   const web = existsSync(join(webDir, 'index.html'));

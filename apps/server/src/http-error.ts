@@ -9,7 +9,7 @@ import { TRPCError } from '@trpc/server';
 import type { FastifyInstance } from 'fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
-import { TRPC_CODE } from './trpc';
+import { internalErrorMessage, TRPC_CODE } from './trpc';
 
 export interface HttpError {
   status: number;
@@ -20,13 +20,14 @@ export function badRequest(message: string): TRPCError {
   return new TRPCError({ code: 'BAD_REQUEST', message });
 }
 
-export function toHttpError(error: unknown): HttpError {
+/** `requestId` is named in the message of a 500, whose cause only the log tells. */
+export function toHttpError(error: unknown, requestId?: string): HttpError {
   // A domain error raised by an adapter itself (outside a procedure) maps like one from a procedure.
   if (isDomainError(error)) error = new TRPCError({ code: TRPC_CODE[error.code], message: error.message });
   if (error instanceof TRPCError) {
     const status = getHTTPStatusCodeFromError(error);
     if (status === 503) return { status, message: error.message };
-    if (status >= 500) return { status, message: 'internal server error' };
+    if (status >= 500) return { status, message: internalErrorMessage(requestId) };
     // Input the procedure's zod schema rejected: list the issues rather than tRPC's JSON dump.
     return { status, message: error.cause instanceof z.ZodError ? describeZodError(error.cause) : error.message };
   }
@@ -34,7 +35,7 @@ export function toHttpError(error: unknown): HttpError {
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return { status: statusCode, message: (error as Error).message };
   }
-  return { status: 500, message: 'internal server error' };
+  return { status: 500, message: internalErrorMessage(requestId) };
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;

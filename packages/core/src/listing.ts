@@ -8,12 +8,12 @@ import { decodeCursor, toPage, walkBuckets } from './paging';
 import type { Page } from './schemas';
 import type { Serialize } from './serialize';
 
-type Listed = 'users' | 'sessions';
+type ListName = 'users' | 'sessions';
 
 export function createListing(c: Collections, serialize: Serialize) {
   return {
     /** The next list number of `name` and its bucket, as fields to store. */
-    async next(name: Listed): Promise<{ listNo: number; listBucket: number }> {
+    async next(name: ListName): Promise<{ listNo: number; listBucket: number }> {
       // Queued per process: FerretDB's $inc is a read-modify-write (serialize.ts).
       const counter = await serialize(`counter:${name}`, () =>
         c.meta.findOneAndUpdate({ _id: name }, { $inc: { last: 1 } }, { upsert: true, returnDocument: 'after' }),
@@ -24,7 +24,7 @@ export function createListing(c: Collections, serialize: Serialize) {
 
     /** A keyset page of the live documents of `name`, oldest first; `read` fetches one bucket's. */
     async page<D extends UserDoc | SessionDoc, T>(
-      name: Listed,
+      name: ListName,
       { limit, cursor }: { limit: number; cursor?: string | null },
       read: (bucket: number) => Promise<D[]>,
       map: (doc: D) => T,

@@ -39,7 +39,7 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
   async (c) => {
     const todo = await c.sessions.find({ messageCount: { $exists: false } }, { projection: { sessionId: 1, deletedAt: 1 } }).toArray();
     for (const { _id, sessionId, deletedAt } of todo) {
-      const messageCount = deletedAt ? 0 : await c.messages.countDocuments({ sessionId, deletedAt: null }); // messages_session_live
+      const messageCount = deletedAt ? 0 : await c.messages.countDocuments({ sessionId, deletedAt: null }); // messages_session_seq
       await c.sessions.updateOne({ _id }, { $set: { messageCount } });
     }
   },
@@ -54,8 +54,7 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
         if (!isDuplicateKeyError(error)) throw error;
       });
     }
-    await messages.updateMany({ terms: { $exists: true } }, { $unset: { terms: '', embedding: '' } });
-    if ((await c.messages.indexExists('messages_search_terms'))) await c.messages.dropIndex('messages_search_terms');
+    await messages.updateMany({ terms: { $exists: true } }, { $unset: { terms: '', embedding: '' } }); // (its index is RETIRED, db.ts)
   },
 ];
 

@@ -14,8 +14,8 @@ export const sessionNotFound = (sessionId: string) => new NotFoundError(`session
 
 /** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
 export async function softDeleteSession(c: Collections, sessionId: string, now: Date): Promise<void> {
-  await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_live
-  await c.search.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // search_terms
+  await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_seq
+  await c.search.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // search_session
   await c.sessions.updateOne({ sessionId, ...live }, { $set: { ...softDelete(now), messageCount: 0 } }); // sessions_sessionId
 }
 

@@ -102,13 +102,11 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
   }
 }
 
-/** Stops FerretDB before the PostgreSQL it uses. */
+/** Stops FerretDB before the PostgreSQL it uses (each server's stop() is itself once only). */
 function stopInOrder(servers: Guarded[]): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () =>
-    (stopping ??= (async () => {
-      for (const server of servers) await server.stop();
-    })());
+  return async () => {
+    for (const server of servers) await server.stop();
+  };
 }
 
 async function startMongod(dir: string, log: (message: string) => void, warn: (message: string) => void): Promise<LocalDb> {

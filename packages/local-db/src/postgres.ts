@@ -16,13 +16,13 @@ const TWINS_SQL = readFileSync(new URL('./gin-twins.sql', import.meta.url), 'utf
 
 /** Folders with PostgreSQL's server binaries (initdb, postgres, psql), in order of preference. */
 function candidateBinDirs(): string[] {
-  const versioned = (parent: string, pattern: RegExp, bin = (name: string) => join(parent, name, 'bin')) => {
+  const versioned = (parent: string, pattern: RegExp) => {
     if (!existsSync(parent)) return [];
     return readdirSync(parent)
       .map((name) => ({ name, version: Number(pattern.exec(name)?.[1]) }))
       .filter(({ version }) => version > 0)
       .sort((a, b) => b.version - a.version)
-      .map(({ name }) => bin(name));
+      .map(({ name }) => join(parent, name, 'bin'));
   };
   const pgConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
   return [

@@ -201,7 +201,7 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
     const candidates = (
       terms.length === 0
         ? []
-        : await c.search // search_terms: only the index keys of the query terms
+        : await c.search // search_terms on MongoDB (only the keys of the query terms), search_session on FerretDB
             .find({ sessionId: q.sessionId, ...live, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
             .toArray()
     ).filter((d) => !allowed || allowed(d));
