@@ -57,6 +57,9 @@ function hasProtoKey(json: string): boolean {
   return found;
 }
 
+/** A URL fit for the log: a subscription's connection parameters carry its token. */
+const withoutSecrets = (url: string) => url.replace(/([?&]connectionParams=)[^&]*/, '$1…');
+
 /** Where a later issue builds the web UI. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -86,7 +89,7 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log.info({ method: req.method, url: withoutSecrets(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -119,7 +122,12 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
 
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
-    createContext: async ({ req }) => ({ core, auth: await verify(req.headers.authorization), requestId: req.id }),
+    // Subscriptions come from EventSource, which cannot send headers: the token is then a connection parameter.
+    createContext: async ({ req, info }) => ({
+      core,
+      auth: await verify(req.headers.authorization ?? (info.connectionParams?.token ? `Bearer ${info.connectionParams.token}` : undefined)),
+      requestId: req.id,
+    }),
     onError: ({ error, path, req }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
     },

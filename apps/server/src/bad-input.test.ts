@@ -79,7 +79,7 @@ describe('bad input over REST', () => {
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: 'hi' }, /messages/],
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 1, content: 'x' }] }, /role/],
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 'h', content: 'x', token_count: 'many' }] }, /token_count/],
-      ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 'h', content: 'x', uuid: 'not-a-uuid' }] }, /uuid/],
+      ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 'h', content: 'x', uuid: 'not an id' }] }, /uuid/],
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 'h', content: 'x', created_at: 'yesterday' }] }, /created_at/],
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: '', content: 'x' }] }, /role/],
       ['PATCH', `/api/v1/sessions/${SESSION}/messages/${randomUUID()}`, { token_count: -1 }, /tokenCount/],
@@ -113,7 +113,7 @@ describe('bad input over REST', () => {
   it('bad ids and query values → 400', async () => {
     expect4xx(await http()('GET', `/api/v1/sessions/${'x'.repeat(257)}`), 400, /256/);
     expect4xx(await http()('POST', '/api/v1/sessions/bad%01id/memory', { messages: [] }), 400, /control/);
-    expect4xx(await http()('GET', `/api/v1/sessions/${SESSION}/messages/not-a-uuid`), 400);
+    expect4xx(await http()('GET', `/api/v1/sessions/${SESSION}/messages/not%20an%20id`), 400);
     expect4xx(await http()('GET', '/api/v1/user?limit=1.5'), 400, /limit/);
     expect4xx(await http()('GET', `/api/v1/sessions/${SESSION}/memory?lastn=abc`), 400, /lastn/);
     expect4xx(await http()('GET', `/api/v1/sessions/${SESSION}/messages?cursor=x`), 400, /cursor/);

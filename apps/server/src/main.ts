@@ -74,7 +74,9 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(purgeTimer);
   try {
     // Stops accepting and waits for in-flight requests, for MNEMO_SHUTDOWN_TIMEOUT at most: then
-    // the connections still open (a client trickling a body, say) are closed.
+    // the connections still open (a client trickling a body, say) are closed. Subscriptions end
+    // now (their clients reconnect elsewhere or later).
+    core.events.close();
     const closed = app.close();
     // A keep-alive connection that finishes its last request meanwhile would otherwise stay open.
     const idle = setInterval(() => app.server.closeIdleConnections(), 100);

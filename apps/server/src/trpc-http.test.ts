@@ -102,19 +102,18 @@ describe('tRPC over HTTP', () => {
     expect(updated).toMatchObject({ metadata: { x: 1, y: 2 }, tokenCount: added.messages[1]!.tokenCount });
 
     expect(await codeOf(trpc.message.get.query({ sessionId, uuid: randomUUID() }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
-    expect(await codeOf(trpc.message.get.query({ sessionId, uuid: 'nope' }))).toEqual({ code: 'BAD_REQUEST', httpStatus: 400 });
+    expect(await codeOf(trpc.message.get.query({ sessionId, uuid: 'no/pe' }))).toEqual({ code: 'BAD_REQUEST', httpStatus: 400 });
     expect(await codeOf(trpc.message.update.mutate({ sessionId, uuid: randomUUID(), metadata: {} }))).toEqual({
       code: 'NOT_FOUND',
       httpStatus: 404,
     });
-    expect(await codeOf(trpc.memory.add.mutate({ sessionId: id('other'), messages: [{ role: 'h', content: 'c', uuid }] }))).toEqual({
-      code: 'CONFLICT',
-      httpStatus: 409,
-    });
+    expect(await trpc.message.truncate.mutate({ sessionId, uuid: added.messages[0]!.uuid })).toEqual({ deleted: 1 });
+    expect(await codeOf(trpc.message.delete.mutate({ sessionId, uuid }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
 
     await trpc.memory.delete.mutate({ sessionId });
-    expect(await codeOf(trpc.memory.get.query({ sessionId }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
-    expect(await codeOf(trpc.message.list.query({ sessionId }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
+    expect(await trpc.memory.get.query({ sessionId })).toEqual({ messages: [] });
+    expect(await codeOf(trpc.session.get.query({ sessionId }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
+    expect((await trpc.message.list.query({ sessionId })).items).toEqual([]);
     expect(await codeOf(trpc.memory.delete.mutate({ sessionId }))).toEqual({ code: 'NOT_FOUND', httpStatus: 404 });
   });
 

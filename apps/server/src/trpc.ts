@@ -39,6 +39,9 @@ const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Production mode whatever NODE_ENV says: no stack traces in responses.
   isDev: false,
+  // Subscriptions (SSE): a ping every 10 s keeps proxies from closing a quiet stream; a client that
+  // hears nothing for 25 s reconnects (resuming from its last event id).
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error, ctx }) {
     return {
       ...shape,

@@ -141,7 +141,8 @@ describe('createMnemoClient against a running server', () => {
     expect(await codeOf(trpc.memory.search.query({ sessionId }))).toBe('BAD_REQUEST');
 
     await trpc.memory.delete.mutate({ sessionId });
-    expect(await codeOf(trpc.memory.get.query({ sessionId }))).toBe('NOT_FOUND');
+    expect(await trpc.memory.get.query({ sessionId })).toEqual({ messages: [] }); // a deleted chat reads as a new one
+    expect(await codeOf(trpc.session.get.query({ sessionId }))).toBe('NOT_FOUND');
     expect(await codeOf(trpc.message.get.query({ sessionId, uuid: stored[0]!.uuid }))).toBe('NOT_FOUND');
   });
 
@@ -169,7 +170,7 @@ describe('createMnemoClient against a running server', () => {
 
     expect(await codeOf(trpc.session.add.mutate({ sessionId: '' }))).toBe('BAD_REQUEST');
     expect(await codeOf(trpc.session.update.mutate({ sessionId, metadata: { $where: 1 } }))).toBe('BAD_REQUEST');
-    expect(await codeOf(trpc.message.get.query({ sessionId, uuid: 'not-a-uuid' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(trpc.message.get.query({ sessionId, uuid: 'not an id' }))).toBe('BAD_REQUEST');
     expect(await codeOf(trpc.session.list.query({ limit: 101 }))).toBe('BAD_REQUEST');
     expect(await codeOf(trpc.session.list.query({ cursor: 'garbage' }))).toBe('BAD_REQUEST');
 

@@ -6,6 +6,8 @@ import type { AppRouter } from '@mnemo/server/router';
 import {
   createTRPCClient,
   httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
   TRPCClientError,
   isTRPCClientError as isAnyTRPCClientError,
 } from '@trpc/client';
@@ -21,9 +23,16 @@ export interface MnemoClientOptions {
   apiKey?: string;
   /** A fetch implementation, for runtimes or tests that need their own. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * The EventSource the subscriptions (`message.onChange`, `session.onChange`) use: browsers and
+   * Node 22+ have one; on Node 20 pass one, e.g. `import { EventSource } from 'eventsource'`.
+   */
+  EventSource?: AnyEventSource;
 }
 
 export type MnemoClient = ReturnType<typeof createMnemoClient>;
+/** Any EventSource constructor (the global one, or a ponyfill such as the `eventsource` package's). */
+type AnyEventSource = NonNullable<Parameters<typeof httpSubscriptionLink>[0]['EventSource']>;
 
 /** Strips trailing slashes so `${base}/trpc` never becomes `//trpc`. */
 export function trimBaseUrl(url: string): string {
@@ -46,8 +55,28 @@ export function mnemoBatchLink({ url, apiKey, fetch }: MnemoClientOptions) {
   });
 }
 
+/**
+ * Every Mnemo client's links (this one's and @mnemo/react's): subscriptions over SSE (the token
+ * as a connection parameter: EventSource cannot send headers), everything else batched.
+ */
+export function mnemoLinks(options: MnemoClientOptions) {
+  const { url, apiKey, EventSource } = options;
+  return [
+    splitLink({
+      condition: (op) => op.type === 'subscription',
+      true: httpSubscriptionLink<AppRouter, AnyEventSource>({
+        url: `${trimBaseUrl(url)}/trpc`,
+        transformer: superjson,
+        ...(apiKey && { connectionParams: { token: apiKey } }),
+        ...(EventSource && { EventSource }),
+      }),
+      false: mnemoBatchLink(options),
+    }),
+  ];
+}
+
 export function createMnemoClient(options: MnemoClientOptions) {
-  return createTRPCClient<AppRouter>({ links: [mnemoBatchLink(options)] });
+  return createTRPCClient<AppRouter>({ links: mnemoLinks(options) });
 }
 
 /** True for errors thrown by a Mnemo client call; `err.data?.code` is then the tRPC error code. */

@@ -6,7 +6,7 @@ export {
   type AppRouter,
   createMnemoClient,
   isTRPCClientError,
-  mnemoBatchLink,
+  mnemoLinks,
   type MnemoClient,
   type MnemoClientOptions,
   type RouterInputs,

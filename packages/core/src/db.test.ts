@@ -11,8 +11,9 @@ describe('init', () => {
     await core().init();
     expect((await core().sessions.get({ sessionId: 'before-restart' })).sessionId).toBe('before-restart');
     const names = (await core().collections.messages.indexes()).map((i) => i.name);
-    expect(names).toEqual(expect.arrayContaining(['messages_uuid', 'messages_session_seq', 'messages_bucket']));
+    expect(names).toEqual(expect.arrayContaining(['messages_id', 'messages_session_seq', 'messages_bucket']));
     expect(names).not.toContain('messages_session_live'); // retired
+    expect(names).not.toContain('messages_uuid'); // retired: ids are unique per session
   });
 });
 

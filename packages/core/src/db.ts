@@ -65,6 +65,10 @@ export interface MessageDoc extends Lifecycle {
   bucket: string;
   role: string;
   content: string;
+  /** MessagePart[] as JSON text: kept verbatim, free of the limits of stored documents (arrays in arrays, "$" keys). */
+  parts?: string;
+  /** Absent: complete (messages stored before statuses existed). */
+  status?: 'streaming' | 'complete';
   metadata: Metadata;
   tokenCount: number;
 }
@@ -151,6 +155,7 @@ interface IndexSpec extends IndexDescription {
 const RETIRED: [keyof Collections, string][] = [
   ['messages', 'messages_session_live'], // messages_session_seq serves the cascade
   ['messages', 'messages_search_terms'], // the terms moved to message_search
+  ['messages', 'messages_uuid'], // ids are unique per session now (messages_id): clients make them
 ];
 
 /**
@@ -171,7 +176,7 @@ export async function createIndexes(c: Collections, { ferretdb }: { ferretdb: bo
       { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
     ]],
     ['messages', [
-      { key: { uuid: 1 }, name: 'messages_uuid', unique: true }, // by uuid; idempotent add
+      { key: { uuid: 1, sessionId: 1 }, name: 'messages_id', unique: true }, // by id (unique per session); idempotent add
       { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session; cascade
       { key: { bucket: 1 }, name: 'messages_bucket' }, // memory, list (see BUCKET_SIZE)
       { key: { deletedAt: 1 }, name: 'messages_deleted', mongoOnly: true }, // purge

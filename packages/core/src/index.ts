@@ -5,6 +5,7 @@
 import { MongoClient } from 'mongodb';
 import { createIndexes, getCollections, isFerretDb } from './db';
 import { migrate } from './migrations';
+import { createEventBus } from './events';
 import { createListing } from './listing';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
@@ -34,15 +35,19 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
   const serialize = createSerializer();
   const search = createSearchService(collections, serialize, { embeddings, log });
   const listing = createListing(collections, serialize);
+  const events = createEventBus();
+  const { publish } = events;
   return {
-    users: createUserService(collections, serialize, listing),
-    sessions: createSessionService(collections, serialize, listing),
+    users: createUserService(collections, serialize, listing, publish),
+    sessions: createSessionService(collections, serialize, listing, publish),
     memory: {
-      ...createMemoryService(collections, serialize, { listing, messageWindow, afterAppend: search.afterAppend }),
+      ...createMemoryService(collections, serialize, { listing, messageWindow, publish, queueEmbeddings: search.queueEmbeddings }),
       /** Memory search (issue 5): see search/search.ts. */
       search: search.search,
     },
     purge: createPurgeService(collections),
+    /** Live updates: what every write changed, for subscribers (events.ts). */
+    events,
     /** Raw access for tests, tools and migrations. */
     db,
     collections,
@@ -55,6 +60,7 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
     /** Resolves when background work (message embeddings) is done. */
     idle: search.idle,
     close: async () => {
+      events.close();
       await search.idle();
       await client.close();
     },
@@ -71,3 +77,4 @@ export { METADATA_RULES, mergeMetadata, metadataProblem, withoutSystem } from '.
 export { describeZodError } from './validate';
 export { isDatabaseUnavailable } from './db';
 export type { EmbeddingsConfig } from './search';
+export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from './events';

@@ -1,6 +1,6 @@
 /** The one place where database documents become the domain shapes that leave core. */
 import type { MessageDoc, SessionDoc, UserDoc } from './db';
-import type { Message, Session, User } from './schemas';
+import { type Message, type MessageStatus, type Session, STREAM_IDLE_MS, type User } from './schemas';
 
 export function toUser(d: UserDoc): User {
   return {
@@ -33,9 +33,17 @@ export function toMessage(d: MessageDoc): Message {
     seq: d.seq,
     role: d.role,
     content: d.content,
+    ...(d.parts !== undefined && { parts: JSON.parse(d.parts) }),
+    status: statusOf(d),
     metadata: d.metadata ?? {},
     tokenCount: d.tokenCount,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
+}
+
+/** A streaming message nobody has updated for STREAM_IDLE_MS was abandoned (its writer died): `interrupted`. */
+function statusOf(d: MessageDoc): MessageStatus {
+  if (d.status !== 'streaming') return 'complete';
+  return Date.now() - d.updatedAt.getTime() > STREAM_IDLE_MS ? 'interrupted' : 'streaming';
 }

@@ -16,8 +16,10 @@ describe('memory', () => {
     expect(last3.messages.map((m) => [m.content, m.seq])).toEqual([['m18', 18], ['m19', 19], ['m20', 20]]);
   });
 
-  it('is NOT_FOUND for an unknown session', async () => {
-    await expect(core().memory.get({ sessionId: 'unknown' })).rejects.toBeInstanceOf(NotFoundError);
+  it('is an empty history for a session that does not exist yet (a new chat), which reading does not create', async () => {
+    expect(await core().memory.get({ sessionId: 'new-chat' })).toEqual({ messages: [] });
+    expect(await core().memory.list({ sessionId: 'new-chat', direction: 'backward' })).toEqual({ items: [], nextCursor: null, total: 0 });
+    await expect(core().sessions.get({ sessionId: 'new-chat' })).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('counts tokens with cl100k_base when absent and keeps a given count', async () => {
@@ -37,7 +39,7 @@ describe('memory', () => {
     expect((await core().memory.message({ sessionId: 'import', uuid: messages[0]!.uuid })).createdAt).toEqual(createdAt);
   });
 
-  it('stores a client uuid once (retries create no duplicates) and refuses it in another session', async () => {
+  it('stores a client id once per session (retries create no duplicates); another session may use the same id', async () => {
     const uuid = randomUUID();
     const batch = [{ role: 'user', content: 'once', uuid }, { role: 'user', content: 'new' }];
     const first = await core().memory.add({ sessionId: 'idem', messages: batch });
@@ -45,10 +47,19 @@ describe('memory', () => {
     expect(retry.messages[0]).toEqual(first.messages[0]);
     expect(await core().collections.messages.countDocuments({ uuid })).toBe(1);
     expect((await core().memory.get({ sessionId: 'idem' })).messages.map((m) => m.seq)).toEqual([1, 2]);
-    await expect(core().memory.add({ sessionId: 'other', messages: [{ role: 'user', content: 'x', uuid }] })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
-    expect(await core().collections.sessions.countDocuments({ sessionId: 'other' })).toBe(0);
+    const other = await core().memory.add({ sessionId: 'other', messages: [{ role: 'user', content: 'x', uuid }] });
+    expect(other.messages[0]).toMatchObject({ uuid, sessionId: 'other', content: 'x', seq: 1 });
+    expect((await core().memory.message({ sessionId: 'idem', uuid })).content).toBe('once');
+  });
+
+  it('accepts the ids chat SDKs make (1–128 of letters, digits, - _ . :) and refuses others', async () => {
+    const ids = ['aB3xY9kLmN0pQr7s', 'msg_01HXYZ', 'run-1:step.2', 'x', 'a'.repeat(128), randomUUID()];
+    const { messages } = await core().memory.add({ sessionId: 'sdk-ids', messages: ids.map((uuid) => ({ role: 'user', content: uuid, uuid })) });
+    expect(messages.map((m) => m.uuid)).toEqual(ids);
+    for (const uuid of ids) expect((await core().memory.message({ sessionId: 'sdk-ids', uuid })).content).toBe(uuid);
+    for (const bad of ['', 'a'.repeat(129), 'has space', 'slash/id', 'ünï']) {
+      await expect(core().memory.add({ sessionId: 'sdk-ids', messages: [{ role: 'user', content: 'x', uuid: bad }] })).rejects.toThrow(/uuid/);
+    }
   });
 });
 

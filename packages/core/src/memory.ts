@@ -2,11 +2,12 @@ import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { MongoBulkWriteError, ObjectId } from 'mongodb';
 import { bucketKey, bucketOf, type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
+import type { Publish } from './events';
 import { ConflictError, NotFoundError } from './errors';
-import { toMessage } from './mappers';
+import { toMessage, toSession } from './mappers';
 import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
-import { withoutSystem } from './metadata';
+import { textOfParts, withoutSystem } from './metadata';
 import { decodeCursor, toPage, walkBuckets } from './paging';
 import {
   AddMemoryInput,
@@ -15,11 +16,11 @@ import {
   type Memory,
   type Message,
   MessageIdInput,
+  TruncateInput,
   UpdateMessageInput,
 } from './schemas';
 import { type Serialize, sessionKey } from './serialize';
 import { tokenize } from './search/tokenize';
-import { sessionNotFound } from './sessions';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
 
@@ -31,22 +32,30 @@ export interface MemoryOptions {
   listing: Listing;
   /** How many messages `get` returns when `lastn` is not given. */
   messageWindow: number;
-  /** Called with the freshly stored messages, under the session's lock (queues their embeddings; search). */
-  afterAppend?: (session: SessionDoc, docs: MessageDoc[]) => Promise<void>;
+  /** Tells subscribers what a write changed (events.ts). */
+  publish: Publish;
+  /** Called with messages whose text is new and final, under the session's lock (queues their embeddings; search). */
+  queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
 }
 
-export function createMemoryService(c: Collections, serialize: Serialize, { listing, messageWindow, afterAppend }: MemoryOptions) {
-  /** The live session's highest `seq` so far and its number of live messages; NOT_FOUND when there is no live session. */
-  async function sequenceOf(sessionId: string): Promise<{ lastSeq: number; messageCount: number }> {
-    const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1, messageCount: 1 } }); // sessions_sessionId
-    if (!session) throw sessionNotFound(sessionId);
-    return session;
+export function createMemoryService(c: Collections, serialize: Serialize, { listing, messageWindow, publish, queueEmbeddings }: MemoryOptions) {
+  /** The live session's highest `seq` so far and its number of live messages; undefined when there is no live session. */
+  async function sequenceOf(sessionId: string): Promise<{ lastSeq: number; messageCount: number } | null> {
+    return c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1, messageCount: 1 } }); // sessions_sessionId
   }
 
   /** A bucket of the session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
   const bucketReader = (sessionId: string) => (bucket: number) =>
     c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }).toArray(); // messages_bucket
   const bySeq = (d: MessageDoc) => d.seq;
+  const final = (d: MessageDoc) => d.status !== 'streaming';
+
+  /** A live message of a session, by id; NOT_FOUND when there is none. */
+  async function liveMessage(sessionId: string, uuid: string): Promise<MessageDoc> {
+    const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_id
+    if (!doc) throw messageNotFound(sessionId, uuid);
+    return doc;
+  }
 
   /**
    * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
@@ -77,16 +86,20 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
   }
 
   async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages']): Promise<Memory> {
-    // One equality lookup per client-supplied uuid (an `$in` would not be pushed down on FerretDB).
+    // One equality lookup per client-supplied id (an `$in` would not be pushed down on FerretDB).
     const given = [...new Set(messages.flatMap((m) => (m.uuid ? [m.uuid] : [])))];
-    const found = await Promise.all(given.map((uuid) => c.messages.findOne({ uuid }))); // messages_uuid
-    const existing = new Map(found.flatMap((d) => (d ? [[d.uuid, d] as const] : [])));
-    for (const doc of existing.values()) {
-      if (doc.sessionId !== sessionId) throw new ConflictError(`message ${doc.uuid} belongs to another session`);
+    const found = await Promise.all(given.map((uuid) => c.messages.findOne({ uuid, sessionId }))); // messages_id
+    const existing = new Map(found.flatMap((d) => (d?.deletedAt === null ? [[d.uuid, d] as const] : [])));
+    // A deleted message's id may be used again (edit and resend keeps the id): the old one goes now, not at the next purge.
+    for (const doc of found) {
+      if (doc && doc.deletedAt !== null) await Promise.all([c.messages.deleteOne({ _id: doc._id }), c.search.deleteOne({ _id: doc._id })]);
     }
     const batch = messages.map((m) => ({ ...m, uuid: m.uuid ?? randomUUID() }));
     const uuids = [...new Set(batch.map((m) => m.uuid))];
-    const fresh = uuids.filter((uuid) => !existing.has(uuid)).map((uuid) => batch.find((m) => m.uuid === uuid)!);
+    const fresh = uuids
+      .filter((uuid) => !existing.has(uuid))
+      .map((uuid) => batch.find((m) => m.uuid === uuid)!)
+      .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
     const session = await reserveSeq(sessionId, fresh.length, terms.reduce((sum, t) => sum + t.length, 0));
@@ -100,6 +113,8 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       bucket: bucketKey(sessionId, bucketOf(firstSeq + i)),
       role: m.role,
       content: m.content,
+      ...(m.parts && { parts: JSON.stringify(m.parts) }),
+      ...(m.status && { status: m.status }),
       metadata: m.metadata ?? {},
       tokenCount: m.tokenCount ?? countMessageTokens(m.role, m.content),
       createdAt: m.createdAt ?? now,
@@ -116,43 +131,102 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
         const stored = error instanceof MongoBulkWriteError ? error.insertedCount : 0;
         if (stored > 0) await c.search.insertMany(searchDocs(stored));
         await c.sessions.updateOne({ sessionId }, { $inc: { messageCount: stored - docs.length } }); // sessions_sessionId
-        // A concurrent request stored one of the same uuids first; a retry will skip it.
+        // A concurrent request stored one of the same ids first; a retry will skip it.
         if (isDuplicateKeyError(error)) throw new ConflictError('a message of this batch was stored concurrently; retry');
         throw error;
       }
       await c.search.insertMany(searchDocs(docs.length));
-      await afterAppend?.(session, docs);
+      queueEmbeddings?.(sessionId, docs.filter(final));
+      publish({ type: 'messages', sessionId, messages: docs.map(toMessage) });
+      publish({ type: 'session', session: toSession(session) });
     }
     const stored = new Map([...existing, ...docs.map((d) => [d.uuid, d] as const)]);
     return { messages: uuids.map((uuid) => toMessage(stored.get(uuid)!)) };
   }
 
+  /**
+   * Soft-deletes the given live messages' search documents and takes them out of the session's
+   * counts (messages, BM25 statistics). The messages themselves are already marked.
+   */
+  async function unindex(sessionId: string, docs: MessageDoc[], now: Date): Promise<void> {
+    let termLength = 0;
+    for (let i = 0; i < docs.length; i += 1000) {
+      const ids = docs.slice(i, i + 1000).map((d) => d._id);
+      // _id, or search_session with the ids filtered in FerretDB (an `$in` is not pushed down)
+      const filter = ids.length === 1 ? { _id: ids[0]! } : { sessionId, ...live, _id: { $in: ids } };
+      for (const d of await c.search.find(filter, { projection: { terms: 1 } }).toArray()) termLength += d.terms.length;
+      await c.search.updateMany(filter, { $set: { deletedAt: now } });
+    }
+    const session = await c.sessions.findOneAndUpdate(
+      { sessionId }, // sessions_sessionId
+      { $inc: { messageCount: -docs.length, termDocs: -docs.length, termLength: -termLength }, $set: { updatedAt: now } },
+      { returnDocument: 'after' },
+    );
+    publish({ type: 'deleted', sessionId, uuids: docs.map((d) => d.uuid) });
+    if (session) publish({ type: 'session', session: toSession(session) });
+  }
+
+  /** Applies a validated message update under the session's lock (see UpdateMessageInput). */
+  async function update({ sessionId, uuid, metadata, tokenCount, role, content, append, parts, status }: z.output<typeof UpdateMessageInput>) {
+    const current = await liveMessage(sessionId, uuid);
+    const text = content ?? (append !== undefined ? current.content + append : parts && textOfParts(parts));
+    const textChanged = text !== undefined && text !== current.content;
+    const set: Partial<MessageDoc> = {
+      ...(text !== undefined && { content: text }),
+      ...(role !== undefined && { role }),
+      ...(parts !== undefined && { parts: JSON.stringify(parts) }),
+      ...(status !== undefined && { status }),
+    };
+    if (tokenCount !== undefined) set.tokenCount = tokenCount;
+    else if (textChanged || (role !== undefined && role !== current.role)) set.tokenCount = countMessageTokens(role ?? current.role, text ?? current.content);
+    const patch = withoutSystem(metadata ?? {});
+    if (Object.keys(set).length === 0 && Object.keys(patch).length === 0) return current;
+    const filter = { uuid, sessionId, ...live }; // messages_id
+    const changed = { ...set, updatedAt: new Date() };
+    const doc = Object.keys(patch).length > 0
+      ? await mergeUpdate(c.messages, filter, patch, changed)
+      : await c.messages.findOneAndUpdate(filter, { $set: changed }, { returnDocument: 'after' });
+    if (!doc) throw messageNotFound(sessionId, uuid);
+    if (textChanged) {
+      const terms = tokenize(text);
+      // The stored embedding described the old text.
+      const old = await c.search.findOneAndUpdate({ _id: doc._id }, { $set: { terms }, $unset: { embedding: '' } }); // _id
+      await c.sessions.updateOne({ sessionId }, { $inc: { termLength: terms.length - (old?.terms.length ?? 0) } }); // sessions_sessionId
+    }
+    if (final(doc) && (textChanged || !final(current))) queueEmbeddings?.(sessionId, [doc]);
+    publish({ type: 'messages', sessionId, messages: [toMessage(doc)] });
+    return doc;
+  }
+
   return {
     /**
-     * Appends messages in order, each with the next `seq`. Idempotent per client-supplied uuid:
-     * one already stored in this session is skipped; one stored in another session is a CONFLICT.
-     * Returns the batch as stored.
+     * Appends messages in order, each with the next `seq`. Idempotent per message id within the
+     * session: a live message with the id is skipped (and returned as stored). Returns the batch as stored.
      */
     async add(input: AddMemoryInput): Promise<Memory> {
       const { sessionId, messages } = parse(AddMemoryInput, input);
       return serialize(sessionKey(sessionId), () => append(sessionId, messages));
     },
 
-    /** The last `lastn` (default: the message window) live messages, oldest first. */
+    /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */
     async get(input: GetMemoryInput): Promise<Memory> {
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
-      const { lastSeq } = await sequenceOf(sessionId);
-      const docs = await walkBuckets(bucketReader(sessionId), bySeq, { from: bucketOf(lastSeq), to: 0, order: 'desc', enough: lastn });
+      const session = await sequenceOf(sessionId);
+      if (!session) return { messages: [] };
+      const docs = await walkBuckets(bucketReader(sessionId), bySeq, { from: bucketOf(session.lastSeq), to: 0, order: 'desc', enough: lastn });
       return { messages: docs.reverse().map(toMessage) };
     },
     /**
-     * A live session's live messages, keyset-paged by `seq`: oldest first, or newest first with
+     * A session's live messages, keyset-paged by `seq`: oldest first, or newest first with
      * `direction: 'backward'` (the cursor is then "before this message"). `total` counts all of them.
+     * A session that does not exist has none.
      */
     async list(input: ListMessagesInput) {
       const { sessionId, limit, cursor, direction } = parse(ListMessagesInput, input);
-      const { lastSeq, messageCount } = await sequenceOf(sessionId);
       const key = decodeCursor(cursor, 'number');
+      const session = await sequenceOf(sessionId);
+      if (!session) return { items: [], nextCursor: null, total: 0 };
+      const { lastSeq, messageCount } = session;
       const docs =
         direction === 'backward'
           ? await walkBuckets(bucketReader(sessionId), bySeq, {
@@ -173,23 +247,49 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
 
     async message(input: { sessionId: string; uuid: string }): Promise<Message> {
       const { sessionId, uuid } = parse(MessageIdInput, input);
-      const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_uuid
-      if (!doc) throw messageNotFound(sessionId, uuid);
-      return toMessage(doc);
+      return toMessage(await liveMessage(sessionId, uuid));
     },
 
-    /** Merges metadata (dropping `system`); `tokenCount` changes only when given. */
+    /** Changes a message (UpdateMessageInput): metadata merges (dropping `system`), text, role, parts, status. */
     async updateMessage(input: UpdateMessageInput): Promise<Message> {
-      const { sessionId, uuid, metadata, tokenCount } = parse(UpdateMessageInput, input);
-      const filter = { uuid, sessionId, ...live }; // messages_uuid
-      const patch = withoutSystem(metadata);
-      const doc = await serialize(sessionKey(sessionId), () =>
-        Object.keys(patch).length === 0 && tokenCount === undefined
-          ? c.messages.findOne(filter)
-          : mergeUpdate(c.messages, filter, patch, { updatedAt: new Date(), ...(tokenCount !== undefined && { tokenCount }) }),
-      );
-      if (!doc) throw messageNotFound(sessionId, uuid);
-      return toMessage(doc);
+      const valid = parse(UpdateMessageInput, input);
+      return toMessage(await serialize(sessionKey(valid.sessionId), () => update(valid)));
+    },
+
+    /** Soft-deletes one message (purged later, like everything deleted). */
+    async deleteMessage(input: { sessionId: string; uuid: string }): Promise<{ deleted: number }> {
+      const { sessionId, uuid } = parse(MessageIdInput, input);
+      return serialize(sessionKey(sessionId), async () => {
+        const doc = await liveMessage(sessionId, uuid);
+        const now = new Date();
+        await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: now } }); // _id
+        await unindex(sessionId, [doc], now);
+        return { deleted: 1 };
+      });
+    },
+
+    /**
+     * Soft-deletes every message after `uuid` (and it too when `inclusive`), queued with the
+     * session's appends: a message added concurrently lands before the cut or after it, whole.
+     */
+    async truncate(input: TruncateInput): Promise<{ deleted: number }> {
+      const { sessionId, uuid, inclusive } = parse(TruncateInput, input);
+      return serialize(sessionKey(sessionId), async () => {
+        const anchor = await liveMessage(sessionId, uuid);
+        const from = inclusive ? anchor.seq : anchor.seq + 1;
+        const lastSeq = (await sequenceOf(sessionId))?.lastSeq ?? anchor.seq;
+        const now = new Date();
+        const gone: MessageDoc[] = [];
+        // A bucket at a time (one equality each, which FerretDB pushes down); usually the last one or two.
+        for (let bucket = bucketOf(from); bucket <= bucketOf(lastSeq); bucket++) {
+          const docs = (await bucketReader(sessionId)(bucket)).filter((d) => d.seq >= from);
+          if (docs.length === 0) continue;
+          await c.messages.updateMany({ bucket: bucketKey(sessionId, bucket), ...live, seq: { $gte: from } }, { $set: { deletedAt: now } }); // messages_bucket
+          gone.push(...docs);
+        }
+        if (gone.length > 0) await unindex(sessionId, gone, now);
+        return { deleted: gone.length };
+      });
     },
   };
 }

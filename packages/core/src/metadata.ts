@@ -90,6 +90,44 @@ export function metadataProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Message parts are stored as JSON text, so they have only these limits. */
+export const PARTS_MAX_BYTES = 4 * 1024 * 1024;
+const PARTS_MAX_VALUES = PARTS_MAX_BYTES / 2;
+
+/** Why `parts` (already an array of objects with a `type`) cannot be stored, or undefined. */
+export function partsProblem(parts: unknown[]): string | undefined {
+  let values = 0;
+  // Counted while walking, as for metadata: shared references must not expand into gigabytes.
+  const walk = (v: unknown, path: string, depth: number): string | undefined => {
+    if (++values > PARTS_MAX_VALUES) return `parts have more than ${PARTS_MAX_VALUES} values; their limit is ${PARTS_MAX_BYTES} bytes`;
+    if (v === null || typeof v === 'boolean' || v === undefined) return undefined;
+    if (typeof v === 'string') {
+      const problem = textProblem(v);
+      return problem && `${path} ${problem}`;
+    }
+    if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} must be a finite number`;
+    if (depth > 64) return `parts are nested deeper than 64 levels at ${path}`;
+    if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`, depth + 1)).find(Boolean);
+    if (!isPlainObject(v)) return `${path} is not a JSON value`;
+    for (const [key, item] of Object.entries(v)) {
+      const problem = textProblem(key) ?? (key === '__proto__' ? 'is not allowed' : undefined);
+      if (problem) return `a key at ${path} ${problem}`;
+      const itemProblem = walk(item, `${path}.${key}`, depth + 1);
+      if (itemProblem) return itemProblem;
+    }
+    return undefined;
+  };
+  const problem = walk(parts, 'parts', 0);
+  if (problem) return problem;
+  const bytes = new TextEncoder().encode(JSON.stringify(parts)).length;
+  return bytes > PARTS_MAX_BYTES ? `parts are ${bytes} bytes as JSON; the limit is ${PARTS_MAX_BYTES}` : undefined;
+}
+
+/** A message's text when only its parts are given: the `text` of its parts of type 'text', one per line. */
+export function textOfParts(parts: { type: string; text?: unknown }[]): string {
+  return parts.flatMap((p) => (p.type === 'text' && typeof p.text === 'string' ? [p.text] : [])).join('\n');
+}
+
 /** Why merging `patch` into `stored` would make metadata too large to keep, or undefined. */
 export function mergedSizeProblem(stored: Metadata, patch: Metadata): string | undefined {
   const bytes = new TextEncoder().encode(JSON.stringify(mergeMetadata(stored, patch))).length;

@@ -87,6 +87,14 @@ const operations: Record<string, () => Promise<unknown>> = {
   'list messages': () => core().memory.list({ sessionId: 's1', limit: 10, cursor }),
   'get one message': () => core().memory.message({ sessionId: 's1', uuid }),
   'update one message': () => core().memory.updateMessage({ sessionId: 's1', uuid, metadata: { rating: 5 } }),
+  'edit a message': () => core().memory.updateMessage({ sessionId: 's1', uuid, content: 'about ships now', role: 'assistant' }),
+  'stream into a message': async () => {
+    await core().memory.add({ sessionId: 's1', messages: [{ role: 'assistant', content: '', status: 'streaming', uuid: 'streamed' }] });
+    await core().memory.updateMessage({ sessionId: 's1', uuid: 'streamed', append: 'Hello' });
+    await core().memory.updateMessage({ sessionId: 's1', uuid: 'streamed', append: '!', status: 'complete' });
+  },
+  'delete one message': () => core().memory.deleteMessage({ sessionId: 's1', uuid: 'streamed' }),
+  'truncate a session': () => core().memory.truncate({ sessionId: 's1', uuid }),
   'add messages (new session, client uuids)': () =>
     core().memory.add({ sessionId: 'fresh', messages: [{ role: 'user', content: 'hi', uuid: crypto.randomUUID() }] }),
   'add messages (existing session)': () => core().memory.add({ sessionId: 's1', messages: [{ role: 'assistant', content: 'hello' }] }),

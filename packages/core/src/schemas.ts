@@ -4,7 +4,7 @@
  * that other workspace packages calling core directly get the same validation.
  */
 import { z } from 'zod';
-import { type Metadata as MetadataType, metadataProblem, textProblem } from './metadata';
+import { type Metadata as MetadataType, metadataProblem, partsProblem, textProblem } from './metadata';
 import { isEmptyFilter, metadataFilterProblem, type MetadataFilter as MetadataFilterType } from './search/filter';
 
 export const ID_MAX_LENGTH = 256;
@@ -26,7 +26,13 @@ export const Metadata = z.custom<MetadataType>().superRefine((value, ctx) => {
 });
 export type Metadata = MetadataType;
 
-export const Uuid = z.uuid();
+/**
+ * A message's id (its `uuid` field, Zep's name): a UUID Mnemo makes, or any id a client makes, as
+ * chat SDKs do (the AI SDK's nanoid-style ids, LangChain's): 1–128 letters, digits, `-`, `_`, `.`, `:`.
+ * Unique within its session.
+ */
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const MessageId = z.string().regex(MESSAGE_ID_PATTERN, 'must be 1–128 letters, digits, "-", "_", "." or ":"');
 
 /** Keyset page request: `cursor` is the opaque `nextCursor` of the previous page. */
 export const PageInput = z.object({
@@ -85,21 +91,49 @@ export interface Session {
 }
 
 // Memory and messages
-export const NewMessage = z.object({
-  role: Text.min(1).max(256),
-  content: Text,
-  metadata: Metadata.optional(),
-  tokenCount: z.number().int().min(0).optional(),
-  uuid: Uuid.optional(),
-  /** Kept as given (imports); years 1–9999, what an ISO 8601 date-time can say. */
-  createdAt: z.coerce
-    .date()
-    .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must be a date between the years 1 and 9999')
-    .optional(),
-});
+/**
+ * Structured content, e.g. the AI SDK's `UIMessage.parts` (text, reasoning, tool calls and results,
+ * files, sources): objects with a `type`, kept verbatim as JSON (none of metadata's limits apply).
+ */
+export type MessagePart = { type: string } & Record<string, unknown>;
+export const Parts = z
+  .array(z.looseObject({ type: Text.min(1).max(256) }))
+  .max(10_000)
+  .superRefine((parts, ctx) => {
+    const problem = partsProblem(parts);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }) as unknown as z.ZodType<MessagePart[], MessagePart[]>;
+/**
+ * A message being written while a model streams it is `streaming` until it is marked `complete`;
+ * one left streaming for STREAM_IDLE_MS without an update reads as `interrupted`, never as complete.
+ */
+export const MESSAGE_STATUSES = ['complete', 'streaming'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number] | 'interrupted';
+export const STREAM_IDLE_MS = 120_000;
+
+const Role = Text.min(1).max(256);
+const TokenCount = z.number().int().min(0);
+export const NewMessage = z
+  .object({
+    role: Role,
+    /** May be left out when `parts` is given: it is then the text of the parts (search and token counts use it). */
+    content: Text.optional(),
+    parts: Parts.optional(),
+    status: z.enum(MESSAGE_STATUSES).optional(),
+    metadata: Metadata.optional(),
+    tokenCount: TokenCount.optional(),
+    uuid: MessageId.optional(),
+    /** Kept as given (imports); years 1–9999, what an ISO 8601 date-time can say. */
+    createdAt: z.coerce
+      .date()
+      .refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must be a date between the years 1 and 9999')
+      .optional(),
+  })
+  .refine((m) => m.content !== undefined || m.parts !== undefined, { message: 'give content or parts', path: ['content'] });
 export type NewMessage = z.input<typeof NewMessage>;
 export const AddMemoryInput = z.object({ sessionId: Id, messages: z.array(NewMessage).max(1000) });
 export type AddMemoryInput = z.input<typeof AddMemoryInput>;
+/** A session that does not exist (yet) has an empty history: a new chat reads as one. */
 export const GetMemoryInput = z.object({ sessionId: Id, lastn: z.number().int().min(1).optional() });
 export type GetMemoryInput = z.input<typeof GetMemoryInput>;
 export const ListMessagesInput = PageInput.extend({
@@ -111,19 +145,36 @@ export const ListMessagesInput = PageInput.extend({
   direction: z.enum(['forward', 'backward']).default('forward'),
 });
 export type ListMessagesInput = z.input<typeof ListMessagesInput>;
-export const MessageIdInput = z.object({ sessionId: Id, uuid: Uuid });
+export const MessageIdInput = z.object({ sessionId: Id, uuid: MessageId });
+/**
+ * Changes a message: metadata merges; `content` replaces the text, `append` adds to it (a streamed
+ * reply as it grows); `parts` replace the parts (and, without `content`, give the text); a changed
+ * text or role re-counts tokens unless `tokenCount` is given, and re-indexes search.
+ */
 export const UpdateMessageInput = MessageIdInput.extend({
-  metadata: Metadata,
-  tokenCount: z.number().int().min(0).optional(),
-});
+  metadata: Metadata.optional(),
+  tokenCount: TokenCount.optional(),
+  role: Role.optional(),
+  content: Text.optional(),
+  append: Text.optional(),
+  parts: Parts.optional(),
+  status: z.enum(MESSAGE_STATUSES).optional(),
+}).refine((m) => m.content === undefined || m.append === undefined, { message: 'give content or append, not both', path: ['append'] });
 export type UpdateMessageInput = z.input<typeof UpdateMessageInput>;
+/** Soft-deletes the messages after `uuid` (and `uuid` itself when `inclusive`): regenerate, edit and resend. */
+export const TruncateInput = MessageIdInput.extend({ inclusive: z.boolean().default(false) });
+export type TruncateInput = z.input<typeof TruncateInput>;
 
 export interface Message {
+  /** The message id (see MessageId). */
   uuid: string;
   sessionId: string;
   seq: number;
   role: string;
   content: string;
+  /** Only when it was stored with parts. */
+  parts?: MessagePart[];
+  status: MessageStatus;
   metadata: Metadata;
   tokenCount: number;
   createdAt: Date;

@@ -40,8 +40,8 @@ describe('sessions', () => {
     expect(messages.every((m) => m.deletedAt instanceof Date)).toBe(true);
 
     await expect(c.sessions.get({ sessionId: 'del' })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(c.memory.get({ sessionId: 'del' })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(c.memory.list({ sessionId: 'del' })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await c.memory.get({ sessionId: 'del' })).messages).toEqual([]);
+    expect((await c.memory.list({ sessionId: 'del' })).items).toEqual([]);
     await expect(c.memory.message({ sessionId: 'del', uuid: messages[0]!.uuid })).rejects.toBeInstanceOf(NotFoundError);
     await expect(c.sessions.delete({ sessionId: 'del' })).rejects.toBeInstanceOf(NotFoundError);
     expect((await c.sessions.list({ limit: 100 })).items.map((s) => s.sessionId)).not.toContain('del');

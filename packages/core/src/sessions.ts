@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import { type Collections, isDuplicateKeyError, live, revive, softDelete } from './db';
+import type { Publish } from './events';
 import { ConflictError, NotFoundError } from './errors';
 import { toSession } from './mappers';
 import { mergeUpdate } from './merge-update';
@@ -13,13 +14,15 @@ import { parse } from './validate';
 export const sessionNotFound = (sessionId: string) => new NotFoundError(`session ${JSON.stringify(sessionId)} not found`);
 
 /** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
-export async function softDeleteSession(c: Collections, sessionId: string, now: Date): Promise<void> {
+export async function softDeleteSession(c: Collections, publish: Publish, sessionId: string, now: Date): Promise<void> {
   await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_seq
   await c.search.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // search_session
-  await c.sessions.updateOne({ sessionId, ...live }, { $set: { ...softDelete(now), messageCount: 0 } }); // sessions_sessionId
+  // sessions_sessionId
+  const session = await c.sessions.findOneAndUpdate({ sessionId, ...live }, { $set: { ...softDelete(now), messageCount: 0 } });
+  if (session) publish({ type: 'session-deleted', sessionId, userId: session.userId ?? null });
 }
 
-export function createSessionService(c: Collections, serialize: Serialize, listing: Listing) {
+export function createSessionService(c: Collections, serialize: Serialize, listing: Listing, publish: Publish) {
   /** Stores a new session (of a live user, when one is named). */
   async function insert(sessionId: string, userId: string | null, metadata: Metadata) {
     if (userId !== null && !(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
@@ -34,7 +37,9 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       if (isDuplicateKeyError(error)) throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists`);
       throw error;
     }
-    return toSession(doc);
+    const session = toSession(doc);
+    publish({ type: 'session', session });
+    return session;
   }
 
   return {
@@ -67,7 +72,9 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
         // sessions_sessionId: matches soft-deleted sessions too
         const doc = await mergeUpdate(c.sessions, { sessionId }, patch, { updatedAt: new Date(), ...revive });
         if (!doc) throw sessionNotFound(sessionId);
-        return toSession(doc);
+        const session = toSession(doc);
+        publish({ type: 'session', session });
+        return session;
       });
     },
 
@@ -76,7 +83,7 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       const { sessionId } = parse(SessionIdInput, input);
       await serialize(sessionKey(sessionId), async () => {
         if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
-        await softDeleteSession(c, sessionId, new Date());
+        await softDeleteSession(c, publish, sessionId, new Date());
       });
     },
 

@@ -4,6 +4,7 @@ import { type Collections, isDuplicateKeyError, live, revive, softDelete, type U
 import { ConflictError, NotFoundError } from './errors';
 import { toSession, toUser } from './mappers';
 import { mergeUpdate } from './merge-update';
+import type { Publish } from './events';
 import type { Listing } from './listing';
 import { objectIdCursor, toPage } from './paging';
 import { AddUserInput, PageInput, UpdateUserInput, UserIdInput, UserSessionsInput } from './schemas';
@@ -13,7 +14,7 @@ import { parse } from './validate';
 
 export const userNotFound = (userId: string) => new NotFoundError(`user ${JSON.stringify(userId)} not found`);
 
-export function createUserService(c: Collections, serialize: Serialize, listing: Listing) {
+export function createUserService(c: Collections, serialize: Serialize, listing: Listing, publish: Publish) {
   async function liveUser(userId: string): Promise<UserDoc> {
     const doc = await c.users.findOne({ userId, ...live }); // users_userId
     if (!doc) throw userNotFound(userId);
@@ -66,7 +67,7 @@ export function createUserService(c: Collections, serialize: Serialize, listing:
         const now = new Date();
         const sessions = await c.sessions.find({ userId, ...live }, { projection: { sessionId: 1 } }).toArray(); // sessions_user
         for (const { sessionId } of sessions) {
-          await serialize(sessionKey(sessionId), () => softDeleteSession(c, sessionId, now));
+          await serialize(sessionKey(sessionId), () => softDeleteSession(c, publish, sessionId, now));
         }
         const { matchedCount } = await c.users.updateOne({ _id: user._id, ...live }, { $set: softDelete(now) });
         if (matchedCount === 0) throw userNotFound(userId);

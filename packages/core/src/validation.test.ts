@@ -73,6 +73,6 @@ describe('validation', () => {
   it('rejects a bad cursor, limit and message uuid', async () => {
     await expectValidation(core().sessions.list({ cursor: 'nonsense' }));
     await expectValidation(core().sessions.list({ limit: 101 }));
-    await expectValidation(core().memory.message({ sessionId: 's', uuid: 'not-a-uuid' }));
+    await expectValidation(core().memory.message({ sessionId: 's', uuid: 'not an id' }));
   });
 });

@@ -60,6 +60,16 @@ export async function* chunks<T>(items: AsyncIterable<T>, size: number): AsyncGe
   if (chunk.length > 0) yield chunk;
 }
 
+/**
+ * Zep answers the memory of a session that does not exist with NOT_FOUND, where Mnemo's history of
+ * it is empty (a new chat). So an empty memory is checked against the session (`getSession` throws
+ * NOT_FOUND for an unknown one); a memory with messages costs nothing more.
+ */
+export async function zepMemory<M extends { messages: unknown[] }>(memory: M, getSession: () => Promise<unknown>): Promise<M> {
+  if (memory.messages.length === 0) await getSession();
+  return memory;
+}
+
 /** Zep's memory search payload (`MemorySearchPayload`, snake_case). */
 export interface ZepSearchPayload {
   text?: string | null;

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { mnemoBatchLink } from '@mnemo/client';
+import { type MnemoClientOptions, mnemoLinks } from '@mnemo/client';
 import { type ReactNode, useMemo, useState } from 'react';
 import { isClientError } from './errors';
 import { trpc } from './trpc';
@@ -22,8 +22,8 @@ export function createMnemoQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry }, mutations: { retry: false } } });
 }
 
-export function createMnemoTRPCClient(options: Pick<MnemoProviderProps, 'url' | 'apiKey' | 'fetch'>) {
-  return trpc.createClient({ links: [mnemoBatchLink(options)] });
+export function createMnemoTRPCClient(options: MnemoClientOptions) {
+  return trpc.createClient({ links: mnemoLinks(options) });
 }
 
 /** Provides the tRPC client and the QueryClient every Mnemo hook uses. */

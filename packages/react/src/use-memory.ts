@@ -1,3 +1,4 @@
+import { textOfParts } from '@mnemo/core/metadata';
 import { skipToken, useMutationState, useQueryClient } from '@tanstack/react-query';
 import { getMutationKey } from '@trpc/react-query';
 import { useCallback, useMemo } from 'react';
@@ -65,7 +66,9 @@ export function useAddMemory() {
         sessionId,
         seq: lastSeq + i + 1,
         role: m.role,
-        content: m.content,
+        content: m.content ?? textOfParts(m.parts ?? []),
+        ...(m.parts && { parts: m.parts }),
+        status: m.status ?? 'complete',
         metadata: m.metadata ?? {},
         tokenCount: m.tokenCount ?? 0,
         createdAt: now,

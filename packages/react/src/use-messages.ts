@@ -30,7 +30,7 @@ export function useUpdateMessageMetadata() {
         utils.message.get.cancel({ sessionId, uuid }),
       ]);
       const saved = snapshot(queryClient, [keys.memory(sessionId), keys.messages(sessionId), keys.message(sessionId, uuid)]);
-      const patch = withoutSystem(metadata);
+      const patch = withoutSystem(metadata ?? {});
       const merge = (m: Message): Message => (m.uuid === uuid ? { ...m, metadata: mergeMetadata(m.metadata, patch) } : m);
       applyToSession(queryClient, sessionId, (items) => items.map(merge));
       utils.message.get.setData({ sessionId, uuid }, (m) => m && merge(m));

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document of the REST API, generated from the route table and the zod schemas
  * (z.toJSONSchema), so it cannot drift from what the handlers accept and return.
  */
-import { ID_MAX_LENGTH } from '@mnemo/core/schemas';
+import { ID_MAX_LENGTH, MESSAGE_ID_PATTERN } from '@mnemo/core/schemas';
 import { z } from 'zod';
 import { ZEP_API_VERSION } from '../version';
 import { REST_ROUTES, type RestRoute } from './routes';
@@ -18,9 +18,9 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The database is unavailable; retry shortly',
 };
 
-/** Path parameters: message uuids, and session or user ids (core's `Id` and `Uuid` rules). */
+/** Path parameters: message ids, and session or user ids (core's `MessageId` and `Id` rules). */
 const PATH_PARAMETER = {
-  uuid: { type: 'string', format: 'uuid' },
+  uuid: { type: 'string', pattern: MESSAGE_ID_PATTERN.source, description: 'The message id: a UUID, or the id its client gave it' },
   id: {
     type: 'string',
     minLength: 1,

@@ -171,7 +171,8 @@ describe('memory', () => {
     const { messages } = (await api('GET', `/sessions/${sessionId}/memory`)).json;
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatchObject({ uuid, created_at: '2023-05-16T21:59:11.057Z' });
-    expectError(await addMessages(id('other'), [message]), 409);
+    // Ids are unique per session (clients make them): another session may use the same one.
+    expect((await addMessages(id('other'), [message])).status).toBe(200);
 
     const empty = id('m');
     expect((await api('POST', `/sessions/${empty}/memory`, {})).text).toBe('OK');
@@ -223,7 +224,7 @@ describe('messages', () => {
     expect(reply.json).toEqual({ messages: [], total_count: 0, row_count: 0 });
   });
 
-  it('GET one message; unknown → 404; not a UUID → 400', async () => {
+  it('GET one message; unknown → 404; not a message id → 400', async () => {
     const sessionId = id('msg');
     const uuid = randomUUID();
     await addMessages(sessionId, [{ uuid, role: 'human', content: 'find me' }]);
@@ -232,7 +233,7 @@ describe('messages', () => {
     expect(reply.json).toMatchObject({ uuid, role: 'human', content: 'find me' });
     expectError(await api('GET', `/sessions/${sessionId}/messages/${randomUUID()}`), 404);
     expectError(await api('GET', `/sessions/other-session/messages/${uuid}`), 404);
-    expectError(await api('GET', `/sessions/${sessionId}/messages/not-a-uuid`), 400, /uuid/i);
+    expectError(await api('GET', `/sessions/${sessionId}/messages/not%20an%20id`), 400, /uuid/i);
   });
 
   it('PATCH a message merges metadata, keeps token_count unless given, and parses JSON sent as text/plain', async () => {
@@ -386,7 +387,7 @@ describe('routing', () => {
     const getMessage = doc.paths['/sessions/{sessionId}/messages/{uuid}'].get;
     expect(getMessage.parameters).toEqual([
       expect.objectContaining({ name: 'sessionId', schema: expect.objectContaining({ minLength: 1, maxLength: 256 }) }),
-      expect.objectContaining({ name: 'uuid', schema: { type: 'string', format: 'uuid' } }),
+      expect.objectContaining({ name: 'uuid', schema: expect.objectContaining({ type: 'string', pattern: expect.any(String) }) }),
     ]);
     expect(Object.keys(getMessage.responses)).toEqual(expect.arrayContaining(['200', '404', '500', '503']));
     expect(Object.keys(doc.paths['/sessions/{sessionId}'].patch.responses)).toContain('413');

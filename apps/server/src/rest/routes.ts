@@ -13,7 +13,7 @@ import type { Verifier } from '../auth';
 import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type AuthState } from '../trpc';
-import { fromZepSearch, pageOffset, slice, WALK_PAGE_SIZE, walk } from '@mnemo/core/zep';
+import { fromZepSearch, pageOffset, slice, WALK_PAGE_SIZE, walk, zepMemory } from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
   CreateSessionRequest,
@@ -138,7 +138,9 @@ export const REST_ROUTES: RestRoute[] = [
     response: ZepMemory,
     errors: [400, 401, 404],
     handler: async ({ api, params, query }) => {
-      const memory = await api.memory.get({ sessionId: params.sessionId, lastn: query.lastn || undefined });
+      const memory = await zepMemory(await api.memory.get({ sessionId: params.sessionId, lastn: query.lastn || undefined }), () =>
+        api.session.get(params),
+      );
       return { messages: memory.messages.map(toZepMessage) };
     },
   }),
@@ -194,7 +196,7 @@ export const REST_ROUTES: RestRoute[] = [
         total = result.total;
         return result;
       }, query.limit ? Math.min(WALK_PAGE_SIZE, start + query.limit) : WALK_PAGE_SIZE);
-      const rows = await emptyIfNotFound(() => slice(pages, start, query.limit), []);
+      const rows = await slice(pages, start, query.limit); // an unknown session has none, as in Zep
       return { messages: rows.map(toZepMessage), total_count: total, row_count: rows.length };
     },
   }),

@@ -50,7 +50,7 @@ export type ZepUser = z.infer<typeof ZepUser>;
 
 export const ZepMessage = z
   .object({
-    uuid: z.uuid(),
+    uuid: z.string().describe('a UUID, or the id the client gave the message (1–128 of A-Z a-z 0-9 - _ . :)'),
     created_at: Timestamp,
     updated_at: Timestamp,
     role: z.string(),

@@ -1,9 +1,25 @@
-import { ListMessagesInput, MessageIdInput, UpdateMessageInput } from '@mnemo/core/schemas';
-import type { TRPCRouterRecord } from '@trpc/server';
+import { Id, ListMessagesInput, MessageIdInput, TruncateInput, UpdateMessageInput } from '@mnemo/core/schemas';
+import { type TRPCRouterRecord, tracked } from '@trpc/server';
+import { z } from 'zod';
 import { procedure } from '../trpc';
 
 export const messageRouter = {
   list: procedure.input(ListMessagesInput).query(({ ctx, input }) => ctx.core.memory.list(input)),
   get: procedure.input(MessageIdInput).query(({ ctx, input }) => ctx.core.memory.message(input)),
+  /** Metadata merge; content/append, role, parts and status for edits and streamed replies. */
   update: procedure.input(UpdateMessageInput).mutation(({ ctx, input }) => ctx.core.memory.updateMessage(input)),
+  delete: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.deleteMessage(input)),
+  /** Deletes the messages after `uuid` (and it too when `inclusive`): regenerate, edit and resend. */
+  truncate: procedure.input(TruncateInput).mutation(({ ctx, input }) => ctx.core.memory.truncate(input)),
+  /**
+   * A session's message events, live (SSE). The first event is a `reset` (re-read) unless the
+   * client resumes with `lastEventId` within the server's event log (core/events.ts).
+   */
+  onChange: procedure
+    .input(z.object({ sessionId: Id, lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      for await (const { id, event } of ctx.core.events.messages(input.sessionId, { lastEventId: input.lastEventId, signal })) {
+        yield tracked(id, event);
+      }
+    }),
 } satisfies TRPCRouterRecord;

@@ -1,5 +1,6 @@
-import { AddSessionInput, PageInput, SessionIdInput, UpdateSessionInput } from '@mnemo/core/schemas';
-import type { TRPCRouterRecord } from '@trpc/server';
+import { AddSessionInput, Id, PageInput, SessionIdInput, UpdateSessionInput } from '@mnemo/core/schemas';
+import { type TRPCRouterRecord, tracked } from '@trpc/server';
+import { z } from 'zod';
 import { procedure } from '../trpc';
 
 export const sessionRouter = {
@@ -8,4 +9,12 @@ export const sessionRouter = {
   update: procedure.input(UpdateSessionInput).mutation(({ ctx, input }) => ctx.core.sessions.update(input)),
   delete: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.delete(input)),
   list: procedure.input(PageInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
+  /** Session events (created, changed, deleted), of one user or of all sessions, live (SSE); see message.onChange. */
+  onChange: procedure
+    .input(z.object({ userId: Id.optional(), lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      for await (const { id, event } of ctx.core.events.sessions(input.userId, { lastEventId: input.lastEventId, signal })) {
+        yield tracked(id, event);
+      }
+    }),
 } satisfies TRPCRouterRecord;

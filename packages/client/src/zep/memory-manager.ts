@@ -1,4 +1,4 @@
-import { chunks, fromZepSearch, slice, walk } from '@mnemo/core/zep';
+import { chunks, fromZepSearch, slice, walk, zepMemory } from '@mnemo/core/zep';
 import type { MnemoClient } from '../client';
 import { requireId, zepCall } from './errors';
 import { fromMessage, fromSession, toMessage, toSession } from './mappers';
@@ -51,7 +51,9 @@ export class MemoryManager {
   /** The last `lastn` messages (default: the server's window), oldest first. */
   async getMemory(sessionID: string, lastn?: number): Promise<Memory> {
     requireId(sessionID, 'sessionID');
-    const memory = await zepCall(() => this.trpc.memory.get.query({ sessionId: sessionID, lastn }));
+    const memory = await zepCall(async () =>
+      zepMemory(await this.trpc.memory.get.query({ sessionId: sessionID, lastn }), () => this.trpc.session.get.query({ sessionId: sessionID })),
+    );
     return new Memory({ messages: memory.messages.map(toMessage) });
   }
 

@@ -264,9 +264,9 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
       return docs.map((doc, i) => ({ message: toMessage(doc), dist: 0, ...(vectors[i]?.embedding && { embedding: vectors[i].embedding }) }));
     },
 
-    /** Queues the embeddings of messages just stored (called by memory.add under the session's lock). */
-    async afterAppend(session: { sessionId: string }, docs: MessageDoc[]): Promise<void> {
-      if (embedder && docs.length > 0) background(() => embedMessages(session.sessionId, docs));
+    /** Queues the embeddings of messages whose text is new and final (called by memory under the session's lock). */
+    queueEmbeddings(sessionId: string, docs: MessageDoc[]): void {
+      if (embedder && docs.length > 0) background(() => embedMessages(sessionId, docs));
     },
 
     /** Resolves once all background work (embeddings) has finished. */
