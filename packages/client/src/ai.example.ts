@@ -1,0 +1,64 @@
+// chat.ts: chat routes (Web Request → Response: Next.js route handlers, Hono, …) that keep each
+// conversation in Mnemo, one Mnemo session per chat id.
+import type { MnemoClient } from '@mnemo/client';
+import { loadChat, saveChat, saveStreamingReply } from '@mnemo/client/ai';
+import {
+  convertToModelMessages,
+  createUIMessageStreamResponse,
+  generateId,
+  type LanguageModel,
+  readUIMessageStream,
+  stepCountIs,
+  streamText,
+  type ToolSet,
+  toUIMessageStream,
+  type UIMessage,
+} from 'ai';
+
+export function chatRoutes({ mnemo, model, tools }: { mnemo: MnemoClient; model: LanguageModel; tools?: ToolSet }) {
+  /** useChat's default request body: the chat id and all its messages. */
+  const readRequest = async (request: Request) => (await request.json()) as { id: string; messages: UIMessage[] };
+  const reply = async (messages: UIMessage[]) =>
+    streamText({ model, tools, stopWhen: stepCountIs(5), messages: await convertToModelMessages(messages, { tools }) });
+
+  return {
+    /** Load history: for the chat page, `useChat({ id, messages: await history(id) })`. [] for a new chat. */
+    history: (chatId: string) => loadChat(mnemo, chatId),
+
+    /** POST /api/chat that saves the chat when the reply has finished. */
+    async saveOnFinish(request: Request): Promise<Response> {
+      const { id, messages } = await readRequest(request);
+      const result = await reply(messages);
+      return createUIMessageStreamResponse({
+        stream: toUIMessageStream({
+          stream: result.stream,
+          originalMessages: messages,
+          generateMessageId: generateId, // the reply's id, kept as its Mnemo id
+          onEnd: ({ messages }) => saveChat(mnemo, { sessionId: id, messages }),
+        }),
+      });
+    },
+
+    /** POST /api/chat that saves the reply while it streams: a reload or another tab sees it grow. */
+    async saveWhileStreaming(request: Request): Promise<Response> {
+      const { id, messages } = await readRequest(request);
+      await saveChat(mnemo, { sessionId: id, messages }); // the user's new message, before the reply
+      const result = await reply(messages);
+      const [toClient, toMnemo] = toUIMessageStream({
+        stream: result.stream,
+        originalMessages: messages,
+        generateMessageId: generateId,
+      }).tee();
+      const last = messages.at(-1);
+      saveStreamingReply(mnemo, {
+        sessionId: id,
+        reply: readUIMessageStream({
+          stream: toMnemo,
+          message: last?.role === 'assistant' ? last : undefined, // a reply may continue the last message
+          terminateOnError: true, // a failed reply stays 'streaming' (later: 'interrupted'), not 'complete'
+        }),
+      }).catch((err: unknown) => console.error('Mnemo: saving the reply failed', err));
+      return createUIMessageStreamResponse({ stream: toClient });
+    },
+  };
+}

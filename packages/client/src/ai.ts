@@ -1,0 +1,222 @@
+/**
+ * `@mnemo/client/ai`: Mnemo as the message store of a Vercel AI SDK chat (`ai` ≥ 6, `UIMessage`).
+ *
+ * Only *types* come from `ai` (erased at build time), so this module costs nothing at run time and
+ * `ai` is an optional peer dependency. A UIMessage is stored as one Mnemo message: `id` → `uuid`
+ * (ids are unique per session, so the AI SDK's own ids are kept), `role`, `parts` verbatim (Mnemo
+ * derives `content` from the text parts, for search and token counts), `metadata` → `metadata`.
+ * See docs/ai-sdk.md for the recipe.
+ */
+import { isPlainObject, mergeMetadata } from '@mnemo/core/metadata';
+import type { UIMessage } from 'ai';
+import type { MnemoClient, RouterInputs, RouterOutputs } from './client';
+
+/** A stored message, as memory.get / message.list / message.get return it. */
+export type MnemoMessage = RouterOutputs['message']['get'];
+/** A message to store, as memory.add takes it. */
+export type MnemoNewMessage = RouterInputs['memory']['add']['messages'][number];
+
+type Role = UIMessage['role'];
+/** Zep-style roles read as the AI SDK's; any role it does not know reads as 'assistant'. */
+const ROLES: Record<string, Role> = { user: 'user', human: 'user', assistant: 'assistant', ai: 'assistant', system: 'system' };
+
+/** memory.add takes at most 1,000 messages; smaller requests stay well under the body limit. */
+const ADD_BATCH = 100;
+/** message.list's largest page. */
+const PAGE = 100;
+
+/**
+ * Mnemo messages → AI SDK UIMessages. A message stored without parts (plain `content`, e.g. written
+ * through the Zep API) becomes one text part. Empty metadata is left out. The parts are not
+ * validated: pass the result to the AI SDK's `validateUIMessages` when your messages carry tools,
+ * data parts or metadata whose schemas may have changed.
+ */
+export function toUIMessages<UI_MESSAGE extends UIMessage = UIMessage>(messages: readonly MnemoMessage[]): UI_MESSAGE[] {
+  return messages.map((m) => {
+    const message: UIMessage = {
+      id: m.uuid,
+      role: ROLES[m.role] ?? 'assistant',
+      parts: (m.parts as UIMessage['parts'] | undefined) ?? [{ type: 'text', text: m.content }],
+    };
+    if (Object.keys(m.metadata).length > 0) message.metadata = m.metadata;
+    return message as UI_MESSAGE;
+  });
+}
+
+/**
+ * An AI SDK UIMessage → a Mnemo message to add (`uuid` = `id`, parts verbatim, content left for
+ * Mnemo to derive). Its metadata, if any, must be a JSON object that Mnemo's metadata rules accept.
+ * Throws on an empty id: the AI SDK leaves a streamed reply's id empty unless `toUIMessageStream`
+ * gets `generateMessageId` (e.g. `generateId`), and an empty id could not be saved idempotently.
+ */
+export function fromUIMessage(message: UIMessage): MnemoNewMessage & { uuid: string } {
+  if (!message.id) {
+    throw new TypeError('fromUIMessage: the UIMessage has no id (give toUIMessageStream a generateMessageId, e.g. generateId from "ai")');
+  }
+  const stored: MnemoNewMessage & { uuid: string } = {
+    uuid: message.id,
+    role: message.role,
+    parts: message.parts as MnemoNewMessage['parts'],
+  };
+  if (message.metadata !== undefined) stored.metadata = metadataOf(message);
+  return stored;
+}
+
+type MnemoMetadata = NonNullable<MnemoNewMessage['metadata']>;
+
+function metadataOf(message: UIMessage): MnemoMetadata {
+  const { metadata } = message;
+  if (!isPlainObject(metadata)) {
+    throw new TypeError(`fromUIMessage: the metadata of message ${message.id} is not a JSON object, which Mnemo's metadata must be`);
+  }
+  return metadata;
+}
+
+/**
+ * The whole chat, oldest first, as UIMessages ([] for a chat never saved). Pages through
+ * message.list (memory.get would stop at the server's message window).
+ */
+export async function loadChat<UI_MESSAGE extends UIMessage = UIMessage>(client: MnemoClient, sessionId: string): Promise<UI_MESSAGE[]> {
+  const stored: MnemoMessage[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: RouterOutputs['message']['list'] = await client.message.list.query({ sessionId, limit: PAGE, cursor });
+    stored.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return toUIMessages<UI_MESSAGE>(stored);
+}
+
+/**
+ * Saves the chat's messages as they are now: appends those not stored yet (by id, in order; the
+ * session is created if new), and brings any stored one whose parts, role or metadata differ (a
+ * tool result added to the last assistant message, a reply saved while streaming) up to date and
+ * marks it complete. Saving the same messages again writes nothing, so pass the whole chat
+ * (`onEnd`'s `messages`) or only the new messages, whichever you have.
+ */
+export async function saveChat(client: MnemoClient, { sessionId, messages }: { sessionId: string; messages: readonly UIMessage[] }): Promise<void> {
+  for (let i = 0; i < messages.length; i += ADD_BATCH) {
+    const batch = messages.slice(i, i + ADD_BATCH);
+    const { messages: stored } = await client.memory.add.mutate({ sessionId, messages: batch.map(fromUIMessage) });
+    const byId = new Map(stored.map((m) => [m.uuid, m]));
+    for (const message of batch) {
+      const current = byId.get(message.id);
+      const wanted = fromUIMessage(message);
+      if (current && (current.status !== 'complete' || !matches(current, wanted))) {
+        await client.message.update.mutate({ sessionId, ...wanted, status: 'complete' });
+      }
+    }
+  }
+}
+
+/** Options of saveStreamingReply. */
+export interface SaveStreamingReplyOptions {
+  sessionId: string;
+  /**
+   * The reply as it grows: the AI SDK's `readUIMessageStream({ stream })` (each item is the whole
+   * message so far). For a reply that continues the last assistant message (tool approvals, outputs
+   * added on the client), pass that message as `readUIMessageStream`'s `message`.
+   */
+  reply: AsyncIterable<UIMessage>;
+  /** At least this long between two writes while streaming, in ms (default 250); the last state is always written. */
+  throttleMs?: number;
+}
+
+/**
+ * Saves an assistant reply while it streams: stored with status 'streaming' at its first state,
+ * then its parts replaced (at most one write in flight, at most one per `throttleMs`, always the
+ * latest state), and marked 'complete' with its final parts when `reply` ends. Readers meanwhile
+ * see the partial reply; one whose writer died reads as 'interrupted' after two minutes. If `reply`
+ * fails, the last state is still written (left 'streaming') and the error is thrown. Resolves to
+ * the stored message, or undefined when the reply had no state at all.
+ */
+export async function saveStreamingReply(
+  client: MnemoClient,
+  { sessionId, reply, throttleMs = 250 }: SaveStreamingReplyOptions,
+): Promise<MnemoMessage | undefined> {
+  let latest: UIMessage | undefined;
+  let written: UIMessage | undefined;
+  let stored: MnemoMessage | undefined;
+  let lastWriteAt = 0;
+  let inFlight: Promise<void> | undefined;
+  let failure: unknown;
+  let ended = false;
+
+  const write = async (message: UIMessage, status: 'streaming' | 'complete') => {
+    const wanted = fromUIMessage(message);
+    if (stored && stored.uuid !== wanted.uuid) throw new Error(`saveStreamingReply: the reply changed its id from ${stored.uuid} to ${wanted.uuid}`);
+    if (!stored) {
+      // Idempotent: a reply that continues a stored message (or a retried save) finds it stored.
+      [stored] = (await client.memory.add.mutate({ sessionId, messages: [{ ...wanted, status }] })).messages;
+    }
+    if (stored && (stored.status !== status || !matches(stored, wanted))) {
+      stored = await client.message.update.mutate({ sessionId, ...wanted, status });
+    }
+    written = message;
+    lastWriteAt = Date.now();
+  };
+  /** Writes the latest state unless a write is in flight or one was made less than throttleMs ago. */
+  const pump = () => {
+    if (ended || inFlight || failure || !latest || latest === written) return;
+    const wait = lastWriteAt + throttleMs - Date.now();
+    const message = latest;
+    inFlight = (async () => {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!ended) await write(latest ?? message, 'streaming'); // else the caller writes the last state
+    })()
+      .catch((err: unknown) => {
+        failure = err;
+      })
+      .finally(() => {
+        inFlight = undefined;
+        pump();
+      });
+  };
+  /** Waits for the write in flight; the last state is then written by the caller. */
+  const settle = async () => {
+    ended = true;
+    while (inFlight) await inFlight;
+    if (failure) throw failure;
+  };
+
+  try {
+    for await (const message of reply) {
+      latest = message;
+      pump();
+      if (failure) break;
+    }
+  } catch (err) {
+    await settle();
+    if (latest && latest !== written) await write(latest, 'streaming');
+    throw err;
+  }
+  await settle();
+  if (latest) await write(latest, 'complete');
+  return stored;
+}
+
+/** Whether the stored message already says what `wanted` says (stored metadata may hold more keys). */
+function matches(stored: MnemoMessage, wanted: MnemoNewMessage): boolean {
+  return (
+    stored.role === wanted.role &&
+    sameJson(stored.parts, wanted.parts) &&
+    (wanted.metadata === undefined || containsMetadata(stored.metadata, wanted.metadata))
+  );
+}
+
+/** Equal as JSON (key order aside; undefined members are absent, as in the stored JSON). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  }
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  const keysOf = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined);
+  const keys = keysOf(a);
+  return keys.length === keysOf(b).length && keys.every((k) => sameJson(a[k], b[k]));
+}
+
+/** Whether merging `patch` into `stored` (Mnemo's metadata merge) would change nothing. */
+function containsMetadata(stored: Record<string, unknown>, patch: Record<string, unknown>): boolean {
+  return sameJson(mergeMetadata(stored, patch), stored);
+}
