@@ -167,6 +167,36 @@ describe('the chat UI served by the Mnemo server', () => {
     expect(consoleErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
   });
 
+  it('two tabs of one session see each other’s messages within a second, and new sessions appear in the list', async () => {
+    const tabB = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(`${server.url}/#/sessions`);
+      await page.getByText('New session').click();
+      await page.getByLabel('Session ID').fill('two-tabs');
+      await page.getByRole('button', { name: 'Create session' }).click();
+      await page.getByText('No messages yet').waitFor();
+      await tabB.goto(`${server.url}/#/sessions/two-tabs`);
+      await tabB.getByText('No messages yet').waitFor();
+
+      const texts = (tab: Page) => tab.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
+      for (const [from, to, text] of [[tabB, page, 'Hello from tab B'], [page, tabB, 'And back from tab A']] as const) {
+        await from.getByLabel('Message', { exact: true }).fill(text);
+        const sent = Date.now();
+        await from.getByLabel('Message', { exact: true }).press('Enter');
+        await eventually(() => texts(to), (shown) => expect(shown.at(-1)).toBe(text), 1000);
+        expect(Date.now() - sent).toBeLessThan(1000);
+      }
+
+      // A session made in tab B shows up in tab A's list without a reload.
+      await tabB.getByText('New session').click();
+      await tabB.getByLabel('Session ID').fill('made-in-tab-b');
+      await tabB.getByRole('button', { name: 'Create session' }).click();
+      await eventually(sessionIds, (ids) => expect(ids).toContain('made-in-tab-b'), 2000);
+    } finally {
+      await tabB.close();
+    }
+  });
+
   it('loads more sessions as the list scrolls, and deletes a user after confirmation', async () => {
     const core = createCore({ mongoUri: inject('mongoUri'), dbName: server.dbName });
     try {
@@ -178,10 +208,10 @@ describe('the chat UI served by the Mnemo server', () => {
     await page.reload(); // the sessions were written behind the UI's back
     await eventually(sessionIds, (ids) => expect(ids.length).toBeGreaterThanOrEqual(25));
     const firstPage = (await sessionIds()).length;
-    expect(firstPage).toBeLessThan(31); // one page of 25 (+ maybe the next, if it was in view)
+    expect(firstPage).toBeLessThan(33); // one page of 25 (+ maybe the next, if it was in view)
     await page.locator('nav[aria-label="Sessions"] .session').last().scrollIntoViewIfNeeded();
     await page.locator('.load-more').scrollIntoViewIfNeeded().catch(() => {});
-    await eventually(sessionIds, (ids) => expect(ids).toHaveLength(31)); // loose-chat + 30
+    await eventually(sessionIds, (ids) => expect(ids).toHaveLength(33)); // loose-chat, two-tabs, made-in-tab-b + 30
 
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('cell', { name: 'ada', exact: true }).waitFor();

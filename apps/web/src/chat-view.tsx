@@ -36,7 +36,7 @@ export function ChatView({ sessionId, onDeleted }: { sessionId: string; onDelete
 }
 
 function MessageList({ sessionId }: { sessionId: string }) {
-  const memory = useMemory(sessionId, { lastn: WINDOW });
+  const memory = useMemory(sessionId, { lastn: WINDOW, live: true }); // other tabs' and clients' writes appear as they happen
   const pending = usePendingMessages(sessionId);
   const end = useRef<HTMLLIElement>(null);
   const count = memory.data?.messages.length ?? 0;

@@ -14,11 +14,11 @@ export function SessionList({ userId, ...props }: Props & { userId: string | und
 }
 
 function AllSessions(props: Props) {
-  return <SessionListView query={useSessions({ limit: 25 })} empty="No sessions yet: create one above." {...props} />;
+  return <SessionListView query={useSessions({ limit: 25, live: true })} empty="No sessions yet: create one above." {...props} />;
 }
 
 function UserSessions({ userId, ...props }: Props & { userId: string }) {
-  const query = useUserSessions(userId, { limit: 25 }) as ListQuery;
+  const query = useUserSessions(userId, { limit: 25, live: true }) as ListQuery;
   return <SessionListView query={query} empty={`${userId} has no sessions yet.`} {...props} />;
 }
 

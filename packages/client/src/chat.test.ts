@@ -69,7 +69,7 @@ describe('chat features through the typed client', () => {
   it('a new chat has an empty history; the session itself is still NOT_FOUND', async () => {
     const sessionId = `new-${randomUUID()}`;
     expect(await trpc.memory.get.query({ sessionId })).toEqual({ messages: [] });
-    expect(await trpc.message.list.query({ sessionId, direction: 'backward' })).toEqual({ items: [], nextCursor: null, total: 0 });
+    expect(await trpc.message.list.query({ sessionId, order: 'desc' })).toEqual({ items: [], nextCursor: null, total: 0 });
     expect(await codeOf(trpc.session.get.query({ sessionId }))).toBe('NOT_FOUND');
   });
 

@@ -29,9 +29,9 @@ describe('createMnemoClient against a running server', () => {
   it('message.list pages backward, newest first, for scroll-back', async () => {
     const sessionId = `back-${randomUUID()}`;
     await trpc.memory.add.mutate({ sessionId, messages: ['one', 'two', 'three'].map((content) => ({ role: 'user', content })) });
-    const newest = await trpc.message.list.query({ sessionId, limit: 2, direction: 'backward' });
+    const newest = await trpc.message.list.query({ sessionId, limit: 2, order: 'desc' });
     expect(newest.items.map((m) => m.content)).toEqual(['three', 'two']);
-    const older = await trpc.message.list.query({ sessionId, limit: 2, direction: 'backward', cursor: newest.nextCursor });
+    const older = await trpc.message.list.query({ sessionId, limit: 2, order: 'desc', cursor: newest.nextCursor });
     expect(older).toMatchObject({ items: [{ content: 'one' }], nextCursor: null, total: 3 });
   });
 

@@ -8,6 +8,7 @@
  *   pnpm bench -- --1m                                # adds N = 1M (reuses the first 100k)
  *   pnpm --filter @mnemo/core bench:scale 10000 50000 # chosen sizes
  *   pnpm --filter @mnemo/core bench:scale --runs 20   # timed runs per operation (default 50)
+ *   pnpm bench -- --no-paging                         # without the long-session paging below
  *
  * Starts its own local database (mongod when on PATH, else FerretDB) in a temporary directory,
  * or uses MONGODB_URI when set (a database named mnemo_bench_scale_<random>, dropped afterwards).
@@ -20,15 +21,17 @@
  * session / message / user (deterministic). Writes go to those same sessions, except the 2-message
  * adds, which go to 20 sessions kept for them (`w-000`, …) so the read sessions keep 100 messages.
  * With 50 runs, p99 is about the slowest run.
+ *
+ * Then, on the same database, paging one session of 100,000 messages newest first and oldest first,
+ * at depth 0 and 10,000 messages in (paging.bench.ts, also runnable alone as `bench:paging`).
  */
-import { rmSync } from 'node:fs';
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { type LocalDb, startLocalDb } from '@mnemo/local-db';
-import { tempDataDir } from '@mnemo/local-db/testing';
-import { type Core, createCore, type NewMessage } from '../src/index';
+import type { LocalDb } from '@mnemo/local-db';
+import type { Core, NewMessage } from '../src/index';
+import { withBenchCore } from './bench-core';
+import { benchPaging } from './paging.bench';
 
-const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
+const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
 const SESSION_SIZE = 100; // messages per session
 const SESSIONS_PER_USER = 100;
 const LOAD_CONCURRENCY = 4; // sessions loaded at once
@@ -36,15 +39,17 @@ const WRITE_SESSIONS = 20; // kept for the "add 2 messages" operation
 const WARMUP = 5;
 
 // ---- arguments -------------------------------------------------------------------------------
-function parseArgs(argv: string[]): { sizes: number[]; runs: number } {
+function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boolean } {
   const sizes: number[] = [];
   let runs = 50;
   let oneMillion = false;
+  let paging = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const size = /^(\d+)(k|m)?$/i.exec(arg);
     if (arg === '--') continue; // `pnpm bench -- --1m` may pass the separator along
     else if (arg === '--1m') oneMillion = true;
+    else if (arg === '--no-paging') paging = false;
     else if (arg === '--runs' || arg.startsWith('--runs=')) runs = Number(arg === '--runs' ? argv[++i] : arg.slice(7));
     else if (size) sizes.push(Number(size[1]) * ({ k: 1e3, m: 1e6 }[size[2]?.toLowerCase() ?? ''] ?? 1));
     else fail(`unknown argument ${JSON.stringify(arg)}`);
@@ -55,7 +60,7 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number } {
   if (sizes.some((n) => n < SESSION_SIZE)) fail(`sizes must be at least ${SESSION_SIZE}`);
   // Whole sessions only: round up to a multiple of SESSION_SIZE.
   const whole = sizes.map((n) => Math.ceil(n / SESSION_SIZE) * SESSION_SIZE);
-  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs };
+  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging };
 }
 
 function fail(message: string): never {
@@ -282,31 +287,12 @@ async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<st
 
 // ---- main ------------------------------------------------------------------------------------
 async function main() {
-  const { sizes, runs } = parseArgs(process.argv.slice(2));
+  const { sizes, runs, paging } = parseArgs(process.argv.slice(2));
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`);
   console.log(`sizes: ${sizes.map(count).join(', ')} messages; ${runs} timed runs per operation after ${WARMUP} warm-up runs\n`);
 
-  const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir('mnemo-bench-scale-');
-  let db: LocalDb | undefined;
-  let core: Core | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await core?.db.dropDatabase().catch(() => {});
-      await core?.close().catch(() => {});
-      await db?.stop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    })());
-  process.once('SIGINT', () => {
-    console.log('\ninterrupted: cleaning up');
-    void cleanup().finally(() => process.exit(130));
-  });
-
-  try {
-    if (dataDir) db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
-    core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_scale_${randomUUID().slice(0, 8)}` });
-    await core.init();
+  await withBenchCore('scale', async (core, db) => {
     console.log(`database: ${await describeDatabase(core, db)}\n`);
 
     await core.users.add({ userId: WRITE_USER });
@@ -351,9 +337,12 @@ async function main() {
       }),
     ];
     console.log(`summary\n\n${table(summary)}\n\n${table(loads)}`);
-  } finally {
-    await cleanup();
-  }
+
+    if (paging) {
+      console.log(`\npaging one long session (paging.bench.ts), in the same database\n`);
+      await benchPaging(core, { runs });
+    }
+  });
 }
 
 await main();

@@ -106,7 +106,7 @@ describe('deleting and truncating', () => {
     // Edit and resend: the same id again is a new message, at the end.
     const { messages: resent } = await core().memory.add({ sessionId: 'trunc', messages: [user('m20 edited', 't20')] });
     expect(resent[0]).toMatchObject({ uuid: 't20', content: 'm20 edited', seq: 71 });
-    expect((await core().memory.list({ sessionId: 'trunc', direction: 'backward', limit: 2 })).items.map((m) => m.content)).toEqual(['m20 edited', 'm19']);
+    expect((await core().memory.list({ sessionId: 'trunc', order: 'desc', limit: 2 })).items.map((m) => m.content)).toEqual(['m20 edited', 'm19']);
     expect((await core().memory.list({ sessionId: 'trunc' })).total).toBe(20);
   });
 

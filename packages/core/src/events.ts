@@ -7,7 +7,7 @@
  * instances behind one address need sticky routing of a session's clients, or a fan-out this bus
  * does not do yet (README, "Live updates").
  *
- * Resuming: every event has an id `<epoch>.<n>`; the last EVENT_LOG_SIZE events are kept, so a
+ * Resuming: every event has an id `<epoch>.<n>`; the last EVENT_LOG_SIZE events (EVENT_LOG_BYTES at most) are kept, so a
  * client that reconnects with the id of the last event it saw gets the ones it missed. When they are
  * gone (a long disconnection, a restarted server: another epoch) or it had none, it first gets
  * `{ type: 'reset' }`: re-read, what you hold may be stale.
@@ -38,15 +38,20 @@ export interface Tracked<E> {
 }
 
 export const EVENT_LOG_SIZE = 10_000;
+/** About this much text at most, whatever the events carry (a long reply streamed in many updates). */
+export const EVENT_LOG_BYTES = 32 * 1024 * 1024;
 /** Events waiting for a subscriber that does not read them; past that it is sent a reset instead. */
 const QUEUE_LIMIT = 10_000;
 
 export function createEventBus() {
   const epoch = randomUUID().slice(0, 8);
   let last = 0;
-  const log: { n: number; event: CoreEvent }[] = [];
+  const log: { n: number; event: CoreEvent; size: number }[] = [];
+  let logBytes = 0;
   const listeners = new Set<(n: number, event: CoreEvent) => void>();
-  const closing = new AbortController();
+  /** Wakes each open subscription when the bus closes. */
+  const onClose = new Set<() => void>();
+  let closed = false;
 
   /** Events of the log after `lastEventId` that pass `wanted`, or undefined when they cannot be known. */
   function missed(lastEventId: string | null | undefined, wanted: (e: CoreEvent) => boolean) {
@@ -74,9 +79,9 @@ export function createEventBus() {
     };
     listeners.add(listener);
     const stop = () => wake?.();
-    const stopped = () => signal?.aborted || closing.signal.aborted;
+    const stopped = () => signal?.aborted || closed;
     signal?.addEventListener('abort', stop);
-    closing.signal.addEventListener('abort', stop);
+    onClose.add(stop);
     try {
       const replay = missed(lastEventId, wanted);
       if (replay) for (const { n, event } of replay) yield { id: `${epoch}.${n}`, event: event as E };
@@ -90,15 +95,17 @@ export function createEventBus() {
     } finally {
       listeners.delete(listener);
       signal?.removeEventListener('abort', stop);
-      closing.signal.removeEventListener('abort', stop);
+      onClose.delete(stop);
     }
   }
 
   return {
     publish(event: CoreEvent): void {
       const n = ++last;
-      log.push({ n, event });
-      if (log.length > EVENT_LOG_SIZE) log.shift();
+      const size = JSON.stringify(event).length;
+      log.push({ n, event, size });
+      logBytes += size;
+      while (log.length > EVENT_LOG_SIZE || (logBytes > EVENT_LOG_BYTES && log.length > 1)) logBytes -= log.shift()!.size;
       for (const listener of listeners) listener(n, event);
     },
     /** A session's message events. */
@@ -115,7 +122,8 @@ export function createEventBus() {
     },
     /** Ends every subscription (server shutdown). */
     close(): void {
-      closing.abort();
+      closed = true;
+      for (const stop of onClose) stop();
     },
   };
 }

@@ -18,7 +18,7 @@ describe('memory', () => {
 
   it('is an empty history for a session that does not exist yet (a new chat), which reading does not create', async () => {
     expect(await core().memory.get({ sessionId: 'new-chat' })).toEqual({ messages: [] });
-    expect(await core().memory.list({ sessionId: 'new-chat', direction: 'backward' })).toEqual({ items: [], nextCursor: null, total: 0 });
+    expect(await core().memory.list({ sessionId: 'new-chat', order: 'desc' })).toEqual({ items: [], nextCursor: null, total: 0 });
     await expect(core().sessions.get({ sessionId: 'new-chat' })).rejects.toBeInstanceOf(NotFoundError);
   });
 

@@ -218,17 +218,17 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
     },
     /**
      * A session's live messages, keyset-paged by `seq`: oldest first, or newest first with
-     * `direction: 'backward'` (the cursor is then "before this message"). `total` counts all of them.
+     * `order: 'desc'` (the cursor is then "before this message"). `total` counts all of them.
      * A session that does not exist has none.
      */
     async list(input: ListMessagesInput) {
-      const { sessionId, limit, cursor, direction } = parse(ListMessagesInput, input);
+      const { sessionId, limit, cursor, order } = parse(ListMessagesInput, input);
       const key = decodeCursor(cursor, 'number');
       const session = await sequenceOf(sessionId);
       if (!session) return { items: [], nextCursor: null, total: 0 };
       const { lastSeq, messageCount } = session;
       const docs =
-        direction === 'backward'
+        order === 'desc'
           ? await walkBuckets(bucketReader(sessionId), bySeq, {
               from: bucketOf((key ?? lastSeq + 1) - 1),
               to: 0,

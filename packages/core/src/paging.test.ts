@@ -72,13 +72,13 @@ describe('keyset pagination', () => {
     const c = core();
     await c.memory.add({ sessionId: 'back', messages: Array.from({ length: 100 }, (_, i) => ({ role: 'user', content: `m${i}` })) });
     const messages = await walk(
-      (cursor) => c.memory.list({ sessionId: 'back', limit: 7, cursor, direction: 'backward' }),
+      (cursor) => c.memory.list({ sessionId: 'back', limit: 7, cursor, order: 'desc' }),
       async () => {
         await c.memory.add({ sessionId: 'back', messages: [{ role: 'user', content: 'late' }] }); // newer: never in a later page
       },
     );
     expect(messages.map((m) => m.content)).toEqual(Array.from({ length: 100 }, (_, i) => `m${99 - i}`));
-    const first = await c.memory.list({ sessionId: 'back', limit: 3, direction: 'backward' });
+    const first = await c.memory.list({ sessionId: 'back', limit: 3, order: 'desc' });
     expect(first.items.map((m) => m.content)).toEqual(['late', 'late', 'late']);
     expect(first.total).toBe(100 + 14);
   });

@@ -139,10 +139,11 @@ export type GetMemoryInput = z.input<typeof GetMemoryInput>;
 export const ListMessagesInput = PageInput.extend({
   sessionId: Id,
   /**
-   * 'forward' (default): oldest first, each page after the last. 'backward': newest first, each page
-   * before the last, for a chat that opens at the end and loads older messages as it scrolls up.
+   * By `seq`: 'asc' (default), oldest first, each page after the last; 'desc', newest first, each
+   * page before the last, for a chat that opens at the end and loads older messages as it scrolls
+   * up. (Not `direction`: tRPC's infinite queries reserve that name for their own paging.)
    */
-  direction: z.enum(['forward', 'backward']).default('forward'),
+  order: z.enum(['asc', 'desc']).default('asc'),
 });
 export type ListMessagesInput = z.input<typeof ListMessagesInput>;
 export const MessageIdInput = z.object({ sessionId: Id, uuid: MessageId });

@@ -3,6 +3,8 @@
  * `utils.x.y.*`); these helpers only snapshot, restore and rewrite what those keys match.
  */
 import type { InfiniteData, QueryClient, QueryKey } from '@tanstack/react-query';
+import { keys } from './keys';
+import type { Session } from './trpc';
 
 export interface PageLike<T> {
   items: T[];
@@ -91,4 +93,9 @@ export function newUuid(): string {
   b[8] = (b[8]! & 0x3f) | 0x80;
   const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Whether a session appears in any cached session list (if not, a write may have created or revived it). */
+export function isInCachedLists(queryClient: QueryClient, sessionId: string): boolean {
+  return cachedListItems<Session>(queryClient, keys.sessionLists()).some((s) => s.sessionId === sessionId);
 }

@@ -24,9 +24,11 @@ export {
   useSearchMemory,
   withUuids,
 } from './use-memory';
-export { useMessages, useUpdateMessageMetadata } from './use-messages';
+export { useLiveMessages, useLiveSessions } from './live';
+export { type MessagesOptions, useDeleteMessage, useMessages, useTruncateMessages, useUpdateMessage } from './use-messages';
 export {
   type PageOptions,
+  type SessionListOptions,
   useAddSession,
   useDeleteSession,
   useSession,

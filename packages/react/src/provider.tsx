@@ -13,6 +13,8 @@ export interface MnemoProviderProps {
   queryClient?: QueryClient;
   /** A fetch implementation for the tRPC link (defaults to the global one). */
   fetch?: typeof globalThis.fetch;
+  /** The EventSource live updates use (browsers have one; in Node 20 tests, the `eventsource` package's). */
+  EventSource?: MnemoClientOptions['EventSource'];
   children: ReactNode;
 }
 
@@ -27,10 +29,10 @@ export function createMnemoTRPCClient(options: MnemoClientOptions) {
 }
 
 /** Provides the tRPC client and the QueryClient every Mnemo hook uses. */
-export function MnemoProvider({ url, apiKey, queryClient, fetch, children }: MnemoProviderProps) {
+export function MnemoProvider({ url, apiKey, queryClient, fetch, EventSource, children }: MnemoProviderProps) {
   const [ownQueryClient] = useState(() => queryClient ?? createMnemoQueryClient());
   const client = queryClient ?? ownQueryClient;
-  const trpcClient = useMemo(() => createMnemoTRPCClient({ url, apiKey, fetch }), [url, apiKey, fetch]);
+  const trpcClient = useMemo(() => createMnemoTRPCClient({ url, apiKey, fetch, EventSource }), [url, apiKey, fetch, EventSource]);
   return (
     <trpc.Provider client={trpcClient} queryClient={client}>
       <QueryClientProvider client={client}>{children}</QueryClientProvider>

@@ -9,7 +9,7 @@ import {
   useSearchMemory,
   useSession,
   useSessions,
-  useUpdateMessageMetadata,
+  useUpdateMessage,
   withUuids,
 } from './index';
 import { createGatedFetch, fetchAllPages, renderMnemoHook, uniqueId, useTestServer } from './test/harness';
@@ -181,7 +181,7 @@ describe('useAddMemory', () => {
   });
 });
 
-describe('useUpdateMessageMetadata', () => {
+describe('useUpdateMessage', () => {
   it('merges into the cached message at once, then takes the server’s message; rolls back on rejection', async () => {
     const sessionId = await sessionWithMessages(2);
     const [first] = (await server().core.memory.get({ sessionId })).messages;
@@ -192,7 +192,7 @@ describe('useUpdateMessageMetadata', () => {
         memory: useMemory(sessionId),
         messages: useMessages(sessionId),
         session: useSession(sessionId),
-        update: useUpdateMessageMetadata(),
+        update: useUpdateMessage(),
       }),
       { ...server(), fetch: gate.fetch },
     );

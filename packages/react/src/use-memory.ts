@@ -2,18 +2,24 @@ import { textOfParts } from '@mnemo/core/metadata';
 import { skipToken, useMutationState, useQueryClient } from '@tanstack/react-query';
 import { getMutationKey } from '@trpc/react-query';
 import { useCallback, useMemo } from 'react';
-import { appendNew, cachedListItems, newUuid, replaceBy, updateLists } from './cache';
-import { keys } from './keys';
-import { type Memory, type Message, type RouterInputs, trpc } from './trpc';
-import { isInCachedLists } from './use-sessions';
+import { isInCachedLists, newUuid } from './cache';
+import { useLiveMessages } from './live';
+import { cachedMessages, removeMessages, upsertMessages } from './message-cache';
+import { type Message, type RouterInputs, trpc } from './trpc';
 
 export interface MemoryOptions {
   /** How many of the latest messages (default: the server's message window). */
   lastn?: number;
+  /** Keep it up to date with every client's writes (a `message.onChange` subscription). */
+  live?: boolean;
 }
 
-/** The last `lastn` messages of a session, oldest first; disabled while `sessionId` is undefined. */
-export function useMemory(sessionId: string | undefined, { lastn }: MemoryOptions = {}) {
+/**
+ * The last `lastn` messages of a session, oldest first; a new chat (no such session yet) has none.
+ * Disabled while `sessionId` is undefined.
+ */
+export function useMemory(sessionId: string | undefined, { lastn, live = false }: MemoryOptions = {}) {
+  useLiveMessages(live ? sessionId : undefined);
   return trpc.memory.get.useQuery(sessionId === undefined ? skipToken : { sessionId, lastn });
 }
 
@@ -53,12 +59,7 @@ export function useAddMemory() {
     scope: { id: 'mnemo.memory.add' },
     onMutate: async ({ sessionId, messages }) => {
       await Promise.all([utils.memory.get.cancel({ sessionId }), utils.message.list.cancel({ sessionId })]);
-      const memoryKey = keys.memory(sessionId);
-      const listKey = keys.messages(sessionId);
-      const known = [
-        ...queryClient.getQueriesData<Memory>({ queryKey: memoryKey }).flatMap(([, m]) => m?.messages ?? []),
-        ...cachedListItems<Message>(queryClient, [listKey]),
-      ];
+      const known = cachedMessages(queryClient, sessionId);
       const lastSeq = Math.max(0, ...known.map((m) => m.seq));
       const now = new Date();
       const optimistic: Message[] = messages.map((m, i) => ({
@@ -74,31 +75,14 @@ export function useAddMemory() {
         createdAt: now,
         updatedAt: now,
       }));
-      queryClient.setQueriesData<Memory>({ queryKey: memoryKey }, (memory) =>
-        memory && { ...memory, messages: appendNew(memory.messages, byUuid, optimistic) },
-      );
-      updateLists<Message>(queryClient, [listKey], (items, atEnd) => (atEnd ? appendNew(items, byUuid, optimistic) : items));
       // Only what this call put in is taken out on error: other sends may be on their way too.
       const knownUuids = new Set(known.map(byUuid));
-      return { introduced: new Set(optimistic.map(byUuid).filter((uuid) => !knownUuids.has(uuid))) };
+      const introduced = new Set(optimistic.map(byUuid).filter((uuid) => !knownUuids.has(uuid)));
+      upsertMessages(queryClient, sessionId, optimistic.filter((m) => introduced.has(m.uuid)));
+      return { introduced };
     },
-    onError: (_error, { sessionId }, context) => {
-      const introduced = context?.introduced ?? new Set<string>();
-      const keep = (m: Message) => !introduced.has(m.uuid);
-      queryClient.setQueriesData<Memory>({ queryKey: keys.memory(sessionId) }, (memory) =>
-        memory && { ...memory, messages: memory.messages.filter(keep) },
-      );
-      updateLists<Message>(queryClient, [keys.messages(sessionId)], (items) =>
-        items.some((m) => !keep(m)) ? items.filter(keep) : items,
-      );
-    },
-    onSuccess: ({ messages }, { sessionId }) => {
-      const stored = new Map(messages.map((m) => [m.uuid, m]));
-      queryClient.setQueriesData<Memory>({ queryKey: keys.memory(sessionId) }, (memory) =>
-        memory && { ...memory, messages: replaceBy(memory.messages, byUuid, stored) },
-      );
-      updateLists<Message>(queryClient, [keys.messages(sessionId)], (items) => replaceBy(items, byUuid, stored));
-    },
+    onError: (_error, { sessionId }, context) => removeMessages(queryClient, sessionId, context?.introduced ?? new Set()),
+    onSuccess: ({ messages }, { sessionId }) => upsertMessages(queryClient, sessionId, messages),
     onSettled: async (_memory, _error, { sessionId }) => {
       const inFlight = queryClient.isMutating({
         mutationKey: addMemoryKey(),

@@ -1,60 +1,111 @@
-import { mergeMetadata, withoutSystem } from '@mnemo/core/metadata';
+import { mergeMetadata, textOfParts, withoutSystem } from '@mnemo/core/metadata';
 import { skipToken, useQueryClient } from '@tanstack/react-query';
-import { replaceBy, restore, snapshot, updateLists } from './cache';
+import { restore, snapshot } from './cache';
 import { keys } from './keys';
-import { type Memory, type Message, trpc } from './trpc';
+import { useLiveMessages } from './live';
+import { cachedMessages, removeMessages, upsertMessages } from './message-cache';
+import { type Message, type RouterInputs, trpc } from './trpc';
 import type { PageOptions } from './use-sessions';
 
-/** A session's messages in order (`seq` ascending), page by page; disabled while `sessionId` is undefined. */
-export function useMessages(sessionId: string | undefined, { limit }: PageOptions = {}) {
-  return trpc.message.list.useInfiniteQuery(sessionId === undefined ? skipToken : { sessionId, limit }, {
+export interface MessagesOptions extends PageOptions {
+  /** 'asc' (default): oldest first, each page newer. 'desc': newest first, each page older (a chat's scroll-back). */
+  order?: 'asc' | 'desc';
+  /** Keep the loaded pages up to date with every client's writes (a `message.onChange` subscription). */
+  live?: boolean;
+}
+
+/** A session's messages, page by page (`fetchNextPage`); none for a new chat; disabled while `sessionId` is undefined. */
+export function useMessages(sessionId: string | undefined, { limit, order, live = false }: MessagesOptions = {}) {
+  useLiveMessages(live ? sessionId : undefined);
+  return trpc.message.list.useInfiniteQuery(sessionId === undefined ? skipToken : { sessionId, limit, order }, {
     getNextPageParam: (page) => page.nextCursor,
   });
 }
 
-const byUuid = (m: Message) => m.uuid;
+/** Snapshots every cache of a session's messages (for a rollback) after cancelling their fetches. */
+async function saveSession(utils: ReturnType<typeof trpc.useUtils>, queryClient: ReturnType<typeof useQueryClient>, sessionId: string) {
+  await Promise.all([utils.memory.get.cancel({ sessionId }), utils.message.list.cancel({ sessionId }), queryClient.cancelQueries({ queryKey: keys.messagesOfSession(sessionId) })]);
+  return snapshot(queryClient, [keys.memory(sessionId), keys.messages(sessionId), keys.messagesOfSession(sessionId)]);
+}
+
+type UpdateInput = RouterInputs['message']['update'];
+
+/** What the server will make of `message` with this update (text, role, parts, status, metadata merge). */
+function applyUpdate(message: Message, { metadata, role, content, append, parts, status }: UpdateInput): Message {
+  const text = content ?? (append !== undefined ? message.content + append : parts && textOfParts(parts));
+  return {
+    ...message,
+    ...(text !== undefined && { content: text }),
+    ...(role !== undefined && { role }),
+    ...(parts !== undefined && { parts }),
+    ...(status !== undefined && { status }),
+    metadata: metadata ? mergeMetadata(message.metadata, withoutSystem(metadata)) : message.metadata,
+  };
+}
 
 /**
- * Merges metadata into one message. Optimistic in the session's cached memory, message list and the
- * cached message itself (server rules: `mergeMetadata`, `system` dropped); rolled back on error,
- * replaced by the server's message on success.
+ * Changes a message: metadata merge, new text (`content`, or `append` for a streamed reply), role,
+ * parts, status. Optimistic wherever the session's messages are cached, with the server's rules;
+ * rolled back on error, replaced by the server's message on success.
  */
-export function useUpdateMessageMetadata() {
+export function useUpdateMessage() {
   const utils = trpc.useUtils();
   const queryClient = useQueryClient();
   return trpc.message.update.useMutation({
-    onMutate: async ({ sessionId, uuid, metadata }) => {
-      await Promise.all([
-        utils.memory.get.cancel({ sessionId }),
-        utils.message.list.cancel({ sessionId }),
-        utils.message.get.cancel({ sessionId, uuid }),
-      ]);
-      const saved = snapshot(queryClient, [keys.memory(sessionId), keys.messages(sessionId), keys.message(sessionId, uuid)]);
-      const patch = withoutSystem(metadata ?? {});
-      const merge = (m: Message): Message => (m.uuid === uuid ? { ...m, metadata: mergeMetadata(m.metadata, patch) } : m);
-      applyToSession(queryClient, sessionId, (items) => items.map(merge));
-      utils.message.get.setData({ sessionId, uuid }, (m) => m && merge(m));
+    onMutate: async (input) => {
+      const saved = await saveSession(utils, queryClient, input.sessionId);
+      const current = cachedMessages(queryClient, input.sessionId).find((m) => m.uuid === input.uuid);
+      if (current) upsertMessages(queryClient, input.sessionId, [applyUpdate(current, input)]);
       return { saved };
     },
     onError: (_error, _input, context) => restore(queryClient, context?.saved),
     onSuccess: (message) => {
-      const stored = new Map([[message.uuid, message]]);
-      applyToSession(queryClient, message.sessionId, (items) => replaceBy(items, byUuid, stored));
-      utils.message.get.setData({ sessionId: message.sessionId, uuid: message.uuid }, message);
-      // Metadata filters may now match differently.
+      upsertMessages(queryClient, message.sessionId, [message]);
+      // Text and metadata filters may now match differently.
       void utils.memory.search.invalidate({ sessionId: message.sessionId });
     },
   });
 }
 
-/** Rewrites the session's messages wherever they are cached: its memory and its message lists. */
-function applyToSession(
-  queryClient: ReturnType<typeof useQueryClient>,
-  sessionId: string,
-  fn: (items: Message[]) => Message[],
-): void {
-  queryClient.setQueriesData<Memory>({ queryKey: keys.memory(sessionId) }, (memory) =>
-    memory && { ...memory, messages: fn(memory.messages) },
-  );
-  updateLists<Message>(queryClient, [keys.messages(sessionId)], (items) => fn(items));
+/** After a delete or a truncation: the memory window refills with older messages, counts change. */
+function refetchSession(utils: ReturnType<typeof trpc.useUtils>, sessionId: string) {
+  return Promise.all([
+    utils.memory.get.invalidate({ sessionId }),
+    utils.message.list.invalidate({ sessionId }),
+    utils.memory.search.invalidate({ sessionId }),
+  ]);
+}
+
+/** Deletes one message (softly). Optimistic: it leaves every cache at once, back on error. */
+export function useDeleteMessage() {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  return trpc.message.delete.useMutation({
+    onMutate: async ({ sessionId, uuid }) => {
+      const saved = await saveSession(utils, queryClient, sessionId);
+      removeMessages(queryClient, sessionId, new Set([uuid]));
+      return { saved };
+    },
+    onError: (_error, _input, context) => restore(queryClient, context?.saved),
+    onSettled: (_result, _error, { sessionId }) => refetchSession(utils, sessionId),
+  });
+}
+
+/**
+ * Deletes every message after `uuid` (and it too with `inclusive`): regenerate an answer, or edit a
+ * message and send it again. Optimistic when the message is cached; back on error.
+ */
+export function useTruncateMessages() {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  return trpc.message.truncate.useMutation({
+    onMutate: async ({ sessionId, uuid, inclusive }) => {
+      const saved = await saveSession(utils, queryClient, sessionId);
+      const anchor = cachedMessages(queryClient, sessionId).find((m) => m.uuid === uuid);
+      if (anchor) removeMessages(queryClient, sessionId, (m) => (inclusive ? m.seq >= anchor.seq : m.seq > anchor.seq));
+      return { saved };
+    },
+    onError: (_error, _input, context) => restore(queryClient, context?.saved),
+    onSettled: (_result, _error, { sessionId }) => refetchSession(utils, sessionId),
+  });
 }

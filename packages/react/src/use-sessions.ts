@@ -1,12 +1,17 @@
 import { mergeMetadata, withoutSystem } from '@mnemo/core/metadata';
 import { skipToken, useQueryClient } from '@tanstack/react-query';
-import { cachedListItems, replaceBy, restore, snapshot, updateLists } from './cache';
+import { isInCachedLists, replaceBy, restore, snapshot, updateLists } from './cache';
+import { useLiveSessions } from './live';
 import { keys } from './keys';
 import { type Session, trpc } from './trpc';
 
 export interface PageOptions {
   /** Page size (1–100; the server's default is 50). */
   limit?: number;
+}
+export interface SessionListOptions extends PageOptions {
+  /** Keep the list up to date with every client's writes (a `session.onChange` subscription). */
+  live?: boolean;
 }
 
 const nextCursor = (page: { nextCursor: string | null }) => page.nextCursor;
@@ -17,12 +22,14 @@ export function useSession(sessionId: string | undefined) {
 }
 
 /** All live sessions, oldest first, page by page (`fetchNextPage` until `hasNextPage` is false). */
-export function useSessions({ limit }: PageOptions = {}) {
+export function useSessions({ limit, live = false }: SessionListOptions = {}) {
+  useLiveSessions(live);
   return trpc.session.list.useInfiniteQuery({ limit }, { getNextPageParam: nextCursor });
 }
 
 /** A user's live sessions, page by page; disabled while `userId` is undefined. */
-export function useUserSessions(userId: string | undefined, { limit }: PageOptions = {}) {
+export function useUserSessions(userId: string | undefined, { limit, live = false }: SessionListOptions = {}) {
+  useLiveSessions(live && userId !== undefined, userId);
   return trpc.user.sessions.useInfiniteQuery(userId === undefined ? skipToken : { userId, limit }, {
     getNextPageParam: nextCursor,
   });
@@ -40,11 +47,6 @@ export function useAddSession() {
       ]);
     },
   });
-}
-
-/** Whether a session appears in any cached list (if not, a write may have created or revived it). */
-export function isInCachedLists(queryClient: ReturnType<typeof useQueryClient>, sessionId: string): boolean {
-  return cachedListItems<Session>(queryClient, keys.sessionLists()).some((s) => s.sessionId === sessionId);
 }
 
 /**

@@ -16,7 +16,7 @@ export const messageRouter = {
    * client resumes with `lastEventId` within the server's event log (core/events.ts).
    */
   onChange: procedure
-    .input(z.object({ sessionId: Id, lastEventId: z.string().nullish() }))
+    .input(z.object({ sessionId: Id, lastEventId: z.string().max(64).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       for await (const { id, event } of ctx.core.events.messages(input.sessionId, { lastEventId: input.lastEventId, signal })) {
         yield tracked(id, event);

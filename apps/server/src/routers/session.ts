@@ -11,7 +11,7 @@ export const sessionRouter = {
   list: procedure.input(PageInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
   /** Session events (created, changed, deleted), of one user or of all sessions, live (SSE); see message.onChange. */
   onChange: procedure
-    .input(z.object({ userId: Id.optional(), lastEventId: z.string().nullish() }))
+    .input(z.object({ userId: Id.optional(), lastEventId: z.string().max(64).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       for await (const { id, event } of ctx.core.events.sessions(input.userId, { lastEventId: input.lastEventId, signal })) {
         yield tracked(id, event);

@@ -5,6 +5,7 @@
 import { startTestServer } from '@mnemo/server/testing';
 import { QueryClient } from '@tanstack/react-query';
 import { act, cleanup, renderHook, waitFor } from '@testing-library/react';
+import { EventSource } from 'eventsource';
 import type { ReactNode } from 'react';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { MnemoProvider } from '../provider';
@@ -60,7 +61,7 @@ export function renderMnemoHook<T>(
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   clients.push(queryClient);
   const wrapper = ({ children }: { children: ReactNode }) => (
-    <MnemoProvider url={url} apiKey={apiKey} queryClient={queryClient} fetch={fetch}>
+    <MnemoProvider url={url} apiKey={apiKey} queryClient={queryClient} fetch={fetch} EventSource={EventSource}>
       {children}
     </MnemoProvider>
   );

@@ -1,0 +1,245 @@
+/**
+ * Live updates, end to end (a benchmark, not a test): how long a write takes to reach the
+ * subscribers of its session, through the real HTTP server and SSE.
+ *
+ *   pnpm bench:live                       # 500 writes per run, 50 subscribers in the fan-out run
+ *   pnpm bench:live -- --writes 1000 --subscribers 100
+ *
+ * Starts the default local database (mongod when on PATH, else FerretDB) in a temporary directory,
+ * or uses MONGODB_URI when set, then Mnemo in this process: createCore + createApp (what `pnpm start`
+ * runs, minus the purge timer; LOG_LEVEL warn), listening on a free loopback port. Clients are the
+ * typed client (`createMnemoClient` with the `eventsource` package's EventSource), each subscription
+ * its own SSE connection, in this process too: on 2 cores, server and subscribers share one event loop.
+ *
+ * Three runs, each on a new session, each subscriber subscribed (`message.onChange`, its first
+ * `reset` event received) before the first write:
+ *   1. 1 subscriber, writes through the typed client (`memory.add`, one message)
+ *   2. 1 subscriber, writes through the REST API (`POST /api/v1/sessions/:id/memory`, one message)
+ *   3. `--subscribers` subscribers (50), writes through the typed client
+ * Writes are one at a time: the clock starts before the call; the next write starts once the call
+ * has answered and every subscriber has the write's `messages` event (found by the message's uuid).
+ * 20 untimed writes first. Prints, in ms, p50/p99 of the write's own answer, p50/p99/max of the
+ * event's arrival at the first and at the last subscriber, and p50/p99 of how long after the
+ * write's answer the last subscriber had it (negative: before).
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { type Core, createCore } from '@mnemo/core';
+import { type LocalDb, startLocalDb } from '@mnemo/local-db';
+import { tempDataDir } from '@mnemo/local-db/testing';
+import { createApp } from '@mnemo/server/app';
+import { parseEnv } from '@mnemo/server/env';
+import { EventSource } from 'eventsource';
+import { createMnemoClient, type MnemoClient } from '../src/index';
+
+const USAGE = 'usage: bench:live [--writes 500] [--subscribers 50]';
+const WARMUP = 20;
+const TIMEOUT_MS = 10_000; // per write, for every subscriber to hear of it
+
+function parseArgs(argv: string[]): { writes: number; subscribers: number } {
+  const options = { writes: 500, subscribers: 50 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') continue;
+    const key = arg === '--writes' ? 'writes' : arg === '--subscribers' ? 'subscribers' : undefined;
+    const value = Number(argv[++i]);
+    if (!key || !Number.isInteger(value) || value < 1) {
+      console.error(`bad argument ${JSON.stringify(arg)}\n${USAGE}`);
+      process.exit(2);
+    }
+    options[key] = value;
+  }
+  return options;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : String(Math.round(x)));
+const table = (rows: string[][]) => {
+  const [head, ...body] = rows;
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
+};
+
+/** A write in flight: when it started and when each subscriber heard of it. */
+interface Pending {
+  arrivals: number[];
+  waiting: number;
+  done: () => void;
+}
+
+/**
+ * `count` subscriptions to `sessionId`, each through its own typed client; resolves once every one
+ * has had its first event (the `reset`), i.e. is registered on the server's event bus.
+ */
+async function subscribeAll(clients: MnemoClient[], sessionId: string, pending: Map<string, Pending>) {
+  let failed: unknown;
+  const subscriptions = await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<{ unsubscribe(): void }>((resolve, reject) => {
+          let ready = false;
+          const subscription = client.message.onChange.subscribe(
+            { sessionId },
+            {
+              onData: ({ data: event }) => {
+                const at = performance.now();
+                if (!ready) {
+                  if (event.type !== 'reset') reject(new Error(`first event was ${event.type}, not reset`));
+                  ready = true;
+                  resolve(subscription);
+                  return;
+                }
+                if (event.type !== 'messages') return;
+                for (const { uuid } of event.messages) {
+                  const write = pending.get(uuid);
+                  if (!write) continue;
+                  write.arrivals.push(at);
+                  if (--write.waiting === 0) write.done();
+                }
+              },
+              onError: (error) => {
+                failed = error;
+                reject(error);
+              },
+            },
+          );
+        }),
+    ),
+  );
+  return {
+    failed: () => failed,
+    stop: () => subscriptions.forEach((s) => s.unsubscribe()),
+  };
+}
+
+interface RunResult {
+  name: string;
+  writes: number;
+  subscribers: number;
+  ack: number[];
+  first: number[];
+  last: number[];
+  /** Last subscriber's arrival minus the write's answer: what delivery adds to the write itself. */
+  afterAnswer: number[];
+}
+
+async function run(
+  name: string,
+  { url, writer, subscribers, writes }: { url: string; writer: MnemoClient | 'rest'; subscribers: number; writes: number },
+): Promise<RunResult> {
+  const sessionId = `live-${randomUUID().slice(0, 8)}`;
+  const pending = new Map<string, Pending>();
+  const clients = Array.from({ length: subscribers }, () => createMnemoClient({ url, EventSource }));
+  const live = await subscribeAll(clients, sessionId, pending);
+  const result: RunResult = { name, writes, subscribers, ack: [], first: [], last: [], afterAnswer: [] };
+  try {
+    for (let i = 0; i < WARMUP + writes; i++) {
+      const uuid = randomUUID();
+      const content = `message ${i} of the live benchmark: how long does it take to reach every subscriber?`;
+      let done!: () => void;
+      const heard = new Promise<void>((resolve) => (done = resolve));
+      const write: Pending = { arrivals: [], waiting: subscribers, done };
+      pending.set(uuid, write);
+      const started = performance.now();
+      const answered = (
+        writer === 'rest'
+          ? fetch(`${url}/api/v1/sessions/${sessionId}/memory`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ messages: [{ uuid, role: 'user', content }] }),
+            }).then(async (response) => {
+              if (!response.ok) throw new Error(`POST memory: ${response.status} ${await response.text()}`);
+            })
+          : writer.memory.add.mutate({ sessionId, messages: [{ uuid, role: 'user', content }] })
+      ).then(() => performance.now());
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(live.failed() ?? new Error(`${name}: write ${i}: ${write.arrivals.length} of ${subscribers} subscribers heard of it after ${TIMEOUT_MS} ms`)),
+          TIMEOUT_MS,
+        );
+      });
+      const [ackAt] = await Promise.race([Promise.all([answered, heard]), timeout]);
+      clearTimeout(timer);
+      pending.delete(uuid);
+      if (i < WARMUP) continue;
+      result.ack.push(ackAt - started);
+      result.first.push(Math.min(...write.arrivals) - started);
+      result.last.push(Math.max(...write.arrivals) - started);
+      result.afterAnswer.push(Math.max(...write.arrivals) - ackAt);
+    }
+  } finally {
+    live.stop();
+  }
+  return result;
+}
+
+async function main() {
+  const { writes, subscribers } = parseArgs(process.argv.slice(2));
+  const cpus = os.cpus();
+  console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`);
+
+  const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir('mnemo-bench-live-');
+  let db: LocalDb | undefined;
+  let core: Core | undefined;
+  let app: ReturnType<typeof createApp> | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      core?.events.close(); // ends open subscriptions, which would hold app.close()
+      await app?.close().catch(() => {});
+      await core?.db.dropDatabase().catch(() => {});
+      await core?.close().catch(() => {});
+      await db?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    })());
+  process.once('SIGINT', () => {
+    console.log('\ninterrupted: cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    if (dataDir) db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
+    const config = parseEnv({ LOG_LEVEL: 'warn' });
+    core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_live_${randomUUID().slice(0, 8)}`, messageWindow: config.MNEMO_MESSAGE_WINDOW });
+    await core.init();
+    app = createApp({ config, core });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    console.log(`Mnemo (in this process) at ${url}, database ${db ? db.backend : 'MONGODB_URI'}; ${writes} timed writes per run after ${WARMUP} untimed\n`);
+
+    const writer = createMnemoClient({ url, EventSource });
+    const results: RunResult[] = [];
+    for (const [name, options] of [
+      ['typed client memory.add → 1 subscriber', { writer, subscribers: 1 }],
+      ['REST POST …/memory → 1 subscriber', { writer: 'rest' as const, subscribers: 1 }],
+      [`typed client memory.add → ${subscribers} subscribers`, { writer, subscribers }],
+    ] as const) {
+      const started = performance.now();
+      const result = await run(name, { url, writes, ...options });
+      console.log(`${name}: ${writes} writes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      results.push(result);
+    }
+
+    const rows = [['writes, one at a time', 'write answered p50 / p99', 'event at first subscriber p50 / p99', 'event at last subscriber p50', 'p99', 'max', 'last subscriber − answer p50 / p99']];
+    for (const r of results) {
+      for (const list of [r.ack, r.first, r.last, r.afterAnswer]) list.sort((a, b) => a - b);
+      rows.push([
+        r.name,
+        `${ms(percentile(r.ack, 50))} / ${ms(percentile(r.ack, 99))}`,
+        `${ms(percentile(r.first, 50))} / ${ms(percentile(r.first, 99))}`,
+        ms(percentile(r.last, 50)),
+        ms(percentile(r.last, 99)),
+        ms(r.last.at(-1)!),
+        `${ms(percentile(r.afterAnswer, 50))} / ${ms(percentile(r.afterAnswer, 99))}`,
+      ]);
+    }
+    console.log(`\nms from the start of the write\n\n${table(rows)}\n`);
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();

@@ -1,0 +1,32 @@
+/** The benchmarks' database and core: the default local database in a temporary folder (or MONGODB_URI), cleaned up after, Ctrl-C too. */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { type LocalDb, startLocalDb } from '@mnemo/local-db';
+import { tempDataDir } from '@mnemo/local-db/testing';
+import { type Core, createCore } from '../src/index';
+
+export async function withBenchCore(name: string, run: (core: Core, db: LocalDb | undefined) => Promise<void>): Promise<void> {
+  const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir(`mnemo-bench-${name}-`);
+  let db: LocalDb | undefined;
+  let core: Core | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await core?.db.dropDatabase().catch(() => {});
+      await core?.close().catch(() => {});
+      await db?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    })());
+  process.once('SIGINT', () => {
+    console.log('\ninterrupted: cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  });
+  try {
+    if (dataDir) db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
+    core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_${name}_${randomUUID().slice(0, 8)}` });
+    await core.init();
+    await run(core, db);
+  } finally {
+    await cleanup();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Live updates: subscriptions to the server's events (tRPC over SSE; the link reconnects and
+ * resumes from the last event id by itself) merged into the TanStack Query cache, so what another
+ * tab, user or backend writes shows up without a reload. A `reset` (the first event of a fresh
+ * connection, or a gap the server could not replay) re-fetches instead.
+ */
+import { skipToken, useQueryClient } from '@tanstack/react-query';
+import { isInCachedLists, replaceBy, updateLists } from './cache';
+import { keys } from './keys';
+import { removeMessages, upsertMessages } from './message-cache';
+import { type Session, trpc } from './trpc';
+
+/** Keeps every cache of a session's messages live while mounted (`useMemory`/`useMessages` with `live: true`). */
+export function useLiveMessages(sessionId: string | undefined) {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  trpc.message.onChange.useSubscription(sessionId === undefined ? skipToken : { sessionId }, {
+    onData: ({ data: event }) => {
+      if (sessionId === undefined) return;
+      switch (event.type) {
+        case 'messages':
+          upsertMessages(queryClient, sessionId, event.messages);
+          void utils.memory.search.invalidate({ sessionId });
+          return;
+        case 'deleted':
+          removeMessages(queryClient, sessionId, new Set(event.uuids));
+          // The memory window refills with older messages.
+          void utils.memory.get.invalidate({ sessionId });
+          return;
+        case 'session-deleted':
+        case 'reset':
+          void Promise.all([
+            utils.memory.get.invalidate({ sessionId }),
+            utils.message.list.invalidate({ sessionId }),
+            utils.memory.search.invalidate({ sessionId }),
+          ]);
+      }
+    },
+  });
+}
+
+/**
+ * Keeps the cached session lists and sessions live while mounted: one user's (`userId`), or all
+ * (`useSessions`/`useUserSessions` with `live: true`).
+ */
+export function useLiveSessions(enabled: boolean, userId?: string) {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  trpc.session.onChange.useSubscription(enabled ? { userId } : skipToken, {
+    onData: ({ data: event }) => {
+      switch (event.type) {
+        case 'session': {
+          const { session } = event;
+          utils.session.get.setData({ sessionId: session.sessionId }, session);
+          if (isInCachedLists(queryClient, session.sessionId)) {
+            updateLists<Session>(queryClient, keys.sessionLists(), (items) => replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, session]])));
+          } else void Promise.all([utils.session.list.invalidate(), utils.user.sessions.invalidate()]); // a new session
+          return;
+        }
+        case 'session-deleted':
+          updateLists<Session>(queryClient, keys.sessionLists(), (items) => items.filter((s) => s.sessionId !== event.sessionId));
+          void utils.session.get.invalidate({ sessionId: event.sessionId });
+          return;
+        case 'reset':
+          void Promise.all([utils.session.list.invalidate(), utils.user.sessions.invalidate()]);
+      }
+    },
+  });
+}
