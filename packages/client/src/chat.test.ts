@@ -128,6 +128,20 @@ describe('chat features through the typed client', () => {
     resumed.stop();
   });
 
+  it('a dropped connection reconnects by itself and resumes: nothing written meanwhile is lost, no reset', async () => {
+    const sessionId = `drop-${randomUUID()}`;
+    const live = listen((handlers) => trpc.message.onChange.subscribe({ sessionId }, handlers));
+    await live.next(1);
+    await server.core.memory.add({ sessionId, messages: [{ role: 'user', content: 'before' }] });
+    await live.next(2);
+    server.app.server.closeAllConnections(); // as a proxy or a flaky network would
+    await server.core.memory.add({ sessionId, messages: [{ role: 'user', content: 'while disconnected' }] });
+    await server.core.memory.add({ sessionId, messages: [{ role: 'user', content: 'after' }] });
+    const events = await live.next(4);
+    expect(events.map((e) => (e.type === 'messages' ? e.messages[0]!.content : e.type))).toEqual(['reset', 'before', 'while disconnected', 'after']);
+    live.stop();
+  });
+
   it('session.onChange follows one user’s sessions', async () => {
     const userId = `u-${randomUUID()}`;
     await trpc.user.add.mutate({ userId });
