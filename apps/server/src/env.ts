@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   MNEMO_AUTH_SECRET: z.string().optional(),
   /** Minutes between purges of soft-deleted records; 0 turns the schedule off. */
   MNEMO_PURGE_EVERY: int(0).default(60),
+  /** Default retention in days: older messages and sessions inactive that long are deleted by the purge schedule. Unset: forever. */
+  MNEMO_RETENTION_DAYS: int(1).optional(),
   /** Messages that get-memory returns when `lastn` is not given. */
   MNEMO_MESSAGE_WINDOW: int(1).default(12),
   /** Seconds a shutdown waits for in-flight requests before closing their connections. */

@@ -26,6 +26,7 @@ const core = createCore({
   mongoUri: config.MONGODB_URI ?? localDb!.uri,
   dbName: config.MNEMO_DB,
   messageWindow: config.MNEMO_MESSAGE_WINDOW,
+  retentionDays: config.MNEMO_RETENTION_DAYS,
   embeddings: config.MNEMO_EMBEDDINGS_URL
     ? { url: config.MNEMO_EMBEDDINGS_URL, model: config.MNEMO_EMBEDDINGS_MODEL, apiKey: config.MNEMO_EMBEDDINGS_API_KEY }
     : undefined,
@@ -50,11 +51,11 @@ if (!config.MNEMO_AUTH_SECRET) {
   log.warn('MNEMO_AUTH_SECRET is not set: authentication is OFF and anyone who can reach this port can read and write all data.');
 }
 
-// Purge schedule: once now, then every MNEMO_PURGE_EVERY minutes (0 = off).
+// Purge schedule (retention first, then hard-deletion): once now, then every MNEMO_PURGE_EVERY minutes (0 = off).
 async function purge(): Promise<void> {
   try {
     const purged = await core.purge();
-    log.info({ purged }, 'purged soft-deleted records');
+    log.info({ purged }, 'applied retention and purged soft-deleted records');
   } catch (error) {
     log.error({ err: error }, 'purge failed');
   }

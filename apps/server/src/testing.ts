@@ -40,6 +40,7 @@ export async function startTestServer({ authSecret, messageWindow, env = {} }: T
     mongoUri: inject('mongoUri'),
     dbName: `test_${randomUUID().slice(0, 8)}`,
     messageWindow: config.MNEMO_MESSAGE_WINDOW,
+    retentionDays: config.MNEMO_RETENTION_DAYS,
   });
   await core.init();
   const app = createApp({ config, core });

@@ -30,3 +30,15 @@ export async function withBenchCore(name: string, run: (core: Core, db: LocalDb 
     await cleanup();
   }
 }
+
+/** The `p`th percentile of sorted numbers. */
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+/** Milliseconds with 3 significant digits or so. */
+export const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : String(Math.round(x)));
+export const count = (n: number) => n.toLocaleString('en-US');
+/** A Markdown table; the first row is the header, columns after the first are right-aligned. */
+export const table = (rows: string[][]) => {
+  const [head, ...body] = rows;
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
+};

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Core, NewMessage } from '../src/index';
-import { withBenchCore } from './bench-core';
+import { count, ms, percentile, table, withBenchCore } from './bench-core';
 
 export interface PagingOptions {
   /** Messages in the session (default 100,000). */
@@ -55,14 +55,6 @@ function sentence(n: number): string {
   return `${words.join(' ')}.`;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : String(Math.round(x)));
-const count = (n: number) => n.toLocaleString('en-US');
-const table = (rows: string[][]) => {
-  const [head, ...body] = rows;
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
-};
 
 /** Fills a new session with `messages` messages through memory.add, BATCH at a time; returns seconds taken. */
 async function fill(core: Core, sessionId: string, messages: number): Promise<number> {

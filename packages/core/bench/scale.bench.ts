@@ -9,6 +9,7 @@
  *   pnpm --filter @mnemo/core bench:scale 10000 50000 # chosen sizes
  *   pnpm --filter @mnemo/core bench:scale --runs 20   # timed runs per operation (default 50)
  *   pnpm bench -- --no-paging                         # without the long-session paging below
+ *   pnpm bench -- --no-transfer                       # without the export / import below
  *
  * Starts its own local database (mongod when on PATH, else FerretDB) in a temporary directory,
  * or uses MONGODB_URI when set (a database named mnemo_bench_scale_<random>, dropped afterwards).
@@ -22,16 +23,21 @@
  * adds, which go to 20 sessions kept for them (`w-000`, …) so the read sessions keep 100 messages.
  * With 50 runs, p99 is about the slowest run.
  *
+ * Then, at the largest N, the whole database is exported to a file, imported into an empty database
+ * and exported again (transfer.bench.ts, also runnable alone as `bench:transfer`): messages/s and
+ * peak RSS of each step, each in a process of its own.
+ *
  * Then, on the same database, paging one session of 100,000 messages newest first and oldest first,
  * at depth 0 and 10,000 messages in (paging.bench.ts, also runnable alone as `bench:paging`).
  */
 import os from 'node:os';
 import type { LocalDb } from '@mnemo/local-db';
 import type { Core, NewMessage } from '../src/index';
-import { withBenchCore } from './bench-core';
+import { count, ms, percentile, table, withBenchCore } from './bench-core';
 import { benchPaging } from './paging.bench';
+import { benchTransfer } from './transfer.bench';
 
-const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
+const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
 const SESSION_SIZE = 100; // messages per session
 const SESSIONS_PER_USER = 100;
 const LOAD_CONCURRENCY = 4; // sessions loaded at once
@@ -39,17 +45,19 @@ const WRITE_SESSIONS = 20; // kept for the "add 2 messages" operation
 const WARMUP = 5;
 
 // ---- arguments -------------------------------------------------------------------------------
-function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boolean } {
+function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boolean; transfer: boolean } {
   const sizes: number[] = [];
   let runs = 50;
   let oneMillion = false;
   let paging = true;
+  let transfer = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const size = /^(\d+)(k|m)?$/i.exec(arg);
     if (arg === '--') continue; // `pnpm bench -- --1m` may pass the separator along
     else if (arg === '--1m') oneMillion = true;
     else if (arg === '--no-paging') paging = false;
+    else if (arg === '--no-transfer') transfer = false;
     else if (arg === '--runs' || arg.startsWith('--runs=')) runs = Number(arg === '--runs' ? argv[++i] : arg.slice(7));
     else if (size) sizes.push(Number(size[1]) * ({ k: 1e3, m: 1e6 }[size[2]?.toLowerCase() ?? ''] ?? 1));
     else fail(`unknown argument ${JSON.stringify(arg)}`);
@@ -60,7 +68,7 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boo
   if (sizes.some((n) => n < SESSION_SIZE)) fail(`sizes must be at least ${SESSION_SIZE}`);
   // Whole sessions only: round up to a multiple of SESSION_SIZE.
   const whole = sizes.map((n) => Math.ceil(n / SESSION_SIZE) * SESSION_SIZE);
-  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging };
+  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging, transfer };
 }
 
 function fail(message: string): never {
@@ -238,7 +246,6 @@ function operations(core: Core, sessions: number, samples: Sample[], sessionCurs
   ];
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function measure({ run }: Operation, runs: number): Promise<{ p50: number; p99: number }> {
   for (let r = 0; r < WARMUP; r++) await run(r);
@@ -263,14 +270,7 @@ async function collectSessionCursors(core: Core): Promise<string[]> {
 }
 
 // ---- output ----------------------------------------------------------------------------------
-const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : String(Math.round(x)));
 const label = (n: number) => (n % 1e6 === 0 ? `${n / 1e6}M` : n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
-const count = (n: number) => n.toLocaleString('en-US');
-const table = (rows: string[][]) => {
-  const [head, ...body] = rows;
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
-};
 
 async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<string> {
   // Any descriptive property of the LocalDb (backend, uri and whatever else it may tell), not just the typed ones.
@@ -287,7 +287,7 @@ async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<st
 
 // ---- main ------------------------------------------------------------------------------------
 async function main() {
-  const { sizes, runs, paging } = parseArgs(process.argv.slice(2));
+  const { sizes, runs, paging, transfer } = parseArgs(process.argv.slice(2));
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`);
   console.log(`sizes: ${sizes.map(count).join(', ')} messages; ${runs} timed runs per operation after ${WARMUP} warm-up runs\n`);
@@ -337,6 +337,11 @@ async function main() {
       }),
     ];
     console.log(`summary\n\n${table(summary)}\n\n${table(loads)}`);
+
+    if (transfer) {
+      console.log(`\nexport and import of the whole database at N = ${count(largest)} (transfer.bench.ts)\n`);
+      await benchTransfer(core, { uri: process.env.MONGODB_URI ?? db!.uri });
+    }
 
     if (paging) {
       console.log(`\npaging one long session (paging.bench.ts), in the same database\n`);

@@ -54,6 +54,12 @@ export interface SessionDoc extends Listed {
   /** Search statistics (BM25): messages indexed and their total number of terms (see search/search.ts). */
   termDocs?: number;
   termLength?: number;
+  /** Set by every append; null while it has no message. */
+  lastMessageAt: Date | null;
+  /** Creation, then every append: the key of `sort: 'activity'`. */
+  lastActiveAt: Date;
+  /** Its own retention in days (schemas.ts, AddSessionInput); absent or null: the server's default. */
+  retentionDays?: number | null;
 }
 
 export interface MessageDoc extends Lifecycle {
@@ -174,6 +180,9 @@ export async function createIndexes(c: Collections, { ferretdb }: { ferretdb: bo
       { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live', mongoOnly: true }, // purge
       { key: { listBucket: 1, live: 1 }, name: 'sessions_list' }, // list of live sessions, a bucket at a time
       { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
+      { key: { userId: 1, deletedAt: 1, listNo: 1 }, name: 'sessions_user_created', mongoOnly: true }, // a user's sessions by creation
+      { key: { userId: 1, deletedAt: 1, lastActiveAt: 1, listNo: 1 }, name: 'sessions_user_activity', mongoOnly: true }, // … by activity
+      { key: { live: 1, lastActiveAt: 1, listNo: 1 }, name: 'sessions_activity', mongoOnly: true }, // all sessions by activity
     ]],
     ['messages', [
       { key: { uuid: 1, sessionId: 1 }, name: 'messages_id', unique: true }, // by id (unique per session); idempotent add

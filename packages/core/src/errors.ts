@@ -48,3 +48,6 @@ export function isDomainError(error: unknown): error is DomainError {
     (error instanceof Error && DOMAIN_ERROR_CODES.includes((error as { code?: unknown }).code as DomainErrorCode))
   );
 }
+
+export const sessionNotFound = (sessionId: string) => new NotFoundError(`session ${JSON.stringify(sessionId)} not found`);
+export const userNotFound = (userId: string) => new NotFoundError(`user ${JSON.stringify(userId)} not found`);

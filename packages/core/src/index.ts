@@ -9,11 +9,14 @@ import { createEventBus } from './events';
 import { createListing } from './listing';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
+import { createRetention } from './retention';
 import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
 import { loadTokenizer } from './tokens';
+import { createTransfer } from './transfer';
 import { createUserService } from './users';
+import type { UserSessionsInput } from './schemas';
 
 export interface CoreConfig {
   mongoUri: string;
@@ -24,9 +27,13 @@ export interface CoreConfig {
   embeddings?: EmbeddingsConfig;
   /** Where background failures (embeddings) are reported; default console.warn. */
   log?: (message: string, error?: unknown) => void;
+  /** Default retention in days (MNEMO_RETENTION_DAYS); unset: keep forever (retention.ts). */
+  retentionDays?: number;
+  /** The clock retention and purge go by (tests inject one). */
+  now?: () => Date;
 }
 
-export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog }: CoreConfig) {
+export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog, retentionDays, now = () => new Date() }: CoreConfig) {
   // ignoreUndefined: optional fields that are absent are not written as null. A database that
   // cannot be reached fails a request within 3 s (then a 503) rather than after the driver's 30 s.
   const client = new MongoClient(mongoUri, { ignoreUndefined: true, serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
@@ -37,15 +44,27 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
   const listing = createListing(collections, serialize);
   const events = createEventBus();
   const { publish } = events;
+  const sessions = createSessionService(collections, serialize, listing, publish);
+  const memory = createMemoryService(collections, serialize, { listing, messageWindow, publish, queueEmbeddings: search.queueEmbeddings });
+  const expire = createRetention(collections, serialize, publish, { defaultDays: retentionDays, expireMessages: memory.expire, now });
   return {
-    users: createUserService(collections, serialize, listing, publish),
-    sessions: createSessionService(collections, serialize, listing, publish),
+    users: {
+      ...createUserService(collections, serialize, listing, publish),
+      /** A user's live sessions (NOT_FOUND for an unknown user): `sessions.list` with the user. */
+      sessions: (input: UserSessionsInput) => sessions.list(input),
+    },
+    sessions,
     memory: {
-      ...createMemoryService(collections, serialize, { listing, messageWindow, publish, queueEmbeddings: search.queueEmbeddings }),
+      ...memory,
       /** Memory search (issue 5): see search/search.ts. */
       search: search.search,
+      /** The same search across all of a user's live sessions (issue 12): see search/search.ts. */
+      searchUser: search.searchUser,
     },
-    purge: createPurgeService(collections),
+    /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
+    purge: createPurgeService(collections, { expire, now }),
+    /** Export and import as JSON Lines, and import from a Zep server (transfer.ts, transfer-zep.ts). */
+    transfer: createTransfer(collections, serialize, listing, { queueEmbeddings: search.queueEmbeddings, idle: search.idle }),
     /** Live updates: what every write changed, for subscribers (events.ts). */
     events,
     /** Raw access for tests, tools and migrations. */
@@ -78,3 +97,6 @@ export { describeZodError } from './validate';
 export { isDatabaseUnavailable } from './db';
 export type { EmbeddingsConfig } from './search';
 export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from './events';
+export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';
+export type { ExportOptions, ExportRecord, ImportOptions, ImportResult, TransferCounts } from './transfer';
+export { type ZepImportOptions, ZepImportError } from './transfer-zep';

@@ -22,21 +22,38 @@ export function createListing(c: Collections, serialize: Serialize) {
       return { listNo, listBucket: bucketOf(listNo) };
     },
 
-    /** A keyset page of the live documents of `name`, oldest first; `read` fetches one bucket's. */
+    /** `count` (≥ 1) consecutive list numbers of `name` at once (imports, transfer.ts): the first of them. */
+    async reserve(name: ListName, count: number): Promise<number> {
+      const counter = await serialize(`counter:${name}`, () =>
+        c.meta.findOneAndUpdate({ _id: name }, { $inc: { last: count } }, { upsert: true, returnDocument: 'after' }),
+      );
+      return counter!.last! - count + 1;
+    },
+
+    /** A keyset page of the live documents of `name`, oldest first (or newest first: 'desc'); `read` fetches one bucket's. */
     async page<D extends UserDoc | SessionDoc, T>(
       name: ListName,
-      { limit, cursor }: { limit: number; cursor?: string | null },
+      { limit, cursor, order = 'asc' }: { limit: number; cursor?: string | null; order?: 'asc' | 'desc' },
       read: (bucket: number) => Promise<D[]>,
       map: (doc: D) => T,
     ): Promise<Page<T>> {
-      const after = decodeCursor(cursor, 'number') ?? 0;
+      const key = decodeCursor(cursor, 'number');
       const last = (await c.meta.findOne({ _id: name }))?.last ?? 0;
-      const docs = await walkBuckets(read, (d) => d.listNo!, {
-        from: bucketOf(after + 1),
-        to: bucketOf(last),
-        keep: (d) => d.listNo! > after,
-        enough: limit + 1,
-      });
+      const docs =
+        order === 'desc'
+          ? await walkBuckets(read, (d) => d.listNo!, {
+              from: bucketOf(key === undefined ? last : key - 1),
+              to: 0,
+              order: 'desc',
+              keep: (d) => key === undefined || d.listNo! < key,
+              enough: limit + 1,
+            })
+          : await walkBuckets(read, (d) => d.listNo!, {
+              from: bucketOf((key ?? 0) + 1),
+              to: bucketOf(last),
+              keep: (d) => d.listNo! > (key ?? 0),
+              enough: limit + 1,
+            });
       return toPage(docs, limit, (d) => d.listNo!, map);
     },
   };

@@ -23,6 +23,10 @@ export function toSession(d: SessionDoc): Session {
     metadata: d.metadata ?? {},
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
+    lastMessageAt: d.lastMessageAt ?? null,
+    lastActiveAt: d.lastActiveAt ?? d.createdAt,
+    messageCount: d.messageCount ?? 0,
+    retentionDays: d.retentionDays ?? null,
   };
 }
 

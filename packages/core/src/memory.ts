@@ -27,6 +27,17 @@ import { parse } from './validate';
 const messageNotFound = (sessionId: string, uuid: string) =>
   new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);
 
+/** A bucket of a session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
+export const readBucket = (c: Collections, sessionId: string, bucket: number) =>
+  c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }).toArray(); // messages_bucket
+const bySeq = (d: MessageDoc) => d.seq;
+
+/** A session's newest live message, or null (a session list's preview). */
+export async function lastMessage(c: Collections, { sessionId, lastSeq }: Pick<SessionDoc, 'sessionId' | 'lastSeq'>): Promise<MessageDoc | null> {
+  const [doc] = await walkBuckets((bucket) => readBucket(c, sessionId, bucket), bySeq, { from: bucketOf(lastSeq), to: 0, order: 'desc', enough: 1 });
+  return doc ?? null;
+}
+
 export interface MemoryOptions {
   /** Numbers the sessions that a first message creates (listing.ts). */
   listing: Listing;
@@ -44,10 +55,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
     return c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1, messageCount: 1 } }); // sessions_sessionId
   }
 
-  /** A bucket of the session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
-  const bucketReader = (sessionId: string) => (bucket: number) =>
-    c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }).toArray(); // messages_bucket
-  const bySeq = (d: MessageDoc) => d.seq;
+  const bucketReader = (sessionId: string) => (bucket: number) => readBucket(c, sessionId, bucket);
   const final = (d: MessageDoc) => d.status !== 'streaming';
 
   /** A live message of a session, by id; NOT_FOUND when there is none. */
@@ -69,8 +77,15 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
           { sessionId }, // sessions_sessionId
           {
             $inc: { lastSeq: count, messageCount: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
-            $set: { updatedAt: now, ...revive },
-            $setOnInsert: { _id: new ObjectId(), uuid: randomUUID(), userId: null, metadata: {}, createdAt: now },
+            $set: { updatedAt: now, ...revive, ...(count > 0 && { lastMessageAt: now, lastActiveAt: now }) },
+            $setOnInsert: {
+              _id: new ObjectId(),
+              uuid: randomUUID(),
+              userId: null,
+              metadata: {},
+              createdAt: now,
+              ...(count === 0 && { lastMessageAt: null, lastActiveAt: now }),
+            },
           },
           { upsert: true, returnDocument: 'after' },
         );
@@ -265,6 +280,32 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
         await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: now } }); // _id
         await unindex(sessionId, [doc], now);
         return { deleted: 1 };
+      });
+    },
+
+    /**
+     * Retention: soft-deletes the session's live messages created before `cutoff`, oldest buckets
+     * first, stopping at the first bucket that has a message to keep (messages are appended in time
+     * order; an import that kept older dates out of order is caught up on a later run). The count.
+     */
+    async expire(sessionId: string, cutoff: Date): Promise<number> {
+      return serialize(sessionKey(sessionId), async () => {
+        const session = await sequenceOf(sessionId);
+        if (!session) return 0;
+        const now = new Date();
+        const gone: MessageDoc[] = [];
+        for (let bucket = 0; bucket <= bucketOf(session.lastSeq); bucket++) {
+          const docs = await bucketReader(sessionId)(bucket);
+          const old = docs.filter((d) => d.createdAt < cutoff);
+          if (old.length > 0) {
+            // messages_bucket; the few ids of one bucket are filtered by FerretDB
+            await c.messages.updateMany({ bucket: bucketKey(sessionId, bucket), ...live, _id: { $in: old.map((d) => d._id) } }, { $set: { deletedAt: now } });
+            gone.push(...old);
+          }
+          if (old.length < docs.length) break;
+        }
+        if (gone.length > 0) await unindex(sessionId, gone, now);
+        return gone.length;
       });
     },
 

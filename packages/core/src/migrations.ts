@@ -56,6 +56,13 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
     }
     await messages.updateMany({ terms: { $exists: true } }, { $unset: { terms: '', embedding: '' } }); // (its index is RETIRED, db.ts)
   },
+  // 6. Sessions get their activity times (db.ts): the last update stands in for the last message.
+  async (c) => {
+    const todo = await c.sessions.find({ lastActiveAt: { $exists: false } }, { projection: { updatedAt: 1, messageCount: 1 } }).toArray();
+    for (const { _id, updatedAt, messageCount } of todo) {
+      await c.sessions.updateOne({ _id }, { $set: { lastActiveAt: updatedAt, lastMessageAt: messageCount > 0 ? updatedAt : null } });
+    }
+  },
 ];
 
 export async function migrate(c: Collections, listing: Listing): Promise<void> {

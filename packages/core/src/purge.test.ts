@@ -14,7 +14,7 @@ describe('purge', () => {
     await c.users.delete({ userId: 'p-user' });
     await c.sessions.delete({ sessionId: 'p-dead' });
 
-    expect(await c.purge({ graceMs: 60_000 })).toEqual({ users: 0, sessions: 0, messages: 0 });
+    expect(await c.purge({ graceMs: 60_000 })).toEqual({ users: 0, sessions: 0, messages: 0, expired: { sessions: 0, messages: 0 } });
     const [first, second] = await Promise.all([c.purge(), c.purge()]);
     expect({
       users: first.users + second.users,

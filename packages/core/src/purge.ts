@@ -1,19 +1,22 @@
 import type { Collections } from './db';
+import type { RetentionResult } from './retention';
 import { PurgeInput, type PurgeResult } from './schemas';
 import { parse } from './validate';
 
 /**
- * Hard-deletes users, sessions and messages soft-deleted more than `graceMs` ago. Each step is a
- * plain filtered deleteMany, so concurrent purges (several server instances) are harmless.
+ * Applies retention first (retention.ts: what has expired is soft-deleted now), then hard-deletes
+ * users, sessions and messages soft-deleted more than `graceMs` ago. Each step is a plain filtered
+ * deleteMany, so concurrent purges (several server instances) are harmless.
  */
-export function createPurgeService(c: Collections) {
+export function createPurgeService(c: Collections, { expire, now }: { expire: () => Promise<RetentionResult>; now: () => Date }) {
   return async function purge(input: PurgeInput = {}): Promise<PurgeResult> {
     const { graceMs } = parse(PurgeInput, input);
-    const filter = { deletedAt: { $lte: new Date(Date.now() - graceMs) } }; // *_deleted / *_live ({deletedAt, …})
+    const expired = await expire();
+    const filter = { deletedAt: { $lte: new Date(now().getTime() - graceMs) } }; // *_deleted / *_live ({deletedAt, …})
     const messages = await c.messages.deleteMany(filter);
     await c.search.deleteMany(filter); // search_deleted
     const sessions = await c.sessions.deleteMany(filter);
     const users = await c.users.deleteMany(filter);
-    return { users: users.deletedCount, sessions: sessions.deletedCount, messages: messages.deletedCount };
+    return { users: users.deletedCount, sessions: sessions.deletedCount, messages: messages.deletedCount, expired };
   };
 }

@@ -57,7 +57,6 @@ export type AddUserInput = z.input<typeof AddUserInput>;
 export const UpdateUserInput = AddUserInput;
 export type UpdateUserInput = z.input<typeof UpdateUserInput>;
 export const UserIdInput = z.object({ userId: Id });
-export const UserSessionsInput = PageInput.extend({ userId: Id });
 
 export interface User {
   uuid: string;
@@ -71,13 +70,20 @@ export interface User {
 }
 
 // Sessions
+/**
+ * How long a session's messages are kept, in days: older messages, and the whole session once it has
+ * been inactive that long, are deleted by the purge schedule. Null: the server's MNEMO_RETENTION_DAYS.
+ */
+const RetentionDays = z.number().int().min(1).max(365_000);
 export const AddSessionInput = z.object({
   sessionId: Id,
   userId: Id.nullish(),
   metadata: Metadata.optional(),
+  retentionDays: RetentionDays.nullish(),
 });
 export type AddSessionInput = z.input<typeof AddSessionInput>;
-export const UpdateSessionInput = z.object({ sessionId: Id, metadata: Metadata });
+/** Metadata merges; `retentionDays` replaces when given (null: back to the server's default). */
+export const UpdateSessionInput = z.object({ sessionId: Id, metadata: Metadata.default({}), retentionDays: RetentionDays.nullish() });
 export type UpdateSessionInput = z.input<typeof UpdateSessionInput>;
 export const SessionIdInput = z.object({ sessionId: Id });
 
@@ -88,6 +94,14 @@ export interface Session {
   metadata: Metadata;
   createdAt: Date;
   updatedAt: Date;
+  /** When its last message was added; null while it has none. */
+  lastMessageAt: Date | null;
+  /** When it was created or last got a message: what `sort: 'activity'` orders by. */
+  lastActiveAt: Date;
+  /** Its live messages. */
+  messageCount: number;
+  /** Its own retention, when it has one (see RetentionDays). */
+  retentionDays: number | null;
 }
 
 // Memory and messages
@@ -195,26 +209,30 @@ export const MetadataFilter = z.custom<MetadataFilterType>().superRefine((value,
 export type MetadataFilter = MetadataFilterType;
 export const SEARCH_TYPES = ['similarity', 'mmr'] as const;
 export type SearchType = (typeof SEARCH_TYPES)[number];
-export const SearchMemoryInput = z
-  .object({
-    sessionId: Id,
-    /** Free text; blank means "no text" (results newest first). */
-    text: z.string().max(16_384).nullish(),
-    metadata: MetadataFilter.nullish(),
-    /** Inclusive bounds on the message's `createdAt`. */
-    startDate: z.coerce.date().nullish(),
-    endDate: z.coerce.date().nullish(),
-    limit: z.number().int().min(1).max(100).default(10),
-    searchType: z.enum(SEARCH_TYPES).default('similarity'),
-    /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
-    mmrLambda: z.number().min(0).max(1).default(0.5),
-  })
-  .superRefine((input, ctx) => {
-    if (!input.text?.trim() && isEmptyFilter(input.metadata) && !input.startDate && !input.endDate) {
-      ctx.addIssue({ code: 'custom', message: 'empty query: give text, a metadata filter or a date range' });
-    }
-  });
+/** What a search asks, whatever it searches: one session (SearchMemoryInput) or all of a user's (SearchUserInput). */
+const SearchQuery = z.object({
+  /** Free text; blank means "no text" (results newest first). */
+  text: z.string().max(16_384).nullish(),
+  metadata: MetadataFilter.nullish(),
+  /** Inclusive bounds on the message's `createdAt`. */
+  startDate: z.coerce.date().nullish(),
+  endDate: z.coerce.date().nullish(),
+  limit: z.number().int().min(1).max(100).default(10),
+  searchType: z.enum(SEARCH_TYPES).default('similarity'),
+  /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
+  mmrLambda: z.number().min(0).max(1).default(0.5),
+});
+/** The check every search applies: it asks for something. */
+function asksSomething(input: z.output<typeof SearchQuery>, ctx: z.RefinementCtx): void {
+  if (!input.text?.trim() && isEmptyFilter(input.metadata) && !input.startDate && !input.endDate) {
+    ctx.addIssue({ code: 'custom', message: 'empty query: give text, a metadata filter or a date range' });
+  }
+}
+export const SearchMemoryInput = SearchQuery.extend({ sessionId: Id }).superRefine(asksSomething);
 export type SearchMemoryInput = z.input<typeof SearchMemoryInput>;
+/** A search across the user's live sessions (issue 12): the same fields, ranking and filters; results name their session. */
+export const SearchUserInput = SearchQuery.extend({ userId: Id }).superRefine(asksSomething);
+export type SearchUserInput = z.input<typeof SearchUserInput>;
 
 export interface MemorySearchResult {
   message: Message;
@@ -224,10 +242,53 @@ export interface MemorySearchResult {
   embedding?: number[];
 }
 
-export const PurgeInput = z.object({ graceMs: z.number().int().min(0).default(0) });
-export type PurgeInput = z.input<typeof PurgeInput>;
-export interface PurgeResult {
+// Session queries (issue 12)
+const DateBound = z.coerce.date().nullish();
+/**
+ * A page of sessions: all of them, or one user's; filtered by metadata (the filter language of search,
+ * on the session's metadata), by creation and update time (inclusive bounds); sorted by creation
+ * ('created', the default) or by last activity ('activity': creation or last message), in `order`
+ * (default: oldest first by creation, most recent first by activity). Cursors are keyset: a page
+ * never repeats or skips a session whose sort key did not change meanwhile.
+ */
+export const ListSessionsInput = PageInput.extend({
+  userId: Id.optional(),
+  metadata: MetadataFilter.nullish(),
+  createdAfter: DateBound,
+  createdBefore: DateBound,
+  updatedAfter: DateBound,
+  updatedBefore: DateBound,
+  sort: z.enum(['created', 'activity']).default('created'),
+  order: z.enum(['asc', 'desc']).optional(),
+  /** Count every matching session (costs a count of them on each page). */
+  withTotal: z.boolean().default(false),
+  /** Give each session its last live message (a preview). */
+  withLastMessage: z.boolean().default(false),
+});
+export type ListSessionsInput = z.input<typeof ListSessionsInput>;
+export const UserSessionsInput = ListSessionsInput.extend({ userId: Id });
+export type UserSessionsInput = z.input<typeof UserSessionsInput>;
+export type SessionListItem = Session & { lastMessage?: Message | null };
+export interface SessionPage extends Page<SessionListItem> {
+  total?: number;
+}
+
+/** What forgetting a user hard-deleted, per collection. */
+export interface ForgetResult {
   users: number;
   sessions: number;
   messages: number;
+  /** Search terms and embeddings (collection message_search). */
+  searchDocuments: number;
+}
+
+export const PurgeInput = z.object({ graceMs: z.number().int().min(0).default(0) });
+export type PurgeInput = z.input<typeof PurgeInput>;
+export interface PurgeResult {
+  /** Hard-deleted. */
+  users: number;
+  sessions: number;
+  messages: number;
+  /** Soft-deleted by retention in the same run (hard-deleted by a later purge after the grace period). */
+  expired: { sessions: number; messages: number };
 }

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import { type Collections, isDuplicateKeyError, live, revive, softDelete, type UserDoc } from './db';
-import { ConflictError, NotFoundError } from './errors';
-import { toSession, toUser } from './mappers';
+import { ConflictError, userNotFound } from './errors';
+import { toUser } from './mappers';
 import { mergeUpdate } from './merge-update';
 import type { Publish } from './events';
 import type { Listing } from './listing';
-import { objectIdCursor, toPage } from './paging';
-import { AddUserInput, PageInput, UpdateUserInput, UserIdInput, UserSessionsInput } from './schemas';
+import { AddUserInput, type ForgetResult, PageInput, UpdateUserInput, UserIdInput } from './schemas';
 import { type Serialize, sessionKey, userKey } from './serialize';
 import { softDeleteSession } from './sessions';
 import { parse } from './validate';
 
-export const userNotFound = (userId: string) => new NotFoundError(`user ${JSON.stringify(userId)} not found`);
 
 export function createUserService(c: Collections, serialize: Serialize, listing: Listing, publish: Publish) {
   async function liveUser(userId: string): Promise<UserDoc> {
@@ -74,23 +72,37 @@ export function createUserService(c: Collections, serialize: Serialize, listing:
       });
     },
 
+    /**
+     * Forgets a user now (privacy requests): hard-deletes the user record (live or soft-deleted),
+     * every session that is or was theirs, those sessions' messages and their search documents
+     * (terms and embeddings), at once rather than at the next purge. Queued behind the user's writes
+     * and each session's, so nothing queued before it survives; what a client writes to one of those
+     * session ids afterwards is new data, in a new session without a user. NOT_FOUND when there is
+     * nothing of that user at all. Returns what went, per collection.
+     */
+    async forget(input: { userId: string }): Promise<ForgetResult> {
+      const { userId } = parse(UserIdInput, input);
+      return serialize(userKey(userId), async () => {
+        const sessions = await c.sessions.find({ userId }, { projection: { sessionId: 1 } }).toArray(); // sessions_user
+        const gone: ForgetResult = { users: 0, sessions: 0, messages: 0, searchDocuments: 0 };
+        for (const { sessionId } of sessions) {
+          await serialize(sessionKey(sessionId), async () => {
+            gone.messages += (await c.messages.deleteMany({ sessionId })).deletedCount; // messages_session_seq
+            gone.searchDocuments += (await c.search.deleteMany({ sessionId })).deletedCount; // search_session
+            gone.sessions += (await c.sessions.deleteOne({ sessionId, userId })).deletedCount; // sessions_sessionId
+          });
+          publish({ type: 'session-deleted', sessionId, userId });
+        }
+        gone.users = (await c.users.deleteMany({ userId })).deletedCount; // users_userId
+        if (gone.users === 0 && gone.sessions === 0) throw userNotFound(userId);
+        return gone;
+      });
+    },
+
     /** Live users, oldest first. */
     async list(input: PageInput = {}) {
       const page = parse(PageInput, input);
       return listing.page('users', page, (listBucket) => c.users.find({ listBucket, live: true }).toArray(), toUser); // users_list
-    },
-
-    /** The user's live sessions, oldest first. */
-    async sessions(input: { userId: string; limit?: number; cursor?: string | null }) {
-      const { userId, limit, cursor } = parse(UserSessionsInput, input);
-      await liveUser(userId);
-      const after = objectIdCursor(cursor);
-      const docs = await c.sessions // sessions_user
-        .find({ userId, ...live, ...(after && { _id: { $gt: after } }) })
-        .sort({ _id: 1 })
-        .limit(limit + 1)
-        .toArray();
-      return toPage(docs, limit, (d) => d._id.toHexString(), toSession);
     },
   };
 }

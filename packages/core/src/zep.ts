@@ -85,13 +85,17 @@ export interface ZepSearchPayload {
  * and summary search have no Mnemo equivalent and are refused with a VALIDATION error saying so.
  */
 export function fromZepSearch(sessionId: string, payload: ZepSearchPayload, limit?: number): SearchMemoryInput {
+  return { sessionId, ...fromZepSearchQuery(payload, limit) };
+}
+
+/** The same, without the scope: the query of a session search, or of a user search (`{ userId, ...query }`). */
+export function fromZepSearchQuery(payload: ZepSearchPayload, limit?: number): Omit<SearchMemoryInput, 'sessionId'> {
   const { start_date, end_date, where, ...filter } = payload.metadata ?? {};
   if (where !== undefined) {
     throw new ValidationError('metadata.where (JSONPath) is not supported: pass a MongoDB-style filter such as {"metadata.tag": "x"}');
   }
   if (payload.search_scope === 'summary') throw new ValidationError('search_scope "summary" is not supported: Mnemo keeps no summaries');
   return {
-    sessionId,
     text: payload.text,
     metadata: filter,
     startDate: start_date,

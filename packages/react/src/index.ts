@@ -18,10 +18,12 @@ export {
   type AddMemoryVariables,
   type MemoryOptions,
   type SearchMemoryInput,
+  type SearchUserInput,
   useAddMemory,
   useMemory,
   usePendingMessages,
   useSearchMemory,
+  useSearchUser,
   withUuids,
 } from './use-memory';
 export { useLiveMessages, useLiveSessions } from './live';

@@ -8,7 +8,7 @@ import { skipToken, useQueryClient } from '@tanstack/react-query';
 import { isInCachedLists, replaceBy, updateLists } from './cache';
 import { keys } from './keys';
 import { removeMessages, upsertMessages } from './message-cache';
-import { type Session, trpc } from './trpc';
+import { type RouterInputs, type Session, trpc } from './trpc';
 
 /** Keeps every cache of a session's messages live while mounted (`useMemory`/`useMessages` with `live: true`). */
 export function useLiveMessages(sessionId: string | undefined) {
@@ -20,7 +20,7 @@ export function useLiveMessages(sessionId: string | undefined) {
       switch (event.type) {
         case 'messages':
           upsertMessages(queryClient, sessionId, event.messages);
-          void utils.memory.search.invalidate({ sessionId });
+          void Promise.all([utils.memory.search.invalidate({ sessionId }), utils.user.search.invalidate()]);
           return;
         case 'deleted':
           removeMessages(queryClient, sessionId, new Set(event.uuids));
@@ -52,8 +52,10 @@ export function useLiveSessions(enabled: boolean, userId?: string) {
         case 'session': {
           const { session } = event;
           utils.session.get.setData({ sessionId: session.sessionId }, session);
+          // Lists sorted by activity or filtered may now hold it elsewhere, or not at all: they re-fetch.
+          void invalidateSessionLists(queryClient, (input) => input.sort === 'activity' || isFiltered(input));
           if (isInCachedLists(queryClient, session.sessionId)) {
-            updateLists<Session>(queryClient, keys.sessionLists(), (items) => replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, session]])));
+            updateLists<Session>(queryClient, keys.sessionLists(), (items) => replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, { ...items.find((s) => s.sessionId === session.sessionId), ...session }]])));
           } else void Promise.all([utils.session.list.invalidate(), utils.user.sessions.invalidate()]); // a new session
           return;
         }
@@ -66,4 +68,17 @@ export function useLiveSessions(enabled: boolean, userId?: string) {
       }
     },
   });
+}
+
+type ListInput = Exclude<RouterInputs['session']['list'], void | undefined>;
+const isFiltered = (input: ListInput) =>
+  Boolean(input.metadata && Object.keys(input.metadata).length) || Boolean(input.createdAfter || input.createdBefore || input.updatedAfter || input.updatedBefore);
+
+/** Invalidates the cached session lists whose input passes `which` (read from tRPC's key: `[path, { input }]`). */
+function invalidateSessionLists(queryClient: ReturnType<typeof useQueryClient>, which: (input: ListInput) => boolean) {
+  return Promise.all(
+    keys.sessionLists().map((queryKey) =>
+      queryClient.invalidateQueries({ queryKey, predicate: (query) => which((query.queryKey[1] as { input?: ListInput } | undefined)?.input ?? {}) }),
+    ),
+  );
 }

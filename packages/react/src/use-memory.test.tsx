@@ -7,6 +7,7 @@ import {
   useMemory,
   useMessages,
   useSearchMemory,
+  useSearchUser,
   useSession,
   useSessions,
   useUpdateMessage,
@@ -226,5 +227,36 @@ describe('useUpdateMessage', () => {
     expect(result.current.search.data).toEqual([]);
     await act(() => result.current.add.mutateAsync(withUuids({ sessionId, messages: [{ role: 'user', content: 'Penguins cannot fly.' }] })));
     await waitFor(() => expect(result.current.search.data?.map((r) => r.message.content)).toEqual(['Penguins cannot fly.']));
+  });
+
+  it('useSearchUser searches all of a user’s sessions, names their sessions, and is refreshed when messages are added', async () => {
+    const userId = uniqueId('user');
+    const [first, second, stranger] = [uniqueId('chat'), uniqueId('chat'), uniqueId('nobody')];
+    await server().core.users.add({ userId });
+    for (const sessionId of [first, second]) await server().core.sessions.add({ sessionId, userId });
+    await server().core.memory.add({ sessionId: first, messages: [{ role: 'user', content: 'Otters nap on the ice.' }] });
+    await server().core.memory.add({ sessionId: uniqueId('chat'), messages: [{ role: 'user', content: 'Otters of nobody.' }] });
+    const { result } = renderMnemoHook(
+      () => ({
+        search: useSearchUser({ userId, text: 'otter' }),
+        idle: useSearchUser(undefined),
+        unknown: useSearchUser({ userId: stranger, text: 'otter' }),
+        add: useAddMemory(),
+      }),
+      server(),
+    );
+    await waitFor(() => expect(result.current.search.isSuccess).toBe(true));
+    expect(result.current.search.data?.map((r) => [r.message.sessionId, r.message.content])).toEqual([[first, 'Otters nap on the ice.']]);
+    expect(result.current.idle.fetchStatus).toBe('idle');
+    await waitFor(() => expect(result.current.unknown.isError).toBe(true));
+    expect(describeError(result.current.unknown.error)).toMatch(/not found/);
+
+    await act(() => result.current.add.mutateAsync(withUuids({ sessionId: second, messages: [{ role: 'user', content: 'An otter, an otter!' }] })));
+    await waitFor(() =>
+      expect(result.current.search.data?.map((r) => [r.message.sessionId, r.message.content])).toEqual([
+        [second, 'An otter, an otter!'],
+        [first, 'Otters nap on the ice.'],
+      ]),
+    );
   });
 });

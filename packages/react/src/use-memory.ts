@@ -33,6 +33,17 @@ export function useSearchMemory(input: SearchMemoryInput | undefined) {
   return trpc.memory.search.useQuery(input ?? skipToken);
 }
 
+export type SearchUserInput = RouterInputs['user']['search'];
+
+/**
+ * Searches the messages of all of a user's sessions, ranked together (same input as
+ * `useSearchMemory`, with `userId` for `sessionId`); each result's `message.sessionId` names its
+ * session. Disabled while `input` is undefined. Adding messages to any session invalidates it.
+ */
+export function useSearchUser(input: SearchUserInput | undefined) {
+  return trpc.user.search.useQuery(input ?? skipToken);
+}
+
 export type AddMemoryInput = RouterInputs['memory']['add'];
 /** What `useAddMemory` sends: every message carries its (client-made) uuid. */
 export type AddMemoryVariables = Omit<AddMemoryInput, 'messages'> & {
@@ -95,6 +106,7 @@ export function useAddMemory() {
         utils.memory.get.invalidate({ sessionId }),
         utils.message.list.invalidate({ sessionId }),
         utils.memory.search.invalidate({ sessionId }),
+        utils.user.search.invalidate(), // whose user is not known here: every user search
         utils.session.get.invalidate({ sessionId }),
         joinsLists && utils.session.list.invalidate(),
         joinsLists && utils.user.sessions.invalidate(),

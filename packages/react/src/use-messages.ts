@@ -62,7 +62,7 @@ export function useUpdateMessage() {
     onSuccess: (message) => {
       upsertMessages(queryClient, message.sessionId, [message]);
       // Text and metadata filters may now match differently.
-      void utils.memory.search.invalidate({ sessionId: message.sessionId });
+      void Promise.all([utils.memory.search.invalidate({ sessionId: message.sessionId }), utils.user.search.invalidate()]);
     },
   });
 }
@@ -73,6 +73,7 @@ function refetchSession(utils: ReturnType<typeof trpc.useUtils>, sessionId: stri
     utils.memory.get.invalidate({ sessionId }),
     utils.message.list.invalidate({ sessionId }),
     utils.memory.search.invalidate({ sessionId }),
+    utils.user.search.invalidate(),
   ]);
 }
 

@@ -21,6 +21,29 @@ import { createGatedFetch, fetchAllPages, renderMnemoHook, uniqueId, useTestServ
 const server = useTestServer();
 
 describe('session queries', () => {
+  it('a sidebar: a user’s sessions by latest activity with previews, re-sorted live, filtered, with a total', async () => {
+    const userId = uniqueId('sidebar');
+    await server().core.users.add({ userId });
+    for (const name of ['first', 'second', 'third']) {
+      await server().core.sessions.add({ sessionId: `${userId}-${name}`, userId, metadata: { topic: name === 'second' ? 'work' : 'fun' } });
+    }
+    const { result } = renderMnemoHook(
+      () => ({
+        sidebar: useUserSessions(userId, { sort: 'activity', withLastMessage: true, withTotal: true, live: true }),
+        work: useUserSessions(userId, { metadata: { 'metadata.topic': 'work' } }),
+      }),
+      server(),
+    );
+    await waitFor(() => expect(result.current.sidebar.isSuccess && result.current.work.isSuccess).toBe(true));
+    const sidebar = () => allItems(result.current.sidebar.data).map((s) => [s.sessionId.slice(userId.length + 1), s.lastMessage?.content ?? null]);
+    expect(sidebar()).toEqual([['third', null], ['second', null], ['first', null]]);
+    expect(result.current.sidebar.data?.pages[0]?.total).toBe(3);
+    expect(allItems(result.current.work.data).map((s) => s.sessionId)).toEqual([`${userId}-second`]);
+
+    await server().core.memory.add({ sessionId: `${userId}-first`, messages: [{ role: 'user', content: 'newest words' }] });
+    await waitFor(() => expect(sidebar()).toEqual([['first', 'newest words'], ['third', null], ['second', null]]));
+  });
+
   it('useSession returns the session with real Dates, and a 404 for an unknown id', async () => {
     const sessionId = uniqueId('one');
     await server().core.sessions.add({ sessionId, metadata: { topic: 'tea' } });

@@ -3,16 +3,20 @@ import { skipToken, useQueryClient } from '@tanstack/react-query';
 import { isInCachedLists, replaceBy, restore, snapshot, updateLists } from './cache';
 import { useLiveSessions } from './live';
 import { keys } from './keys';
-import { type Session, trpc } from './trpc';
+import { type RouterInputs, type Session, trpc } from './trpc';
 
 export interface PageOptions {
   /** Page size (1–100; the server's default is 50). */
   limit?: number;
 }
-export interface SessionListOptions extends PageOptions {
+/**
+ * A session list's query (`session.list`'s input without the cursor: filters by metadata and
+ * dates, `sort: 'created' | 'activity'`, `order`, `withTotal`, `withLastMessage`), and `live`.
+ */
+export type SessionListOptions = Omit<Exclude<RouterInputs['session']['list'], void | undefined>, 'cursor' | 'userId'> & {
   /** Keep the list up to date with every client's writes (a `session.onChange` subscription). */
   live?: boolean;
-}
+};
 
 const nextCursor = (page: { nextCursor: string | null }) => page.nextCursor;
 
@@ -21,16 +25,20 @@ export function useSession(sessionId: string | undefined) {
   return trpc.session.get.useQuery(sessionId === undefined ? skipToken : { sessionId });
 }
 
-/** All live sessions, oldest first, page by page (`fetchNextPage` until `hasNextPage` is false). */
-export function useSessions({ limit, live = false }: SessionListOptions = {}) {
+/**
+ * Live sessions, page by page (`fetchNextPage` until `hasNextPage` is false): by default oldest
+ * first; e.g. `{ sort: 'activity', withLastMessage: true }` for a sidebar. `data.pages[0].total`
+ * with `withTotal`.
+ */
+export function useSessions({ live = false, ...query }: SessionListOptions = {}) {
   useLiveSessions(live);
-  return trpc.session.list.useInfiniteQuery({ limit }, { getNextPageParam: nextCursor });
+  return trpc.session.list.useInfiniteQuery(query, { getNextPageParam: nextCursor });
 }
 
-/** A user's live sessions, page by page; disabled while `userId` is undefined. */
-export function useUserSessions(userId: string | undefined, { limit, live = false }: SessionListOptions = {}) {
+/** A user's live sessions, page by page (options as `useSessions`); disabled while `userId` is undefined. */
+export function useUserSessions(userId: string | undefined, { live = false, ...query }: SessionListOptions = {}) {
   useLiveSessions(live && userId !== undefined, userId);
-  return trpc.user.sessions.useInfiniteQuery(userId === undefined ? skipToken : { userId, limit }, {
+  return trpc.user.sessions.useInfiniteQuery(userId === undefined ? skipToken : { userId, ...query }, {
     getNextPageParam: nextCursor,
   });
 }
@@ -61,7 +69,7 @@ export function useUpdateSessionMetadata() {
     onMutate: async ({ sessionId, metadata }) => {
       await Promise.all([utils.session.get.cancel({ sessionId }), utils.session.list.cancel(), utils.user.sessions.cancel()]);
       const saved = snapshot(queryClient, [keys.session(sessionId), ...keys.sessionLists()]);
-      const patch = withoutSystem(metadata);
+      const patch = withoutSystem(metadata ?? {});
       const merge = (s: Session): Session => ({ ...s, metadata: mergeMetadata(s.metadata, patch) });
       utils.session.get.setData({ sessionId }, (s) => s && merge(s));
       updateLists<Session>(queryClient, keys.sessionLists(), (items) =>

@@ -373,6 +373,7 @@ describe('routing', () => {
       '/user',
       '/user/{userId}',
       '/user/{userId}/sessions',
+      '/users/{userId}/search', // a Mnemo addition
     ]);
     expect(doc.paths['/sessions'].post.requestBody.content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/CreateSessionRequest',
@@ -383,6 +384,15 @@ describe('routing', () => {
     });
     expect(doc.components.schemas.Memory.properties.messages.items).toEqual({ $ref: '#/components/schemas/Message' });
     expect(doc.components.schemas.Session.required).toContain('session_id');
+    const userSearch = doc.paths['/users/{userId}/search'].post;
+    expect(userSearch.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/MemorySearchPayload' });
+    expect(userSearch.responses['200'].content['application/json'].schema).toEqual({
+      type: 'array',
+      items: { $ref: '#/components/schemas/UserSearchResult' },
+    });
+    expect(userSearch.parameters.map((p: { name: string }) => p.name)).toEqual(['userId', 'limit']);
+    expect(doc.components.schemas.UserSearchResult.required).toEqual(expect.arrayContaining(['message', 'dist', 'session_id']));
+    expect(doc.components.schemas.UserSearchResult.properties.message).toEqual({ $ref: '#/components/schemas/Message' });
     // The rules the server enforces are documented: ids, uuids, metadata, and the statuses any route may answer.
     const getMessage = doc.paths['/sessions/{sessionId}/messages/{uuid}'].get;
     expect(getMessage.parameters).toEqual([

@@ -13,7 +13,7 @@ import type { Verifier } from '../auth';
 import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type AuthState } from '../trpc';
-import { fromZepSearch, pageOffset, slice, WALK_PAGE_SIZE, walk, zepMemory } from '@mnemo/core/zep';
+import { fromZepSearch, fromZepSearchQuery, pageOffset, slice, WALK_PAGE_SIZE, walk, zepMemory } from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
   CreateSessionRequest,
@@ -31,6 +31,7 @@ import {
   toZepMessage,
   toZepSearchResult,
   toZepSession,
+  toZepUserSearchResult,
   toZepUser,
   ZepMemory,
   ZepMessage,
@@ -38,6 +39,7 @@ import {
   ZepSearchResult,
   ZepSession,
   ZepUser,
+  ZepUserSearchResult,
 } from './shapes';
 
 type Api = ReturnType<typeof createCaller>;
@@ -279,6 +281,20 @@ export const REST_ROUTES: RestRoute[] = [
         async () => (await slice(walk((page) => api.user.sessions({ ...page, userId: params.userId })))).map(toZepSession),
         [],
       ),
+  }),
+
+  // ── Mnemo additions (no Zep route) ───────────────────────────────────────────────────────────
+  route({
+    method: 'POST',
+    path: '/users/:userId/search',
+    summary: 'Search the messages of all of a user’s sessions (Mnemo; Zep has no such route): Zep’s search payload, results naming their session',
+    query: SearchQuery,
+    body: SearchRequest,
+    response: ZepUserSearchResult,
+    list: true,
+    errors: [400, 401, 404],
+    handler: async ({ api, params, query, body }) =>
+      (await api.user.search({ userId: params.userId, ...fromZepSearchQuery(body, query.limit) })).map(toZepUserSearchResult),
   }),
 ];
 

@@ -78,6 +78,12 @@ export const ZepSearchResult = z
   })
   .register(zepSchemas, { id: 'MemorySearchResult' });
 
+/** A result of the user search (a Mnemo route; Zep has none): Zep's search result, naming the message's session. */
+export const ZepUserSearchResult = ZepSearchResult.extend({ session_id: z.string().describe('the session the message belongs to') }).register(
+  zepSchemas,
+  { id: 'UserSearchResult', description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.' },
+);
+
 export const ApiError = z.object({ message: z.string() }).register(zepSchemas, { id: 'APIError' });
 
 // ── Requests ─────────────────────────────────────────────────────────────────────────────────
@@ -209,4 +215,8 @@ export function fromZepUser(u: z.output<typeof UpdateUserRequest>) {
 export function toZepSearchResult(r: MemorySearchResult) {
   const message = toZepMessage(r.message);
   return { message, ...(message.metadata && { metadata: message.metadata }), dist: r.dist, embedding: r.embedding ?? null };
+}
+
+export function toZepUserSearchResult(r: MemorySearchResult) {
+  return { ...toZepSearchResult(r), session_id: r.message.sessionId };
 }

@@ -1,4 +1,4 @@
-import { AddSessionInput, Id, PageInput, SessionIdInput, UpdateSessionInput } from '@mnemo/core/schemas';
+import { AddSessionInput, Id, ListSessionsInput, SessionIdInput, UpdateSessionInput } from '@mnemo/core/schemas';
 import { type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { procedure } from '../trpc';
@@ -8,7 +8,8 @@ export const sessionRouter = {
   get: procedure.input(SessionIdInput).query(({ ctx, input }) => ctx.core.sessions.get(input)),
   update: procedure.input(UpdateSessionInput).mutation(({ ctx, input }) => ctx.core.sessions.update(input)),
   delete: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.delete(input)),
-  list: procedure.input(PageInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
+  /** Filtered, sorted pages of sessions, with totals and previews on request (ListSessionsInput). */
+  list: procedure.input(ListSessionsInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
   /** Session events (created, changed, deleted), of one user or of all sessions, live (SSE); see message.onChange. */
   onChange: procedure
     .input(z.object({ userId: Id.optional(), lastEventId: z.string().max(64).nullish() }))

@@ -1,4 +1,4 @@
-import { AddUserInput, PageInput, UpdateUserInput, UserIdInput, UserSessionsInput } from '@mnemo/core/schemas';
+import { AddUserInput, PageInput, SearchUserInput, UpdateUserInput, UserIdInput, UserSessionsInput } from '@mnemo/core/schemas';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { procedure } from '../trpc';
 
@@ -9,4 +9,6 @@ export const userRouter = {
   delete: procedure.input(UserIdInput).mutation(({ ctx, input }) => ctx.core.users.delete(input)),
   list: procedure.input(PageInput.optional()).query(({ ctx, input }) => ctx.core.users.list(input)),
   sessions: procedure.input(UserSessionsInput).query(({ ctx, input }) => ctx.core.users.sessions(input)),
+  /** memory.search across all of the user's live sessions, ranked together; each result's message names its session. */
+  search: procedure.input(SearchUserInput).query(({ ctx, input }) => ctx.core.memory.searchUser(input)),
 } satisfies TRPCRouterRecord;

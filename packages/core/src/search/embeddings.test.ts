@@ -95,6 +95,17 @@ describe('memory search with an embeddings provider', () => {
     expect(relevanceOnly.map((r) => r.message.content).sort()).toEqual(['my cat naps', 'my cat naps again']);
   });
 
+  it('blends meaning across a user’s sessions too (user search)', async () => {
+    await core().users.add({ userId: 'owner' });
+    for (const sessionId of ['owner-a', 'owner-b']) await core().sessions.add({ sessionId, userId: 'owner' });
+    await addAndEmbed('owner-a', ['our terrier barks at night']);
+    await addAndEmbed('owner-b', ['the kitten chased a tabby', 'a new sedan']);
+    const results = await core().memory.searchUser({ userId: 'owner', text: 'feline', searchType: 'mmr', limit: 2 });
+    expect(results.map((r) => [r.message.sessionId, r.message.content])[0]).toEqual(['owner-b', 'the kitten chased a tabby']);
+    expect(results[0]!.embedding).toEqual(fakeVector('the kitten chased a tabby'));
+    expect(results.every((r) => r.message.sessionId.startsWith('owner-'))).toBe(true);
+  });
+
   it('never fails an add when the provider fails; the message is still found by text', async () => {
     const before = logs.length;
     const [message] = await addAndEmbed('failing', ['FAIL: the provider rejects this kitten']);

@@ -3,6 +3,14 @@
  * embedding similarity, narrowed by a validated metadata filter and a creation-date range, and
  * optionally re-ranked by maximal marginal relevance.
  *
+ * One implementation (`searchIn`) searches a *scope*: a list of live sessions. Session search is a
+ * scope of one session; user search (issue 12) is the scope of all of a live user's live sessions
+ * (sessions_user), ranked as one corpus: BM25's N and avgdl come from the sum of the sessions'
+ * `termDocs` / `termLength`, and df is counted over the candidates of all of them, so a term common
+ * in one session and rare in the others weighs what it weighs in the union. Without text, each
+ * session's newest `limit` matches are merged newest first. Every read is per session (the
+ * queries below, once per session of the scope): cost is the sum of the sessions' costs.
+ *
  * The text index lives beside the messages, in `message_search` (db.ts, SearchDoc: same `_id`, so
  * message reads never carry it). `memory.add` stores for each message its stemmed terms in order,
  * repeats kept (`terms`, search/tokenize.ts: term frequencies and length derive from it), and adds
@@ -36,11 +44,11 @@
  */
 import type { Filter, ObjectId } from 'mongodb';
 import type { z } from 'zod';
-import { type Collections, live, type MessageDoc, type SearchDoc } from '../db';
+import { type Collections, live, type MessageDoc, type SearchDoc, type SessionDoc } from '../db';
+import { sessionNotFound, userNotFound } from '../errors';
 import { toMessage } from '../mappers';
-import { type MemorySearchResult, SearchMemoryInput } from '../schemas';
+import { type MemorySearchResult, SearchMemoryInput, SearchUserInput } from '../schemas';
 import { type Serialize, sessionKey } from '../serialize';
-import { sessionNotFound } from '../sessions';
 import { parse } from '../validate';
 import { cosine, createEmbeddingsClient, createMutex, type EmbeddingsConfig, UPDATE_BATCH } from './embeddings';
 import { tokenize } from './tokenize';
@@ -72,6 +80,29 @@ interface CorpusStats {
   termDocs?: number;
   termLength?: number;
 }
+
+/** What a search asks, whatever it covers (schemas.ts: SearchMemoryInput, SearchUserInput). */
+type Query = Omit<z.output<typeof SearchMemoryInput>, 'sessionId'>;
+
+/** The live sessions a search covers, with their BM25 statistics: one session, or all of a user's. */
+type Scope = Pick<SessionDoc, 'sessionId' | 'termDocs' | 'termLength'>[];
+
+/** The statistics of the union of the sessions: BM25 over a user's sessions ranks as over one corpus. */
+function unionStats(scope: Scope): CorpusStats {
+  return scope.reduce((sum, s) => ({ termDocs: sum.termDocs + (s.termDocs ?? 0), termLength: sum.termLength + (s.termLength ?? 0) }), {
+    termDocs: 0,
+    termLength: 0,
+  });
+}
+
+/** `read` for each session of the scope (one equality query on `sessionId` each, which FerretDB pushes down), concatenated. */
+async function perSession<T>(scope: Scope, read: (sessionId: string) => Promise<T[]>): Promise<T[]> {
+  return (await Promise.all(scope.map(({ sessionId }) => read(sessionId)))).flat();
+}
+
+/** Newest first, as messages_session_created orders a session's messages; across sessions, ties by session id. */
+const newestFirst = (a: MessageDoc, b: MessageDoc) =>
+  b.createdAt.getTime() - a.createdAt.getTime() || (a.sessionId === b.sessionId ? b.seq - a.seq : a.sessionId < b.sessionId ? -1 : 1);
 
 /** BM25 of each candidate (all hold at least one query term), df counted among the candidates. */
 export function bm25(candidates: Pick<SearchDoc, 'terms'>[], queryTerms: string[], stats: CorpusStats): number[] {
@@ -176,39 +207,44 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
     });
   }
 
-  /** Embedding similarity of every live embedded search document of the session (`allowed` ones only). */
-  async function vectorScores(sessionId: string, text: string, allowed: ((doc: SearchDoc) => boolean) | undefined) {
+  /** Embedding similarity of every live embedded search document of the scope's sessions (`allowed` ones only). */
+  async function vectorScores(scope: Scope, text: string, allowed: ((doc: SearchDoc) => boolean) | undefined) {
     const query = await embedder!.embed([text]).then(
       (vectors) => vectors[0],
       (error: unknown) => log('search: embedding the query failed; ranking by text alone', error),
     );
     if (!query) return undefined;
-    const embedded = await c.search.find({ sessionId, ...live, embedding: { $exists: true } }).toArray(); // search_session
+    const embedded = await perSession(scope, (sessionId) => c.search.find({ sessionId, ...live, embedding: { $exists: true } }).toArray()); // search_session
     return embedded.filter((d) => !allowed || allowed(d)).map((doc) => ({ doc, similarity: Math.max(0, cosine(query, doc.embedding!)) }));
   }
 
-  async function textSearch(q: z.output<typeof SearchMemoryInput>, stats: CorpusStats, text: string, filter: Filter<MessageDoc>) {
+  async function textSearch(scope: Scope, q: Query, text: string, filter: Filter<MessageDoc>) {
     const terms = [...new Set(tokenize(text))].slice(0, MAX_QUERY_TERMS);
     const mmr = q.searchType === 'mmr';
-    // A metadata filter or dates: the ids of the session's messages that pass them.
+    // A metadata filter or dates: the ids of the sessions' messages that pass them.
     const passing =
       Object.keys(filter).length === 0
         ? undefined
         : new Set(
-            (await c.messages.find({ ...filter, sessionId: q.sessionId, ...live }, { projection: { _id: 1 } }).toArray()).map((d) => d._id.toHexString()),
+            (
+              await perSession(scope, (sessionId) => c.messages.find({ ...filter, sessionId, ...live }, { projection: { _id: 1 } }).toArray())
+            ).map((d) => d._id.toHexString()),
           ); // messages_session_created
     const allowed = passing && ((doc: SearchDoc) => passing.has(doc._id.toHexString()));
     const candidates = (
       terms.length === 0
         ? []
-        : await c.search // search_terms on MongoDB (only the keys of the query terms), search_session on FerretDB
-            .find({ sessionId: q.sessionId, ...live, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
-            .toArray()
+        : await perSession(scope, (sessionId) =>
+            c.search // search_terms on MongoDB (only the keys of the query terms), search_session on FerretDB
+              .find({ sessionId, ...live, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
+              .toArray(),
+          )
     ).filter((d) => !allowed || allowed(d));
-    const scores = bm25(candidates, terms, stats);
+    // Statistics and document frequencies of the union of the sessions: scores compare across them.
+    const scores = bm25(candidates, terms, unionStats(scope));
     let hits: Hit[] = candidates.map((doc, i) => ({ doc, score: scores[i]! }));
 
-    const vectors = embedder && (await vectorScores(q.sessionId, text, allowed));
+    const vectors = embedder && (await vectorScores(scope, text, allowed));
     if (vectors) {
       // Blend: text scaled by the best text score, plus cosine; messages found only by meaning join.
       const bestText = Math.max(0, ...scores) || 1;
@@ -235,6 +271,38 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
     });
   }
 
+  /**
+   * The one search: over the live messages of the scope's sessions (one session, or a user's). With
+   * text: best first by `dist`, BM25 over the union of the sessions; without: newest first (`dist` 0).
+   */
+  async function searchIn(scope: Scope, q: Query): Promise<MemorySearchResult[]> {
+    if (scope.length === 0) return [];
+    const dates = q.startDate || q.endDate ? { createdAt: { ...(q.startDate && { $gte: q.startDate }), ...(q.endDate && { $lte: q.endDate }) } } : {};
+    // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
+    const filter = { ...q.metadata, ...dates } as Filter<MessageDoc>;
+    const mmr = q.searchType === 'mmr';
+    const text = q.text?.trim();
+    if (text) {
+      const hits = await textSearch(scope, q, text, filter);
+      return results(hits.map(({ doc, score }) => ({ id: doc._id, score, embedding: doc.embedding })), mmr);
+    }
+    // Each session's newest `limit` matches, merged: the newest `limit` of them all.
+    const docs = (
+      await perSession(scope, (sessionId) =>
+        c.messages // messages_session_created: newest first, stops after `limit` matches
+          .find({ ...filter, sessionId, ...live })
+          .sort({ createdAt: -1, seq: -1 })
+          .limit(q.limit)
+          .toArray(),
+      )
+    )
+      .sort(newestFirst)
+      .slice(0, q.limit);
+    // MMR asks for embeddings: they are beside the messages.
+    const vectors = mmr ? await Promise.all(docs.map((d) => c.search.findOne({ _id: d._id }, { projection: { embedding: 1 } }))) : [];
+    return docs.map((doc, i) => ({ message: toMessage(doc), dist: 0, ...(vectors[i]?.embedding && { embedding: vectors[i].embedding }) }));
+  }
+
   return {
     /**
      * Searches a live session's live messages (NOT_FOUND for an unknown or deleted session).
@@ -242,26 +310,25 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
      * a non-empty metadata filter or a date bound is required (VALIDATION otherwise).
      */
     async search(input: SearchMemoryInput): Promise<MemorySearchResult[]> {
-      const q = parse(SearchMemoryInput, input);
-      const session = await c.sessions.findOne({ sessionId: q.sessionId, ...live }); // sessions_sessionId
-      if (!session) throw sessionNotFound(q.sessionId);
-      const dates = q.startDate || q.endDate ? { createdAt: { ...(q.startDate && { $gte: q.startDate }), ...(q.endDate && { $lte: q.endDate }) } } : {};
-      // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
-      const filter = { ...q.metadata, ...dates } as Filter<MessageDoc>;
-      const mmr = q.searchType === 'mmr';
-      const text = q.text?.trim();
-      if (text) {
-        const hits = await textSearch(q, session, text, filter);
-        return results(hits.map(({ doc, score }) => ({ id: doc._id, score, embedding: doc.embedding })), mmr);
-      }
-      const docs = await c.messages // messages_session_created: newest first, stops after `limit` matches
-        .find({ ...filter, sessionId: q.sessionId, ...live })
-        .sort({ createdAt: -1, seq: -1 })
-        .limit(q.limit)
-        .toArray();
-      // MMR asks for embeddings: they are beside the messages.
-      const vectors = mmr ? await Promise.all(docs.map((d) => c.search.findOne({ _id: d._id }, { projection: { embedding: 1 } }))) : [];
-      return docs.map((doc, i) => ({ message: toMessage(doc), dist: 0, ...(vectors[i]?.embedding && { embedding: vectors[i].embedding }) }));
+      const { sessionId, ...q } = parse(SearchMemoryInput, input);
+      const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { sessionId: 1, termDocs: 1, termLength: 1 } }); // sessions_sessionId
+      if (!session) throw sessionNotFound(sessionId);
+      return searchIn([session], q);
+    },
+
+    /**
+     * Searches the live messages of all of a live user's live sessions, ranked as one corpus (NOT_FOUND
+     * for an unknown or deleted user; a user without sessions finds nothing). Same query, ranking and
+     * rules as `search`; each result's message names its session (`message.sessionId`).
+     */
+    async searchUser(input: SearchUserInput): Promise<MemorySearchResult[]> {
+      const { userId, ...q } = parse(SearchUserInput, input);
+      const [user, sessions] = await Promise.all([
+        c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }), // users_userId
+        c.sessions.find({ userId, ...live }, { projection: { sessionId: 1, termDocs: 1, termLength: 1 } }).toArray(), // sessions_user
+      ]);
+      if (!user) throw userNotFound(userId);
+      return searchIn(sessions, q);
     },
 
     /** Queues the embeddings of messages whose text is new and final (called by memory under the session's lock). */
