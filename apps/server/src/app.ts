@@ -13,16 +13,21 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { Core } from '@mnemo/core';
+import { type Core, scopedTo } from '@mnemo/core';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { createVerifier } from './auth';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { type Authentication, createVerifier, type Principal } from './auth';
+import { logAuthFailures } from './auth-log';
+import { cors } from './cors';
 import type { Config } from './env';
 import { allowOnly, badRequest, toHttpError } from './http-error';
 import { createLogger, type Logger } from './logging';
+import { rateLimit } from './rate-limit';
 import { createOpenApiDocument } from './rest/openapi';
 import { restApi } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
+import { createTenants, type Tenants } from './tenants';
+import type { Context } from './trpc';
 import { ZEP_VERSION_HEADER } from './version';
 
 /**
@@ -63,16 +68,51 @@ const withoutSecrets = (url: string) => url.replace(/([?&]connectionParams=)[^&]
 /** Where a later issue builds the web UI. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The bearer token's check, for /trpc and /api requests (auth.ts). */
+    authentication: Authentication;
+    /** Who is asking, once authenticated. */
+    principal?: Principal;
+  }
+}
+
+/**
+ * The request's token: its Authorization header, or for subscriptions (EventSource cannot send
+ * headers) the `token` of the connection parameters tRPC's httpSubscriptionLink puts in the URL.
+ */
+function authorizationOf(req: FastifyRequest): string | undefined {
+  if (req.headers.authorization) return req.headers.authorization;
+  const params = (req.query as { connectionParams?: unknown } | undefined)?.connectionParams;
+  if (typeof params !== 'string') return undefined;
+  try {
+    const { token } = JSON.parse(params) as { token?: unknown };
+    return typeof token === 'string' ? `Bearer ${token}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface AppOptions {
   config: Config;
+  /** The default tenant's core. */
   core: Core;
+  /** The tenants (default: opened from `core`'s connection, tenants.ts). */
+  tenants?: Tenants;
   logger?: Logger;
   /** A built single-page app to serve at `/` (default apps/web/dist; ignored when it has no index.html). */
   webDir?: string;
 }
 
-export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL), webDir = WEB_DIST }: AppOptions): FastifyInstance {
+export function createApp({ config, core, tenants = createTenants(core), logger = createLogger(config.LOG_LEVEL), webDir = WEB_DIST }: AppOptions): FastifyInstance {
   const verify = createVerifier(config.MNEMO_AUTH_SECRET);
+  /** A request's tRPC context: its tenant's core, scoped to the user for a user token (core's scope.ts). */
+  const contextOf = async (req: FastifyRequest): Promise<Context> => {
+    const auth = req.authentication;
+    if (auth.state !== 'ok') return { core, auth, requestId: req.id }; // refused before any procedure runs
+    const tenantCore = await tenants.get(auth.principal.tenant);
+    return { core: auth.principal.role === 'user' ? scopedTo(tenantCore, auth.principal.userId) : tenantCore, auth, requestId: req.id };
+  };
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.MNEMO_MAX_BODY,
@@ -87,6 +127,10 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
     // One log line per request (below) instead of Fastify's two: request logs are most of the logging cost.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  // First: a browser's preflight is answered before authentication and the 405 routes see it.
+  cors(app, config.MNEMO_CORS_ORIGINS);
+  rateLimit(app, config.MNEMO_RATE_LIMIT, { authOn: Boolean(config.MNEMO_AUTH_SECRET) });
+  logAuthFailures(app);
 
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: withoutSecrets(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -122,12 +166,7 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
 
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
-    // Subscriptions come from EventSource, which cannot send headers: the token is then a connection parameter.
-    createContext: async ({ req, info }) => ({
-      core,
-      auth: await verify(req.headers.authorization ?? (info.connectionParams?.token ? `Bearer ${info.connectionParams.token}` : undefined)),
-      requestId: req.id,
-    }),
+    createContext: ({ req }) => contextOf(req),
     onError: ({ error, path, req }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
     },
@@ -138,11 +177,24 @@ export function createApp({ config, core, logger = createLogger(config.LOG_LEVEL
       throw badRequest('a "__proto__" key is not allowed');
     }
   });
+  // Every API request's token is checked once, before its body is read.
+  app.decorateRequest('authentication', null as never);
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (req) => {
+    if (!/^\/+(api|trpc)(\/|$)/.test(req.url)) return;
+    req.authentication = await verify(authorizationOf(req));
+    if (req.authentication.state === 'ok') req.principal = req.authentication.principal;
+  });
   app.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions });
+  // Open subscriptions would hold a shutdown: they end first (their clients reconnect later or elsewhere).
+  app.addHook('preClose', async () => {
+    core.events.close();
+    await tenants.close();
+  });
 
   const openApi = createOpenApiDocument();
   app.get('/api/v1/openapi.json', async () => openApi);
-  app.register(restApi({ core, verify }), { prefix: '/api/v1' });
+  app.register(restApi({ contextOf }), { prefix: '/api/v1' });
 
   if (web) app.register(fastifyStatic, { root: webDir });
   return app;

@@ -1,6 +1,7 @@
 /**
  * `pnpm mnemo <command>` (root script → `pnpm --filter @mnemo/server cli`):
- *   token [--expires <duration>]  print a bearer token: an HS256 JWT signed with MNEMO_AUTH_SECRET
+ *   token [--expires <duration>] [--tenant <name>]   print an admin token: an HS256 JWT signed with MNEMO_AUTH_SECRET
+ *   token --user <userId> [--ttl <duration>] [--tenant <name>]   print a user token (claims: @mnemo/core/auth-tokens)
  *   purge [--grace <ms>]          apply retention and hard-delete soft-deleted records now, in the configured database
  *   forget-user --user <userId>   hard-delete a user and everything of theirs now
  *   move-to-postgres              move the local database's SQLite store into its PostgreSQL cluster
@@ -16,12 +17,17 @@ import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createCore, DomainError, type ImportResult, ZepImportError } from '@mnemo/core';
 import { moveSqliteToPostgres, startLocalDb } from '@mnemo/local-db';
-import { createToken } from './auth';
+import { createAdminToken, createUserToken, parseLifetime, tenantProblem, userIdProblem } from '@mnemo/core/auth-tokens';
 import { loadEnv } from './env';
 
 const USAGE = `Usage: pnpm mnemo <command>
-  token [--expires <duration>]  print a bearer token (an HS256 JWT signed with MNEMO_AUTH_SECRET);
+  token [--expires <duration>] [--tenant <name>]
+                                print an admin token (an HS256 JWT signed with MNEMO_AUTH_SECRET);
                                 --expires takes e.g. 30d, 12h or seconds; default: no expiry
+  token --user <userId> [--ttl <duration>] [--tenant <name>]
+                                print a user token: that Mnemo user's own data only, for a browser;
+                                --ttl takes e.g. 15m, 1h or seconds; default 1h (user tokens always expire)
+                                --tenant: the project (1–32 of a-z, 0-9, - and _); default: the default one
   purge [--grace <ms>]          hard-delete records soft-deleted more than <ms> ago (default 0)
                                 in the configured database (starts the local one when MONGODB_URI is unset;
                                 stop the server first, or call admin.purge on the running server instead)
@@ -52,6 +58,8 @@ const { positionals, values } = (() => {
       allowPositionals: true,
       options: {
         expires: { type: 'string' },
+        ttl: { type: 'string' },
+        tenant: { type: 'string' },
         grace: { type: 'string' },
         user: { type: 'string' },
         out: { type: 'string' },
@@ -75,11 +83,20 @@ const config = loadEnv();
 
 if (command === 'token') {
   if (!config.MNEMO_AUTH_SECRET) fail('MNEMO_AUTH_SECRET is not set: the server does not check tokens, so there is nothing to sign with.');
-  const expiresIn = values.expires && /^\d+$/.test(values.expires) ? Number(values.expires) : values.expires;
+  const { user: userId, ttl, expires, tenant } = values;
+  if (tenant !== undefined && tenantProblem(tenant)) fail(`--tenant: ${tenantProblem(tenant)}`);
+  if (userId === undefined && ttl !== undefined) fail('--ttl is for user tokens (with --user <userId>); an admin token takes --expires');
+  if (userId !== undefined && expires !== undefined) fail('a user token takes --ttl, not --expires');
+  if (userId !== undefined && userIdProblem(userId)) fail(`--user: ${userIdProblem(userId)}`);
+  const secret = config.MNEMO_AUTH_SECRET;
   try {
-    console.log(await createToken(config.MNEMO_AUTH_SECRET, { expiresIn }));
+    const token =
+      userId === undefined
+        ? await createAdminToken({ secret, expiresIn: expires === undefined ? undefined : parseLifetime(expires), tenant })
+        : await createUserToken({ secret, userId, ttl: ttl === undefined ? undefined : parseLifetime(ttl), tenant });
+    console.log(token);
   } catch (error) {
-    fail(`--expires: ${(error as Error).message}`);
+    fail(`${userId === undefined ? '--expires' : '--ttl'}: ${(error as Error).message}`);
   }
 } else if (command === 'purge') {
   const graceMs = Number(values.grace ?? 0);

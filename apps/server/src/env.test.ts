@@ -49,4 +49,26 @@ describe('parseEnv', () => {
     })();
     for (const name of ['PORT', 'MONGODB_URI', 'MNEMO_MAX_BODY', 'MNEMO_EMBEDDINGS_URL', 'LOG_LEVEL']) expect(message).toContain(name);
   });
+
+  it('reads CORS origins (normalised as browsers send them) and a rate per second, minute or hour', () => {
+    expect(parseEnv({ MNEMO_CORS_ORIGINS: 'https://App.example.com/, http://localhost:5173' }).MNEMO_CORS_ORIGINS).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    expect(parseEnv({ MNEMO_CORS_ORIGINS: ' * ' }).MNEMO_CORS_ORIGINS).toBe('*');
+    expect(parseEnv({ MNEMO_RATE_LIMIT: '600/min' }).MNEMO_RATE_LIMIT).toEqual({ limit: 600, windowMs: 60_000 });
+    expect(parseEnv({ MNEMO_RATE_LIMIT: '10 / s' }).MNEMO_RATE_LIMIT).toEqual({ limit: 10, windowMs: 1000 });
+    expect(parseEnv({ MNEMO_RATE_LIMIT: '20000/h' }).MNEMO_RATE_LIMIT).toEqual({ limit: 20_000, windowMs: 3_600_000 });
+    for (const [name, value, says] of [
+      ['MNEMO_CORS_ORIGINS', 'app.example.com', 'is not an origin'],
+      ['MNEMO_CORS_ORIGINS', 'https://app.example.com/path', 'is not an origin'],
+      ['MNEMO_CORS_ORIGINS', '*, https://app.example.com', 'must be the only entry'],
+      ['MNEMO_CORS_ORIGINS', ',', 'no origin given'],
+      ['MNEMO_RATE_LIMIT', '600', 'is not a rate'],
+      ['MNEMO_RATE_LIMIT', '0/min', 'is not a rate'],
+      ['MNEMO_RATE_LIMIT', '5/day', 'is not a rate'],
+    ] as const) {
+      expect(() => parseEnv({ [name]: value }), value).toThrow(new RegExp(`${says}[^]*${name}`));
+    }
+  });
 });

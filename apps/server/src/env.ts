@@ -15,6 +15,50 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const int = (min: number) => z.coerce.number<string>().int().min(min);
 
+/** `*` (any origin) or exact origins (`https://app.example.com`, `http://localhost:5173`), each normalised as browsers send it. */
+export type CorsOrigins = '*' | readonly string[];
+
+function parseOrigins(list: string, ctx: z.RefinementCtx<string>): CorsOrigins {
+  const entries = list.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.includes('*')) {
+    if (entries.length === 1) return '*';
+    ctx.addIssue({ code: 'custom', message: '`*` (any origin) must be the only entry' });
+    return z.NEVER;
+  }
+  const origins: string[] = [];
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {}
+    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin: give scheme, host and port only, e.g. https://app.example.com or http://localhost:5173` });
+    } else origins.push(url.origin);
+  }
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no origin given' });
+  return origins;
+}
+
+export interface RateLimit {
+  /** Calls allowed per window. */
+  limit: number;
+  windowMs: number;
+}
+
+const WINDOWS: Record<string, number> = { s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3_600_000, hour: 3_600_000 };
+
+function parseRateLimit(text: string, ctx: z.RefinementCtx<string>): RateLimit {
+  const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/i.exec(text);
+  const unit = match?.[2]!.toLowerCase() ?? '';
+  const windowMs = Object.hasOwn(WINDOWS, unit) ? WINDOWS[unit] : undefined;
+  const limit = match ? Number(match[1]) : 0;
+  if (!windowMs || !Number.isSafeInteger(limit) || limit < 1) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a rate: give calls per second, minute or hour, e.g. 10/s, 600/min, 20000/h` });
+    return z.NEVER;
+  }
+  return { limit, windowMs };
+}
+
 const EnvSchema = z.object({
   PORT: int(0).max(65_535).default(8000),
   HOST: z.string().default('127.0.0.1'),
@@ -44,6 +88,10 @@ const EnvSchema = z.object({
   MNEMO_EMBEDDINGS_URL: z.url().optional(),
   MNEMO_EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
   MNEMO_EMBEDDINGS_API_KEY: z.string().optional(),
+  /** Browser origins allowed to call /trpc and /api (CORS), comma-separated; `*`: any; unset: same origin only. */
+  MNEMO_CORS_ORIGINS: z.string().transform(parseOrigins).optional(),
+  /** Calls per token subject (the client's address when auth is off) per window, e.g. `600/min`; unset: no limit. */
+  MNEMO_RATE_LIMIT: z.string().transform(parseRateLimit).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

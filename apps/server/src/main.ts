@@ -8,6 +8,7 @@ import { type LocalDb, startLocalDb } from '@mnemo/local-db';
 import { createApp } from './app';
 import { loadEnv } from './env';
 import { createLogger } from './logging';
+import { createTenants } from './tenants';
 
 const config = loadEnv();
 const log = createLogger(config.LOG_LEVEL);
@@ -32,7 +33,8 @@ const core = createCore({
     : undefined,
   log: (message, error) => log.warn({ err: error }, message),
 });
-const app = createApp({ config, core, logger: log });
+const tenants = createTenants(core);
+const app = createApp({ config, core, tenants, logger: log });
 
 try {
   await core.init();
@@ -54,8 +56,10 @@ if (!config.MNEMO_AUTH_SECRET) {
 // Purge schedule (retention first, then hard-deletion): once now, then every MNEMO_PURGE_EVERY minutes (0 = off).
 async function purge(): Promise<void> {
   try {
-    const purged = await core.purge();
-    log.info({ purged }, 'applied retention and purged soft-deleted records');
+    for (const tenantCore of await tenants.all()) {
+      const purged = await tenantCore.purge();
+      log.info({ db: tenantCore.config.dbName, purged }, 'applied retention and purged soft-deleted records');
+    }
   } catch (error) {
     log.error({ err: error }, 'purge failed');
   }
@@ -76,8 +80,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     // Stops accepting and waits for in-flight requests, for MNEMO_SHUTDOWN_TIMEOUT at most: then
     // the connections still open (a client trickling a body, say) are closed. Subscriptions end
-    // now (their clients reconnect elsewhere or later).
-    core.events.close();
+    // first (app.ts, preClose).
     const closed = app.close();
     // A keep-alive connection that finishes its last request meanwhile would otherwise stay open.
     const idle = setInterval(() => app.server.closeIdleConnections(), 100);

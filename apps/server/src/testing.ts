@@ -53,7 +53,6 @@ export async function startTestServer({ authSecret, messageWindow, env = {} }: T
     app,
     close: () =>
       (closing ??= (async () => {
-        core.events.close(); // ends open subscriptions, which would hold app.close()
         await app.close();
         await core.db.dropDatabase();
         await core.close();

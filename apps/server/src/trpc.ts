@@ -2,25 +2,21 @@
  * tRPC is initialised once, here. This file exports only builders and the context type.
  * Domain errors from core become tRPC errors in one middleware, with one code table.
  */
-import { type Core, DomainError, type DomainErrorCode, isDatabaseUnavailable, isDomainError } from '@mnemo/core';
+import { type CoreApi, DomainError, type DomainErrorCode, isDatabaseUnavailable, isDomainError } from '@mnemo/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import { z } from 'zod';
 
-export type AuthState = 'ok' | 'missing' | 'invalid' | 'expired';
+import type { Authentication, AuthState } from './auth';
 
 export interface Context {
-  core: Core;
-  /** Outcome of checking the bearer token ('ok' when auth is off). */
-  auth: AuthState;
+  /** The core of the token's tenant, scoped to its user for a user token (core's scopedTo). */
+  core: CoreApi;
+  /** Outcome of checking the bearer token (an admin of the default tenant when auth is off). */
+  auth: Authentication;
   /** The HTTP request's id (X-Request-Id), named in internal-error messages. */
   requestId?: string;
-}
-
-/** The tRPC-free half of the context: what tests and the REST adapter build directly. */
-export function createContextInner(ctx: Context): Context {
-  return ctx;
 }
 
 export const TRPC_CODE = {
@@ -28,6 +24,7 @@ export const TRPC_CODE = {
   CONFLICT: 'CONFLICT',
   VALIDATION: 'BAD_REQUEST',
   UNAUTHENTICATED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
 } as const satisfies Record<DomainErrorCode, TRPC_ERROR_CODE_KEY>;
 
 export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly';
@@ -66,14 +63,14 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const AUTH_MESSAGES: Record<Exclude<AuthState, 'ok'>, string> = {
+export const AUTH_MESSAGES: Record<AuthState, string> = {
   missing: 'no token found: send Authorization: Bearer <token>',
   invalid: 'token is unauthorized',
   expired: 'token is expired',
 };
 
 const authenticated = t.middleware(({ ctx, next }) => {
-  if (ctx.auth !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[ctx.auth] });
+  if (ctx.auth.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[ctx.auth.state] });
   return next();
 });
 

@@ -26,7 +26,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(mongoUri: string): Promise<RunningServer> {
+/** `authSecret` turns auth on (MNEMO_AUTH_SECRET). */
+export async function startServer(mongoUri: string, { authSecret }: { authSecret?: string } = {}): Promise<RunningServer> {
   const port = await freePort();
   const dbName = `e2e_${randomUUID().slice(0, 8)}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-e2e-'));
@@ -40,7 +41,8 @@ export async function startServer(mongoUri: string): Promise<RunningServer> {
     MNEMO_PURGE_EVERY: '0',
     LOG_LEVEL: 'warn',
   };
-  delete env.MNEMO_AUTH_SECRET;
+  if (authSecret) env.MNEMO_AUTH_SECRET = authSecret;
+  else delete env.MNEMO_AUTH_SECRET;
   const tsx = join(ROOT, 'apps/web/node_modules/.bin/tsx');
   const child: ChildProcess = spawn(tsx, ['apps/server/src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

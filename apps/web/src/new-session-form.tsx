@@ -3,7 +3,16 @@ import { type FormEvent, useState } from 'react';
 import { ErrorBox, parseJsonObject } from './ui';
 import { UserSelect } from './user-select';
 
-export function NewSessionForm({ defaultUserId, onCreated }: { defaultUserId?: string; onCreated: (sessionId: string) => void }) {
+export function NewSessionForm({
+  defaultUserId,
+  fixedUser = false,
+  onCreated,
+}: {
+  defaultUserId?: string;
+  /** The session's user is the signed-in user (a user token): no choice to offer. */
+  fixedUser?: boolean;
+  onCreated: (sessionId: string) => void;
+}) {
   const add = useAddSession();
   const [sessionId, setSessionId] = useState('');
   const [userId, setUserId] = useState(defaultUserId);
@@ -34,8 +43,12 @@ export function NewSessionForm({ defaultUserId, onCreated }: { defaultUserId?: s
       <form onSubmit={submit}>
         <label htmlFor="new-session-id">Session ID</label>
         <input id="new-session-id" value={sessionId} onChange={(e) => setSessionId(e.target.value)} placeholder="generated when empty" />
-        <label htmlFor="new-session-user">User</label>
-        <UserSelect id="new-session-user" value={userId} onChange={setUserId} noneLabel="— no user —" />
+        {!fixedUser && (
+          <>
+            <label htmlFor="new-session-user">User</label>
+            <UserSelect id="new-session-user" value={userId} onChange={setUserId} noneLabel="— no user —" />
+          </>
+        )}
         <label htmlFor="new-session-metadata">Metadata (JSON, optional)</label>
         <textarea id="new-session-metadata" rows={3} value={metadata} onChange={(e) => setMetadata(e.target.value)} placeholder='{"topic": "tea"}' />
         {problem && (

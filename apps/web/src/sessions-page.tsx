@@ -8,20 +8,28 @@ import { UserSelect } from './user-select';
 export function SessionsPage({
   route,
   navigate,
+  viewer,
 }: {
   route: Extract<Route, { page: 'sessions' }>;
   navigate: (route: Route) => void;
+  /** Signed in with a user token: only this user's sessions, no user choice. */
+  viewer?: string;
 }) {
-  const { sessionId, userId } = route;
+  const { sessionId } = route;
+  const userId = viewer ?? route.userId;
   const open = (id: string | undefined) => navigate({ page: 'sessions', sessionId: id, userId });
   return (
     <div className="layout">
       <aside className="sidebar">
-        <div className="filter">
-          <label htmlFor="filter-user">Show sessions of</label>
-          <UserSelect id="filter-user" value={userId} onChange={(u) => navigate({ page: 'sessions', sessionId, userId: u })} noneLabel="All users" />
-        </div>
-        <NewSessionForm key={userId ?? ''} defaultUserId={userId} onCreated={open} />
+        {viewer ? (
+          <p className="filter muted">Your sessions, {viewer}</p>
+        ) : (
+          <div className="filter">
+            <label htmlFor="filter-user">Show sessions of</label>
+            <UserSelect id="filter-user" value={userId} onChange={(u) => navigate({ page: 'sessions', sessionId, userId: u })} noneLabel="All users" />
+          </div>
+        )}
+        <NewSessionForm key={userId ?? ''} defaultUserId={userId} fixedUser={viewer !== undefined} onCreated={open} />
         <SessionList userId={userId} selected={sessionId} onSelect={open} />
       </aside>
       <main className="main">

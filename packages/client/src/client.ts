@@ -12,15 +12,23 @@ import {
   isTRPCClientError as isAnyTRPCClientError,
 } from '@trpc/client';
 import superjson from 'superjson';
+import { createTokenCache, type GetToken, retryingOn401 } from './token-cache';
 
 export type { AppRouter, RouterInputs, RouterOutputs } from '@mnemo/server/router';
 export { TRPCClientError };
+export type { GetToken } from './token-cache';
 
 export interface MnemoClientOptions {
   /** Base URL of the Mnemo server, e.g. `http://localhost:8000` (tRPC lives at `${url}/trpc`). */
   url: string;
   /** Sent as `Authorization: Bearer <apiKey>` when given (an HS256 JWT signed with `MNEMO_AUTH_SECRET`). */
   apiKey?: string;
+  /**
+   * Instead of `apiKey`: returns a token (e.g. a user token fetched from the app's backend). Called for the first
+   * request; its token is then reused until shortly before its `exp` (30 s, or a quarter of its lifetime), and
+   * replaced at once when a request comes back 401 (that request is retried once with the new token).
+   */
+  getToken?: GetToken;
   /** A fetch implementation, for runtimes or tests that need their own. */
   fetch?: typeof globalThis.fetch;
   /**
@@ -44,15 +52,32 @@ export function trimBaseUrl(url: string): string {
  * go in one request, at most 20 per request and in URLs of at most 2,000 characters, so any number
  * of them works (one GET of 100 batched calls outgrew the server's URL limits).
  */
-export function mnemoBatchLink({ url, apiKey, fetch }: MnemoClientOptions) {
+export function mnemoBatchLink(options: MnemoClientOptions, credentials: Credentials = credentialsOf(options)) {
+  const fetch = credentials.fetch ?? options.fetch;
   return httpBatchLink<AppRouter>({
-    url: `${trimBaseUrl(url)}/trpc`,
+    url: `${trimBaseUrl(options.url)}/trpc`,
     transformer: superjson,
-    headers: () => (apiKey ? { Authorization: `Bearer ${apiKey}` } : {}),
+    headers: async () => {
+      const token = await credentials.token();
+      return token ? { Authorization: `Bearer ${token}` } : {};
+    },
     maxItems: 20,
     maxURLLength: 2000,
     ...(fetch && { fetch }),
   });
+}
+
+/** Where a client's token comes from: `apiKey` as it is, or `getToken` through a cache (and a fetch that retries a 401). */
+interface Credentials {
+  token: () => string | undefined | Promise<string>;
+  fetch?: typeof globalThis.fetch;
+}
+
+function credentialsOf({ apiKey, getToken, fetch }: MnemoClientOptions): Credentials {
+  if (!getToken) return { token: () => apiKey };
+  if (apiKey) throw new TypeError('pass apiKey or getToken, not both');
+  const cache = createTokenCache(getToken);
+  return { token: cache.get, fetch: retryingOn401(cache, fetch) };
 }
 
 /**
@@ -60,17 +85,19 @@ export function mnemoBatchLink({ url, apiKey, fetch }: MnemoClientOptions) {
  * as a connection parameter: EventSource cannot send headers), everything else batched.
  */
 export function mnemoLinks(options: MnemoClientOptions) {
-  const { url, apiKey, EventSource } = options;
+  const { url, EventSource } = options;
+  const credentials = credentialsOf(options);
   return [
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: httpSubscriptionLink<AppRouter, AnyEventSource>({
         url: `${trimBaseUrl(url)}/trpc`,
         transformer: superjson,
-        ...(apiKey && { connectionParams: { token: apiKey } }),
+        // Read at every (re)connection, so a reconnecting subscription gets a fresh token.
+        ...((options.apiKey || options.getToken) && { connectionParams: async () => ({ token: (await credentials.token())! }) }),
         ...(EventSource && { EventSource }),
       }),
-      false: mnemoBatchLink(options),
+      false: mnemoBatchLink(options, credentials),
     }),
   ];
 }

@@ -5,6 +5,7 @@
 export {
   type AppRouter,
   createMnemoClient,
+  type GetToken,
   isTRPCClientError,
   mnemoLinks,
   type MnemoClient,

@@ -1,5 +1,5 @@
 /** Domain errors. Core throws only these; the server maps each code to a tRPC code and an HTTP status. */
-export const DOMAIN_ERROR_CODES = ['NOT_FOUND', 'CONFLICT', 'VALIDATION', 'UNAUTHENTICATED'] as const;
+export const DOMAIN_ERROR_CODES = ['NOT_FOUND', 'CONFLICT', 'VALIDATION', 'UNAUTHENTICATED', 'FORBIDDEN'] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {
@@ -31,6 +31,14 @@ export class ValidationError extends DomainError {
   override name = 'ValidationError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('VALIDATION', message, options);
+  }
+}
+
+/** The caller is known but may not do this (a user token asking for an admin operation). */
+export class ForbiddenError extends DomainError {
+  override name = 'ForbiddenError';
+  constructor(message: string) {
+    super('FORBIDDEN', message);
   }
 }
 

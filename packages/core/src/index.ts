@@ -33,10 +33,15 @@ export interface CoreConfig {
   now?: () => Date;
 }
 
-export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog, retentionDays, now = () => new Date() }: CoreConfig) {
+/**
+ * A core on database `dbName`. With `shared`, it uses that connection (another core's `client`:
+ * tenants, apps/server/src/tenants.ts) and leaves closing it to its owner.
+ */
+export function createCore(config: CoreConfig, shared?: MongoClient) {
+  const { mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog, retentionDays, now = () => new Date() } = config;
   // ignoreUndefined: optional fields that are absent are not written as null. A database that
   // cannot be reached fails a request within 3 s (then a 503) rather than after the driver's 30 s.
-  const client = new MongoClient(mongoUri, { ignoreUndefined: true, serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
+  const client = shared ?? new MongoClient(mongoUri, { ignoreUndefined: true, serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
   const db = client.db(dbName);
   const collections = getCollections(db);
   const serialize = createSerializer();
@@ -45,13 +50,17 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
   const events = createEventBus();
   const { publish } = events;
   const sessions = createSessionService(collections, serialize, listing, publish);
+  const users = createUserService(collections, serialize, listing, publish);
   const memory = createMemoryService(collections, serialize, { listing, messageWindow, publish, queueEmbeddings: search.queueEmbeddings });
   const expire = createRetention(collections, serialize, publish, { defaultDays: retentionDays, expireMessages: memory.expire, now });
   return {
     users: {
-      ...createUserService(collections, serialize, listing, publish),
-      /** A user's live sessions (NOT_FOUND for an unknown user): `sessions.list` with the user. */
-      sessions: (input: UserSessionsInput) => sessions.list(input),
+      ...users,
+      /** A user's live sessions (NOT_FOUND for an unknown user, as Zep): `sessions.list` with the user. */
+      sessions: async (input: UserSessionsInput) => {
+        await users.get({ userId: input.userId });
+        return sessions.list(input);
+      },
     },
     sessions,
     memory: {
@@ -81,8 +90,11 @@ export function createCore({ mongoUri, dbName, messageWindow = 12, embeddings, l
     close: async () => {
       events.close();
       await search.idle();
-      await client.close();
+      if (!shared) await client.close();
     },
+    /** What it was made with, and its connection: for cores of other databases on the same server. */
+    config,
+    client,
   };
 }
 
@@ -95,6 +107,7 @@ export * from './schemas';
 export { METADATA_RULES, mergeMetadata, metadataProblem, withoutSystem } from './metadata';
 export { describeZodError } from './validate';
 export { isDatabaseUnavailable } from './db';
+export { type CoreApi, scopedTo } from './scope';
 export type { EmbeddingsConfig } from './search';
 export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from './events';
 export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';

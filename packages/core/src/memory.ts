@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoBulkWriteError, ObjectId } from 'mongodb';
 import { bucketKey, bucketOf, type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
 import type { Publish } from './events';
-import { ConflictError, NotFoundError } from './errors';
+import { ConflictError, NotFoundError, sessionNotFound } from './errors';
 import { toMessage, toSession } from './mappers';
 import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
@@ -69,7 +69,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
    * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
    * numbers in the same atomic upsert. Two first writes racing on the unique index: one retries.
    */
-  async function reserveSeq(sessionId: string, count: number, termLength: number): Promise<SessionDoc> {
+  async function reserveSeq(sessionId: string, count: number, termLength: number, owner: string | null): Promise<SessionDoc> {
     const now = new Date();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -81,7 +81,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
             $setOnInsert: {
               _id: new ObjectId(),
               uuid: randomUUID(),
-              userId: null,
+              userId: owner,
               metadata: {},
               createdAt: now,
               ...(count === 0 && { lastMessageAt: null, lastActiveAt: now }),
@@ -100,7 +100,12 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
     }
   }
 
-  async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages']): Promise<Memory> {
+  async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages'], owner?: string): Promise<Memory> {
+    // On behalf of a user (scope.ts): a session of somebody else (even deleted) is not theirs to write or revive.
+    if (owner !== undefined) {
+      const existing = await c.sessions.findOne({ sessionId }, { projection: { userId: 1 } }); // sessions_sessionId
+      if (existing && existing.userId !== owner) throw sessionNotFound(sessionId);
+    }
     // One equality lookup per client-supplied id (an `$in` would not be pushed down on FerretDB).
     const given = [...new Set(messages.flatMap((m) => (m.uuid ? [m.uuid] : [])))];
     const found = await Promise.all(given.map((uuid) => c.messages.findOne({ uuid, sessionId }))); // messages_id
@@ -117,7 +122,7 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
-    const session = await reserveSeq(sessionId, fresh.length, terms.reduce((sum, t) => sum + t.length, 0));
+    const session = await reserveSeq(sessionId, fresh.length, terms.reduce((sum, t) => sum + t.length, 0), owner ?? null);
     const now = new Date();
     const firstSeq = session.lastSeq - fresh.length + 1;
     const docs: MessageDoc[] = fresh.map((m, i) => ({
@@ -218,9 +223,9 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
      * Appends messages in order, each with the next `seq`. Idempotent per message id within the
      * session: a live message with the id is skipped (and returned as stored). Returns the batch as stored.
      */
-    async add(input: AddMemoryInput): Promise<Memory> {
+    async add(input: AddMemoryInput, { owner }: { owner?: string } = {}): Promise<Memory> {
       const { sessionId, messages } = parse(AddMemoryInput, input);
-      return serialize(sessionKey(sessionId), () => append(sessionId, messages));
+      return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner));
     },
 
     /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */

@@ -111,6 +111,7 @@ describe('session lists', () => {
     const byCreation = await core().sessions.list({ userId: 'ada', limit: 1 });
     await expect(core().sessions.list({ userId: 'ada', sort: 'activity', cursor: byCreation.nextCursor })).rejects.toBeInstanceOf(ValidationError);
     await expect(core().sessions.list({ userId: 'ada', cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(core().sessions.list({ userId: 'nobody' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(core().users.sessions({ userId: 'nobody' })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await core().sessions.list({ userId: 'nobody' })).items).toEqual([]);
   });
 });

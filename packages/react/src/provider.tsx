@@ -1,6 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { type MnemoClientOptions, mnemoLinks } from '@mnemo/client';
-import { type ReactNode, useMemo, useState } from 'react';
+import { type GetToken, type MnemoClientOptions, mnemoLinks } from '@mnemo/client';
+import { type ReactNode, useMemo, useRef, useState } from 'react';
 import { isClientError } from './errors';
 import { trpc } from './trpc';
 
@@ -9,6 +9,13 @@ export interface MnemoProviderProps {
   url: string;
   /** Sent as `Authorization: Bearer <apiKey>` when the server has auth on. */
   apiKey?: string;
+  /**
+   * Instead of `apiKey`: returns a token, e.g. a user token from the app's backend (README, "Tokens for
+   * browsers"). Its token is kept until shortly before its `exp`, then `getToken` is called again; a request
+   * refused with 401 gets a new token and is retried once. May be a new function at every render (the latest
+   * one is called); the client is not rebuilt for it.
+   */
+  getToken?: GetToken;
   /** The app's QueryClient; by default one is created that does not retry 4xx errors. */
   queryClient?: QueryClient;
   /** A fetch implementation for the tRPC link (defaults to the global one). */
@@ -29,10 +36,16 @@ export function createMnemoTRPCClient(options: MnemoClientOptions) {
 }
 
 /** Provides the tRPC client and the QueryClient every Mnemo hook uses. */
-export function MnemoProvider({ url, apiKey, queryClient, fetch, EventSource, children }: MnemoProviderProps) {
+export function MnemoProvider({ url, apiKey, getToken, queryClient, fetch, EventSource, children }: MnemoProviderProps) {
   const [ownQueryClient] = useState(() => queryClient ?? createMnemoQueryClient());
   const client = queryClient ?? ownQueryClient;
-  const trpcClient = useMemo(() => createMnemoTRPCClient({ url, apiKey, fetch, EventSource }), [url, apiKey, fetch, EventSource]);
+  const latestGetToken = useRef(getToken);
+  latestGetToken.current = getToken;
+  const usesGetToken = getToken !== undefined;
+  const trpcClient = useMemo(
+    () => createMnemoTRPCClient({ url, apiKey, fetch, EventSource, ...(usesGetToken && { getToken: () => latestGetToken.current!() }) }),
+    [url, apiKey, usesGetToken, fetch, EventSource],
+  );
   return (
     <trpc.Provider client={trpcClient} queryClient={client}>
       <QueryClientProvider client={client}>{children}</QueryClientProvider>

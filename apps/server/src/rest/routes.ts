@@ -5,14 +5,13 @@
  * client's Zep facade).
  * The OpenAPI document (openapi.ts) is generated from the same table.
  */
-import { type Core, describeZodError } from '@mnemo/core';
+import { describeZodError } from '@mnemo/core';
 import { TRPCError } from '@trpc/server';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Verifier } from '../auth';
 import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
-import { AUTH_MESSAGES, type AuthState } from '../trpc';
+import { AUTH_MESSAGES, type Context } from '../trpc';
 import { fromZepSearch, fromZepSearchQuery, pageOffset, slice, WALK_PAGE_SIZE, walk, zepMemory } from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
@@ -298,12 +297,6 @@ export const REST_ROUTES: RestRoute[] = [
   }),
 ];
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Outcome of the bearer-token check (REST routes). */
-    auth: AuthState;
-  }
-}
 
 /** Zep's SDKs send JSON with any Content-Type (zep-js PATCHes message metadata as text/plain). */
 function parseJsonWhateverTheContentType(app: FastifyInstance): void {
@@ -327,14 +320,14 @@ function withoutEmpty(query: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
 }
 
-export function restApi({ core, verify }: { core: Core; verify: Verifier }): FastifyPluginAsync {
+/** `contextOf` gives a request's tRPC context (app.ts: its token already checked, its tenant's core). */
+export function restApi({ contextOf }: { contextOf: (req: FastifyRequest) => Promise<Context> }): FastifyPluginAsync {
   return async (app) => {
     parseJsonWhateverTheContentType(app);
-    app.decorateRequest('auth', 'missing');
-    // Checked before the body is read; the procedures check ctx.auth again (same rule, same messages).
+    // Refused before the body is read; the procedures check ctx.auth again (same rule, same messages).
     app.addHook('onRequest', async (req) => {
-      req.auth = await verify(req.headers.authorization);
-      if (req.auth !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[req.auth] });
+      const { authentication } = req;
+      if (authentication.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[authentication.state] });
     });
 
     for (const r of REST_ROUTES) {
@@ -343,7 +336,7 @@ export function restApi({ core, verify }: { core: Core; verify: Verifier }): Fas
         url: r.path,
         handler: async (req, reply) => {
           const result = await r.handler({
-            api: createCaller({ core, auth: req.auth }),
+            api: createCaller(await contextOf(req)),
             params: req.params as PathParams<string>,
             query: parseInput(r.query, withoutEmpty(req.query), 'query'),
             body: parseInput(r.body, req.body === undefined ? {} : req.body, 'body'),

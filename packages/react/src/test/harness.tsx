@@ -56,12 +56,12 @@ export function createGatedFetch(base: typeof fetch = globalThis.fetch) {
 
 export function renderMnemoHook<T>(
   hook: () => T,
-  { url, apiKey, fetch }: { url: string; apiKey?: string; fetch?: typeof globalThis.fetch },
+  { url, apiKey, getToken, fetch }: { url: string; apiKey?: string; getToken?: () => string | Promise<string>; fetch?: typeof globalThis.fetch },
 ) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   clients.push(queryClient);
   const wrapper = ({ children }: { children: ReactNode }) => (
-    <MnemoProvider url={url} apiKey={apiKey} queryClient={queryClient} fetch={fetch} EventSource={EventSource}>
+    <MnemoProvider url={url} apiKey={apiKey} getToken={getToken} queryClient={queryClient} fetch={fetch} EventSource={EventSource}>
       {children}
     </MnemoProvider>
   );
