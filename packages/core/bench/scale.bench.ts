@@ -10,6 +10,7 @@
  *   pnpm --filter @mnemo/core bench:scale --runs 20   # timed runs per operation (default 50)
  *   pnpm bench -- --no-paging                         # without the long-session paging below
  *   pnpm bench -- --no-transfer                       # without the export / import below
+ *   pnpm bench -- --no-sessions                       # without the session lists at 100k sessions below
  *
  * Starts its own local database (mongod when on PATH, else FerretDB) in a temporary directory,
  * or uses MONGODB_URI when set (a database named mnemo_bench_scale_<random>, dropped afterwards).
@@ -29,15 +30,18 @@
  *
  * Then, on the same database, paging one session of 100,000 messages newest first and oldest first,
  * at depth 0 and 10,000 messages in (paging.bench.ts, also runnable alone as `bench:paging`).
+ * Last, in a database of its own: pages of session lists among 100,000 sessions, 10,000 of them one
+ * user's (sessions.bench.ts, also runnable alone as `bench:sessions`).
  */
 import os from 'node:os';
 import type { LocalDb } from '@mnemo/local-db';
 import type { Core, NewMessage } from '../src/index';
 import { count, ms, percentile, table, withBenchCore } from './bench-core';
 import { benchPaging } from './paging.bench';
+import { benchSessions } from './sessions.bench';
 import { benchTransfer } from './transfer.bench';
 
-const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
+const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer] [--no-sessions]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
 const SESSION_SIZE = 100; // messages per session
 const SESSIONS_PER_USER = 100;
 const LOAD_CONCURRENCY = 4; // sessions loaded at once
@@ -45,12 +49,13 @@ const WRITE_SESSIONS = 20; // kept for the "add 2 messages" operation
 const WARMUP = 5;
 
 // ---- arguments -------------------------------------------------------------------------------
-function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boolean; transfer: boolean } {
+function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boolean; transfer: boolean; sessions: boolean } {
   const sizes: number[] = [];
   let runs = 50;
   let oneMillion = false;
   let paging = true;
   let transfer = true;
+  let sessions = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const size = /^(\d+)(k|m)?$/i.exec(arg);
@@ -58,6 +63,7 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boo
     else if (arg === '--1m') oneMillion = true;
     else if (arg === '--no-paging') paging = false;
     else if (arg === '--no-transfer') transfer = false;
+    else if (arg === '--no-sessions') sessions = false;
     else if (arg === '--runs' || arg.startsWith('--runs=')) runs = Number(arg === '--runs' ? argv[++i] : arg.slice(7));
     else if (size) sizes.push(Number(size[1]) * ({ k: 1e3, m: 1e6 }[size[2]?.toLowerCase() ?? ''] ?? 1));
     else fail(`unknown argument ${JSON.stringify(arg)}`);
@@ -68,7 +74,7 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boo
   if (sizes.some((n) => n < SESSION_SIZE)) fail(`sizes must be at least ${SESSION_SIZE}`);
   // Whole sessions only: round up to a multiple of SESSION_SIZE.
   const whole = sizes.map((n) => Math.ceil(n / SESSION_SIZE) * SESSION_SIZE);
-  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging, transfer };
+  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging, transfer, sessions };
 }
 
 function fail(message: string): never {
@@ -287,7 +293,7 @@ async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<st
 
 // ---- main ------------------------------------------------------------------------------------
 async function main() {
-  const { sizes, runs, paging, transfer } = parseArgs(process.argv.slice(2));
+  const { sizes, runs, paging, transfer, sessions } = parseArgs(process.argv.slice(2));
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`);
   console.log(`sizes: ${sizes.map(count).join(', ')} messages; ${runs} timed runs per operation after ${WARMUP} warm-up runs\n`);
@@ -348,6 +354,10 @@ async function main() {
       await benchPaging(core, { runs });
     }
   });
+  if (sessions) {
+    console.log(`\nsession lists (sessions.bench.ts), in a database of their own\n`);
+    await withBenchCore('sessions', (core) => benchSessions(core, { runs: Math.min(runs, 20) }));
+  }
 }
 
 await main();
