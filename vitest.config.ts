@@ -9,6 +9,7 @@ export default defineConfig({
     projects: [
       'packages/*',
       'apps/*',
+      'tests/*',
       { test: { name: 'docs', root: './docs', include: ['*.test.ts'] } },
       {
         extends: './packages/core/vitest.config.ts',

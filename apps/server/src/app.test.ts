@@ -77,7 +77,7 @@ describe('internal errors', () => {
       for (const entry of logged) {
         expect(entry.level).toBe(50);
         expect(entry.reqId).toEqual(expect.any(String));
-        expect(entry.err?.stack).toMatch(/secret detail[^]*\n\s+at /);
+        expect(entry.err?.stack).toMatch(/secret detail[\s\S]*\n\s+at /);
       }
     } finally {
       await broken.close();

@@ -65,8 +65,8 @@ function hasProtoKey(json: string): boolean {
 /** A URL fit for the log: a subscription's connection parameters carry its token. */
 const withoutSecrets = (url: string) => url.replace(/([?&]connectionParams=)[^&]*/, '$1…');
 
-/** Where a later issue builds the web UI. */
-export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/** The built web UI: apps/web/dist from source; in the published package, dist/web beside the built server. */
+export const WEB_DIST = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../web/dist/' : './web/', import.meta.url));
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -8,7 +8,8 @@
  *   export [--user <userId>] [--out <file>]   write users, sessions and messages as JSON Lines (stdout by default)
  *   import [--in <file>]          read such an export back (stdin by default); idempotent
  *   import-zep --url <url> [--api-key <key>]  import a running Zep v0.x server's data over its REST API
- * Configuration comes from the same environment variables as the server.
+ * Configuration comes from the same environment variables as the server. The published package's `mnemo` command
+ * (bin.ts) runs this file for every command but `serve`.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -20,7 +21,8 @@ import { moveSqliteToPostgres, startLocalDb } from '@mnemo/local-db';
 import { createAdminToken, createUserToken, parseLifetime, tenantProblem, userIdProblem } from '@mnemo/core/auth-tokens';
 import { loadEnv } from './env';
 
-const USAGE = `Usage: pnpm mnemo <command>
+const USAGE = `Usage: mnemo <command> (installed: @mnemo/server's bin), or pnpm mnemo <command> in a checkout
+  serve                         run the server (the installed command only; in a checkout: pnpm start)
   token [--expires <duration>] [--tenant <name>]
                                 print an admin token (an HS256 JWT signed with MNEMO_AUTH_SECRET);
                                 --expires takes e.g. 30d, 12h or seconds; default: no expiry

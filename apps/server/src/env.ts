@@ -2,7 +2,8 @@
  * Configuration. This is the only file that reads `process.env`; it is parsed once with zod.
  * Empty values count as unset (so `MNEMO_AUTH_SECRET=` in a .env file means "no auth").
  */
-import { isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -12,6 +13,15 @@ import { z } from 'zod';
  * against the repository root, never against the working directory: `.data` is `<repo>/.data`.
  */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * The installed `mnemo` command (the published package's built JavaScript, outside any checkout) has no repository:
+ * there a relative MNEMO_DATA_DIR is the working directory's, and the default is a per-user data dir,
+ * `$XDG_DATA_HOME/mnemo`, by default `~/.local/share/mnemo`.
+ */
+const INSTALLED = !import.meta.url.endsWith('.ts');
+const DATA_BASE = INSTALLED ? process.cwd() : REPO_ROOT;
+const DEFAULT_DATA_DIR = INSTALLED ? join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'mnemo') : '.data';
 
 const int = (min: number) => z.coerce.number<string>().int().min(min);
 
@@ -49,7 +59,7 @@ const WINDOWS: Record<string, number> = { s: 1000, sec: 1000, second: 1000, m: 6
 
 function parseRateLimit(text: string, ctx: z.RefinementCtx<string>): RateLimit {
   const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/i.exec(text);
-  const unit = match?.[2]!.toLowerCase() ?? '';
+  const unit = match?.[2]?.toLowerCase() ?? '';
   const windowMs = Object.hasOwn(WINDOWS, unit) ? WINDOWS[unit] : undefined;
   const limit = match ? Number(match[1]) : 0;
   if (!windowMs || !Number.isSafeInteger(limit) || limit < 1) {
@@ -70,8 +80,8 @@ const EnvSchema = z.object({
   MNEMO_DB: z.string().default('mnemo'),
   MNEMO_DATA_DIR: z
     .string()
-    .default('.data')
-    .transform((dir) => (isAbsolute(dir) ? dir : resolve(REPO_ROOT, dir))),
+    .default(DEFAULT_DATA_DIR)
+    .transform((dir) => (isAbsolute(dir) ? dir : resolve(DATA_BASE, dir))),
   /** Set: every /api/v1 and /trpc call needs `Authorization: Bearer <HS256 JWT signed with it>`. */
   MNEMO_AUTH_SECRET: z.string().optional(),
   /** Minutes between purges of soft-deleted records; 0 turns the schedule off. */

@@ -10,10 +10,12 @@ import { z } from 'zod';
 
 import type { Authentication, AuthState } from './auth';
 
+// `@internal` members are left out of the published client's bundled `AppRouter` type (its build emits
+// declarations with `stripInternal`): a client never sees the context, and CoreApi would drag mongodb's types in.
 export interface Context {
-  /** The core of the token's tenant, scoped to its user for a user token (core's scopedTo). */
+  /** @internal The core of the token's tenant, scoped to its user for a user token (core's scopedTo). */
   core: CoreApi;
-  /** Outcome of checking the bearer token (an admin of the default tenant when auth is off). */
+  /** @internal Outcome of checking the bearer token (an admin of the default tenant when auth is off). */
   auth: Authentication;
   /** The HTTP request's id (X-Request-Id), named in internal-error messages. */
   requestId?: string;

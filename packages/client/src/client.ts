@@ -8,7 +8,9 @@ import {
   httpBatchLink,
   httpSubscriptionLink,
   splitLink,
+  type TRPCClient,
   TRPCClientError,
+  type TRPCLink,
   isTRPCClientError as isAnyTRPCClientError,
 } from '@trpc/client';
 import superjson from 'superjson';
@@ -18,24 +20,25 @@ export type { AppRouter, RouterInputs, RouterOutputs } from '@mnemo/server/route
 export { TRPCClientError };
 export type { GetToken } from './token-cache';
 
+/** Optional fields also take `undefined` (`apiKey: process.env.MNEMO_TOKEN` under exactOptionalPropertyTypes). */
 export interface MnemoClientOptions {
   /** Base URL of the Mnemo server, e.g. `http://localhost:8000` (tRPC lives at `${url}/trpc`). */
   url: string;
   /** Sent as `Authorization: Bearer <apiKey>` when given (an HS256 JWT signed with `MNEMO_AUTH_SECRET`). */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * Instead of `apiKey`: returns a token (e.g. a user token fetched from the app's backend). Called for the first
    * request; its token is then reused until shortly before its `exp` (30 s, or a quarter of its lifetime), and
    * replaced at once when a request comes back 401 (that request is retried once with the new token).
    */
-  getToken?: GetToken;
+  getToken?: GetToken | undefined;
   /** A fetch implementation, for runtimes or tests that need their own. */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
   /**
    * The EventSource the subscriptions (`message.onChange`, `session.onChange`) use: browsers and
    * Node 22+ have one; on Node 20 pass one, e.g. `import { EventSource } from 'eventsource'`.
    */
-  EventSource?: AnyEventSource;
+  EventSource?: AnyEventSource | undefined;
 }
 
 export type MnemoClient = ReturnType<typeof createMnemoClient>;
@@ -52,7 +55,7 @@ export function trimBaseUrl(url: string): string {
  * go in one request, at most 20 per request and in URLs of at most 2,000 characters, so any number
  * of them works (one GET of 100 batched calls outgrew the server's URL limits).
  */
-export function mnemoBatchLink(options: MnemoClientOptions, credentials: Credentials = credentialsOf(options)) {
+export function mnemoBatchLink(options: MnemoClientOptions, credentials: Credentials = credentialsOf(options)): TRPCLink<AppRouter> {
   const fetch = credentials.fetch ?? options.fetch;
   return httpBatchLink<AppRouter>({
     url: `${trimBaseUrl(options.url)}/trpc`,
@@ -84,7 +87,7 @@ function credentialsOf({ apiKey, getToken, fetch }: MnemoClientOptions): Credent
  * Every Mnemo client's links (this one's and @mnemo/react's): subscriptions over SSE (the token
  * as a connection parameter: EventSource cannot send headers), everything else batched.
  */
-export function mnemoLinks(options: MnemoClientOptions) {
+export function mnemoLinks(options: MnemoClientOptions): TRPCLink<AppRouter>[] {
   const { url, EventSource } = options;
   const credentials = credentialsOf(options);
   return [
@@ -102,7 +105,7 @@ export function mnemoLinks(options: MnemoClientOptions) {
   ];
 }
 
-export function createMnemoClient(options: MnemoClientOptions) {
+export function createMnemoClient(options: MnemoClientOptions): TRPCClient<AppRouter> {
   return createTRPCClient<AppRouter>({ links: mnemoLinks(options) });
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError } from './errors';
+import { NotFoundError } from './errors';
 import { useTestCore } from './test/core';
 import { countMessageTokens } from './tokens';
 
@@ -103,7 +103,7 @@ describe('messages', () => {
     const first = await c.memory.list({ sessionId: 'counted', limit: 30 });
     expect(first.total).toBe(40);
     expect((await c.memory.list({ sessionId: 'counted', limit: 30, cursor: first.nextCursor })).items.map((m) => m.content)).toEqual(
-      many(10).map((m, i) => `m${i + 31}`),
+      many(10).map((_, i) => `m${i + 31}`),
     );
     await c.sessions.delete({ sessionId: 'counted' });
     await c.memory.add({ sessionId: 'counted', messages: many(2, 'new') }); // undeletes the session, not its messages

@@ -202,7 +202,9 @@ export interface Memory {
 
 // Memory search (issue 5; implemented in ./search)
 /** A MongoDB-style filter on message metadata: `metadata.*` paths and whitelisted operators only (see search/filter.ts). */
-export const MetadataFilter = z.custom<MetadataFilterType>().superRefine((value, ctx) => {
+// Spelled out rather than `MetadataFilterType`: declaration emit (the published client's bundled AppRouter type)
+// cannot name a type of ./search/filter, which no package subpath exports.
+export const MetadataFilter = z.custom<Record<string, unknown>>().superRefine((value, ctx) => {
   const problem = metadataFilterProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });

@@ -1,6 +1,6 @@
 /** FerretDB v1.24.2: built once from its Go module, started on a free loopback port. */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
@@ -8,8 +8,14 @@ import { freePort, type Guarded, LocalDbError, run, runs, sleep, spawnGuarded, w
 
 export const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
-/** Where the FerretDB build is kept: `<repo>/.tools/` (git-ignored). */
-export const TOOLS_DIR = fileURLToPath(new URL('../../../.tools/', import.meta.url));
+/**
+ * Where the FerretDB build is kept: `<repo>/.tools/` (git-ignored) when Mnemo runs from this checkout's source;
+ * when it runs as the installed `mnemo` command (built JavaScript, outside any checkout), a per-user cache dir:
+ * `$XDG_CACHE_HOME/mnemo/tools`, by default `~/.cache/mnemo/tools`.
+ */
+export const TOOLS_DIR = import.meta.url.endsWith('.ts')
+  ? fileURLToPath(new URL('../../../.tools/', import.meta.url))
+  : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mnemo', 'tools');
 
 const goEnv = { GOTOOLCHAIN: 'local' };
 

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@mnemo/server/router';
+import type { AppRouter } from '@mnemo/client';
 import { TRPCClientError } from '@trpc/client';
 
 export type MnemoError = TRPCClientError<AppRouter>;

@@ -38,4 +38,15 @@ export {
   useUpdateSessionMetadata,
   useUserSessions,
 } from './use-sessions';
-export { useAddUser, useDeleteUser, useUpdateUser, useUser, useUsers } from './use-users';
+export { useAddUser, useDeleteUser, useUpdateUser, useUser, useUsers, type UsersOptions } from './use-users';
+export {
+  type CursorOf,
+  type InfiniteQueryErrorOf,
+  type InfiniteQueryHookOptions,
+  type MnemoQueries,
+  mnemoQueries,
+  type QueryErrorOf,
+  type InfiniteQueryHookResult,
+  type QueryHookOptions,
+  type QueryHookResult,
+} from './queries';

@@ -4,6 +4,8 @@
  * tab, user or backend writes shows up without a reload. A `reset` (the first event of a fresh
  * connection, or a gap the server could not replay) re-fetches instead.
  */
+// Lets the published declarations name the hooks' result types (they live in @trpc/react-query/shared).
+import type {} from '@trpc/react-query/shared';
 import { skipToken, useQueryClient } from '@tanstack/react-query';
 import { isInCachedLists, replaceBy, updateLists } from './cache';
 import { keys } from './keys';

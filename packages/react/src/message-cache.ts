@@ -13,6 +13,14 @@ type Pages = InfiniteData<MessagePage, unknown>;
 /** Whether a cached `message.list` query is newest first, read from its tRPC key (`[path, { input, type }]`). */
 const newestFirst = (queryKey: QueryKey): boolean => (queryKey[1] as { input?: { order?: string } } | undefined)?.input?.order === 'desc';
 const bySeq = (a: Message, b: Message) => a.seq - b.seq;
+/** A cached `memory.get` query's `lastn` (undefined: the server's window), read from its tRPC key. */
+const lastnOf = (queryKey: QueryKey): number | undefined => (queryKey[1] as { input?: { lastn?: number } } | undefined)?.input?.lastn;
+const lastWindow = (queryKey: QueryKey, messages: Message[]): Message[] => {
+  const lastn = lastnOf(queryKey);
+  return lastn !== undefined && messages.length > lastn ? messages.slice(-lastn) : messages;
+};
+/** A cached `message.list` query's page size, read from its tRPC key. */
+const limitOf = (queryKey: QueryKey): number | undefined => (queryKey[1] as { input?: { limit?: number } } | undefined)?.input?.limit;
 
 /**
  * Replaces the cached copies of `messages` (by uuid) and adds the others where they belong: after
@@ -30,11 +38,12 @@ export function upsertMessages(queryClient: QueryClient, sessionId: string, mess
     return messages.filter((m) => !present.has(m.uuid) && m.seq > newest).sort(bySeq);
   };
 
-  queryClient.setQueriesData<Memory>({ queryKey: keys.memory(sessionId) }, (memory) => {
-    if (!memory) return memory;
+  for (const [queryKey, memory] of queryClient.getQueriesData<Memory>({ queryKey: keys.memory(sessionId) })) {
+    if (!memory) continue;
     const added = newer(memory.messages);
-    return { ...memory, messages: [...replace(memory.messages), ...added] };
-  });
+    // A `lastn` window keeps its size, as the server would answer it.
+    queryClient.setQueryData<Memory>(queryKey, { ...memory, messages: lastWindow(queryKey, [...replace(memory.messages), ...added]) });
+  }
   for (const [queryKey, data] of queryClient.getQueriesData<Pages>({ queryKey: keys.messages(sessionId) })) {
     if (!data?.pages.length) continue;
     const added = newer(data.pages.flatMap((p) => p.items));
@@ -51,6 +60,35 @@ export function upsertMessages(queryClient: QueryClient, sessionId: string, mess
   for (const message of messages) {
     queryClient.setQueriesData<Message>({ queryKey: keys.message(sessionId, message.uuid) }, (m) => m && message);
   }
+}
+
+/**
+ * Gives the session's memory and message-list queries that are in use but have no data yet (their
+ * first fetch was cancelled, e.g. by an optimistic send during the first load) the given messages
+ * as their data, so they show at once instead of staying pending. Queries with data are left to
+ * `upsertMessages`. Returns the keys it seeded: they hold only these messages until re-fetched,
+ * which the caller must make sure happens (e.g. invalidate once the write is done).
+ */
+export function seedMessages(queryClient: QueryClient, sessionId: string, messages: Message[]): QueryKey[] {
+  if (messages.length === 0) return [];
+  const sorted = [...messages].sort(bySeq);
+  const empty = (queryKey: QueryKey) =>
+    queryClient.getQueryCache().findAll({ queryKey, predicate: (q) => q.state.data === undefined && q.getObserversCount() > 0 });
+  const seeded: QueryKey[] = [];
+  for (const query of empty(keys.memory(sessionId))) {
+    queryClient.setQueryData<Memory>(query.queryKey, { messages: lastWindow(query.queryKey, sorted) });
+    seeded.push(query.queryKey);
+  }
+  for (const query of empty(keys.messages(sessionId))) {
+    const ordered = newestFirst(query.queryKey) ? [...sorted].reverse() : sorted;
+    const limit = limitOf(query.queryKey);
+    const items = limit !== undefined && ordered.length > limit ? ordered.slice(0, limit) : ordered;
+    // One page, with no cursor: the re-fetch after the write replaces it with the server's first page.
+    const page: MessagePage = { items, nextCursor: null, total: items.length };
+    queryClient.setQueryData<Pages>(query.queryKey, { pages: [page], pageParams: [null] });
+    seeded.push(query.queryKey);
+  }
+  return seeded;
 }
 
 /** Takes messages out of every cache of the session (`which`: by uuid, or a test on each message). */

@@ -1,5 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { type GetToken, type MnemoClientOptions, mnemoLinks } from '@mnemo/client';
+import { type AppRouter, type GetToken, type MnemoClientOptions, mnemoLinks } from '@mnemo/client';
+import type { TRPCClient } from '@trpc/client';
 import { type ReactNode, useMemo, useRef, useState } from 'react';
 import { isClientError } from './errors';
 import { trpc } from './trpc';
@@ -8,20 +9,20 @@ export interface MnemoProviderProps {
   /** Base URL of the Mnemo server, e.g. `http://localhost:8000` (tRPC is served under `/trpc`). */
   url: string;
   /** Sent as `Authorization: Bearer <apiKey>` when the server has auth on. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * Instead of `apiKey`: returns a token, e.g. a user token from the app's backend (README, "Tokens for
    * browsers"). Its token is kept until shortly before its `exp`, then `getToken` is called again; a request
    * refused with 401 gets a new token and is retried once. May be a new function at every render (the latest
    * one is called); the client is not rebuilt for it.
    */
-  getToken?: GetToken;
+  getToken?: GetToken | undefined;
   /** The app's QueryClient; by default one is created that does not retry 4xx errors. */
-  queryClient?: QueryClient;
+  queryClient?: QueryClient | undefined;
   /** A fetch implementation for the tRPC link (defaults to the global one). */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
   /** The EventSource live updates use (browsers have one; in Node 20 tests, the `eventsource` package's). */
-  EventSource?: MnemoClientOptions['EventSource'];
+  EventSource?: MnemoClientOptions['EventSource'] | undefined;
   children: ReactNode;
 }
 
@@ -31,7 +32,7 @@ export function createMnemoQueryClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry }, mutations: { retry: false } } });
 }
 
-export function createMnemoTRPCClient(options: MnemoClientOptions) {
+export function createMnemoTRPCClient(options: MnemoClientOptions): TRPCClient<AppRouter> {
   return trpc.createClient({ links: mnemoLinks(options) });
 }
 

@@ -1,9 +1,10 @@
-import type { AppRouter } from '@mnemo/server/router';
-import { createTRPCReact } from '@trpc/react-query';
+import type { AppRouter } from '@mnemo/client';
+import { type CreateTRPCReact, createTRPCReact } from '@trpc/react-query';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 
 /** The tRPC React bindings for Mnemo's router: every type below is inferred from `AppRouter`. */
-export const trpc = createTRPCReact<AppRouter>();
+// Annotated so the published declarations can name it (an inferred type would point into server source).
+export const trpc: CreateTRPCReact<AppRouter, unknown> = createTRPCReact<AppRouter>();
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

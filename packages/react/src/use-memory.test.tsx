@@ -173,6 +173,55 @@ describe('useAddMemory', () => {
     await waitFor(async () => expect(result.current.memory.data).toEqual(await server().core.memory.get({ sessionId })));
   });
 
+  it('shows a message sent during the first load at once, then the server’s messages with it exactly once', async () => {
+    const sessionId = await sessionWithMessages(3);
+    const gate = createGatedFetch();
+    gate.hold(); // the first memory.get and message.list stay on their way
+    const { result } = renderMnemoHook(
+      () => ({
+        memory: useMemory(sessionId),
+        last2: useMemory(sessionId, { lastn: 2 }),
+        scrollBack: useMessages(sessionId, { order: 'desc' }),
+        add: useAddMemory(),
+      }),
+      { ...server(), fetch: gate.fetch },
+    );
+    await waitFor(() => expect(result.current.memory.fetchStatus).toBe('fetching'));
+    expect(result.current.memory.data).toBeUndefined();
+
+    const sentAt = performance.now();
+    act(() =>
+      result.current.add.mutate({
+        sessionId,
+        messages: [
+          { role: 'user', content: 'first' },
+          { role: 'user', content: 'sent while loading' },
+          { role: 'user', content: 'third' },
+        ],
+      }),
+    );
+    await waitFor(() => expect(contents(result.current.memory.data?.messages)).toEqual(['first', 'sent while loading', 'third']), {
+      interval: 1,
+    });
+    // Within a frame or so (the server is held back: only the optimistic update can show it).
+    expect(performance.now() - sentAt).toBeLessThan(100);
+    expect(result.current.memory.isSuccess).toBe(true);
+    expect(contents(result.current.last2.data?.messages)).toEqual(['sent while loading', 'third']);
+    expect(contents(allItems(result.current.scrollBack.data))).toEqual(['third', 'sent while loading', 'first']);
+    expect(result.current.add.isPending).toBe(true);
+
+    gate.release();
+    await waitFor(() => expect(result.current.add.isSuccess).toBe(true));
+    const expected = ['m1', 'm2', 'm3', 'first', 'sent while loading', 'third'];
+    await waitFor(() => expect(contents(result.current.memory.data?.messages)).toEqual(expected));
+    await waitFor(() => expect(contents(result.current.last2.data?.messages)).toEqual(['sent while loading', 'third']));
+    await waitFor(() => expect(contents(allItems(result.current.scrollBack.data))).toEqual([...expected].reverse()));
+    const stored = (await server().core.memory.get({ sessionId })).messages;
+    expect(contents(stored)).toEqual(expected);
+    expect(result.current.memory.data?.messages).toEqual(stored);
+    expect(result.current.last2.data?.messages).toEqual(stored.slice(-2));
+  });
+
   it('adding to a new session creates it and refreshes the session lists', async () => {
     const sessionId = uniqueId('fresh');
     const { result } = renderMnemoHook(() => ({ list: useSessions(), add: useAddMemory() }), server());

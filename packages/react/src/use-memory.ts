@@ -1,47 +1,78 @@
+// Lets the published declarations name the hooks' result types (they live in @trpc/react-query/shared).
+import type {} from '@trpc/react-query/shared';
 import { textOfParts } from '@mnemo/core/metadata';
 import { skipToken, useMutationState, useQueryClient } from '@tanstack/react-query';
 import { getMutationKey } from '@trpc/react-query';
 import { useCallback, useMemo } from 'react';
 import { isInCachedLists, newUuid } from './cache';
 import { useLiveMessages } from './live';
-import { cachedMessages, removeMessages, upsertMessages } from './message-cache';
-import { type Message, type RouterInputs, trpc } from './trpc';
+import { cachedMessages, removeMessages, seedMessages, upsertMessages } from './message-cache';
+import type { QueryHookOptions, QueryHookResult } from './queries';
+import { type Memory, type Message, type RouterInputs, type RouterOutputs, trpc } from './trpc';
 
-export interface MemoryOptions {
+/** `useMemory`'s own options, and any TanStack Query option (`select`, `enabled`, `staleTime`, …). */
+export type MemoryOptions<TData = Memory> = QueryHookOptions<typeof trpc.memory.get, Memory, TData> & {
   /** How many of the latest messages (default: the server's message window). */
   lastn?: number;
   /** Keep it up to date with every client's writes (a `message.onChange` subscription). */
   live?: boolean;
-}
+};
 
 /**
  * The last `lastn` messages of a session, oldest first; a new chat (no such session yet) has none.
- * Disabled while `sessionId` is undefined.
+ * Disabled while `sessionId` is undefined. Its query is `mnemoQueries(client).memory(sessionId, { lastn })`.
  */
-export function useMemory(sessionId: string | undefined, { lastn, live = false }: MemoryOptions = {}) {
+export function useMemory<TData = Memory>(sessionId: string | undefined, options?: MemoryOptions<TData>): QueryHookResult<typeof trpc.memory.get, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useMemory(sessionId: string | undefined, options?: MemoryOptions): QueryHookResult<typeof trpc.memory.get, Memory>;
+export function useMemory<TData>(sessionId: string | undefined, { lastn, live = false, ...options }: MemoryOptions<TData> = {}) {
   useLiveMessages(live ? sessionId : undefined);
-  return trpc.memory.get.useQuery(sessionId === undefined ? skipToken : { sessionId, lastn });
+  return trpc.memory.get.useQuery(sessionId === undefined ? skipToken : { sessionId, lastn }, options);
 }
 
 export type SearchMemoryInput = RouterInputs['memory']['search'];
+type SearchMemoryOutput = RouterOutputs['memory']['search'];
 
 /**
  * Searches a session's messages (text relevance, metadata filter, dates); disabled while `input`
- * is undefined. Adding messages to the session invalidates its searches.
+ * is undefined. Adding messages to the session invalidates its searches. `options`: TanStack Query's.
  */
-export function useSearchMemory(input: SearchMemoryInput | undefined) {
-  return trpc.memory.search.useQuery(input ?? skipToken);
+export function useSearchMemory<TData = SearchMemoryOutput>(
+  input: SearchMemoryInput | undefined,
+  options?: QueryHookOptions<typeof trpc.memory.search, SearchMemoryOutput, TData>,
+): QueryHookResult<typeof trpc.memory.search, TData>;
+export function useSearchMemory(
+  input: SearchMemoryInput | undefined,
+  options?: QueryHookOptions<typeof trpc.memory.search, SearchMemoryOutput>,
+): QueryHookResult<typeof trpc.memory.search, SearchMemoryOutput>;
+export function useSearchMemory<TData>(
+  input: SearchMemoryInput | undefined,
+  options?: QueryHookOptions<typeof trpc.memory.search, SearchMemoryOutput, TData>,
+) {
+  return trpc.memory.search.useQuery(input ?? skipToken, options);
 }
 
 export type SearchUserInput = RouterInputs['user']['search'];
+type SearchUserOutput = RouterOutputs['user']['search'];
 
 /**
  * Searches the messages of all of a user's sessions, ranked together (same input as
  * `useSearchMemory`, with `userId` for `sessionId`); each result's `message.sessionId` names its
  * session. Disabled while `input` is undefined. Adding messages to any session invalidates it.
  */
-export function useSearchUser(input: SearchUserInput | undefined) {
-  return trpc.user.search.useQuery(input ?? skipToken);
+export function useSearchUser<TData = SearchUserOutput>(
+  input: SearchUserInput | undefined,
+  options?: QueryHookOptions<typeof trpc.user.search, SearchUserOutput, TData>,
+): QueryHookResult<typeof trpc.user.search, TData>;
+export function useSearchUser(
+  input: SearchUserInput | undefined,
+  options?: QueryHookOptions<typeof trpc.user.search, SearchUserOutput>,
+): QueryHookResult<typeof trpc.user.search, SearchUserOutput>;
+export function useSearchUser<TData>(
+  input: SearchUserInput | undefined,
+  options?: QueryHookOptions<typeof trpc.user.search, SearchUserOutput, TData>,
+) {
+  return trpc.user.search.useQuery(input ?? skipToken, options);
 }
 
 export type AddMemoryInput = RouterInputs['memory']['add'];
@@ -56,7 +87,8 @@ const addMemoryKey = () => getMutationKey(trpc.memory.add);
 /**
  * Appends messages to a session. Optimistic: each message gets a uuid made here and sent to the
  * server (which keeps it, and stores a uuid once however often it is sent), so the messages show up
- * at once in the session's cached memory and message list and are later matched exactly. On error
+ * at once in the session's cached memory and message list and are later matched exactly (also while
+ * the session is still loading: they are its data until the re-fetch after the add). On error
  * they are taken out again; on success they take the server's `seq`, `tokenCount` and timestamps;
  * then the session's memory, messages and session record are re-fetched (once the last pending add
  * to that session is done, so a re-fetch never hides messages still on their way).
@@ -89,7 +121,11 @@ export function useAddMemory() {
       // Only what this call put in is taken out on error: other sends may be on their way too.
       const knownUuids = new Set(known.map(byUuid));
       const introduced = new Set(optimistic.map(byUuid).filter((uuid) => !knownUuids.has(uuid)));
-      upsertMessages(queryClient, sessionId, optimistic.filter((m) => introduced.has(m.uuid)));
+      const shown = optimistic.filter((m) => introduced.has(m.uuid));
+      upsertMessages(queryClient, sessionId, shown);
+      // During the first load there is nothing to add to (and its fetch was just cancelled): the
+      // messages become the data for now, and the re-fetch after the last pending add replaces it.
+      seedMessages(queryClient, sessionId, shown);
       return { introduced };
     },
     onError: (_error, { sessionId }, context) => removeMessages(queryClient, sessionId, context?.introduced ?? new Set()),

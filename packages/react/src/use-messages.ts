@@ -1,23 +1,38 @@
+// Lets the published declarations name the hooks' result types (they live in @trpc/react-query/shared).
+import type {} from '@trpc/react-query/shared';
 import { mergeMetadata, textOfParts, withoutSystem } from '@mnemo/core/metadata';
-import { skipToken, useQueryClient } from '@tanstack/react-query';
+import { type InfiniteData, skipToken, useQueryClient } from '@tanstack/react-query';
 import { restore, snapshot } from './cache';
 import { keys } from './keys';
 import { useLiveMessages } from './live';
 import { cachedMessages, removeMessages, upsertMessages } from './message-cache';
-import { type Message, type RouterInputs, trpc } from './trpc';
+import type { CursorOf, InfiniteQueryHookOptions, InfiniteQueryHookResult } from './queries';
+import { type Message, type MessagePage, type RouterInputs, trpc } from './trpc';
 import type { PageOptions } from './use-sessions';
 
-export interface MessagesOptions extends PageOptions {
+/** `useMessages`' own options, and any TanStack Query option (`select`, `enabled`, `staleTime`, …). */
+type MessagePages = InfiniteData<MessagePage, CursorOf<RouterInputs['message']['list']>>;
+export type MessagesOptions<TData = MessagePages> = InfiniteQueryHookOptions<typeof trpc.message.list, RouterInputs['message']['list'], MessagePage, TData> & PageOptions & {
   /** 'asc' (default): oldest first, each page newer. 'desc': newest first, each page older (a chat's scroll-back). */
   order?: 'asc' | 'desc';
   /** Keep the loaded pages up to date with every client's writes (a `message.onChange` subscription). */
   live?: boolean;
-}
+};
 
-/** A session's messages, page by page (`fetchNextPage`); none for a new chat; disabled while `sessionId` is undefined. */
-export function useMessages(sessionId: string | undefined, { limit, order, live = false }: MessagesOptions = {}) {
+/**
+ * A session's messages, page by page (`fetchNextPage`); none for a new chat; disabled while `sessionId` is
+ * undefined. Its query is `mnemoQueries(client).messages(sessionId, { limit, order })`.
+ */
+export function useMessages<TData = MessagePages>(
+  sessionId: string | undefined,
+  options?: MessagesOptions<TData>,
+): InfiniteQueryHookResult<typeof trpc.message.list, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useMessages(sessionId: string | undefined, options?: MessagesOptions): InfiniteQueryHookResult<typeof trpc.message.list, MessagePages>;
+export function useMessages<TData>(sessionId: string | undefined, { limit, order, live = false, ...options }: MessagesOptions<TData> = {}) {
   useLiveMessages(live ? sessionId : undefined);
   return trpc.message.list.useInfiniteQuery(sessionId === undefined ? skipToken : { sessionId, limit, order }, {
+    ...options,
     getNextPageParam: (page) => page.nextCursor,
   });
 }

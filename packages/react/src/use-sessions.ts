@@ -1,9 +1,12 @@
+// Lets the published declarations name the hooks' result types (they live in @trpc/react-query/shared).
+import type {} from '@trpc/react-query/shared';
 import { mergeMetadata, withoutSystem } from '@mnemo/core/metadata';
-import { skipToken, useQueryClient } from '@tanstack/react-query';
+import { type InfiniteData, skipToken, useQueryClient } from '@tanstack/react-query';
 import { isInCachedLists, replaceBy, restore, snapshot, updateLists } from './cache';
 import { useLiveSessions } from './live';
 import { keys } from './keys';
-import { type RouterInputs, type Session, trpc } from './trpc';
+import type { CursorOf, InfiniteQueryHookOptions, InfiniteQueryHookResult, QueryHookOptions, QueryHookResult } from './queries';
+import { type RouterInputs, type Session, type SessionPage, trpc } from './trpc';
 
 export interface PageOptions {
   /** Page size (1–100; the server's default is 50). */
@@ -20,25 +23,58 @@ export type SessionListOptions = Omit<Exclude<RouterInputs['session']['list'], v
 
 const nextCursor = (page: { nextCursor: string | null }) => page.nextCursor;
 
-/** One session by id; disabled while `sessionId` is undefined. */
-export function useSession(sessionId: string | undefined) {
-  return trpc.session.get.useQuery(sessionId === undefined ? skipToken : { sessionId });
+type SessionPages = InfiniteData<SessionPage, CursorOf<RouterInputs['session']['list']>>;
+type SessionsQueryOptions<TData = SessionPages> = InfiniteQueryHookOptions<typeof trpc.session.list, RouterInputs['session']['list'], SessionPage, TData>;
+type UserSessionPages = InfiniteData<SessionPage, CursorOf<RouterInputs['user']['sessions']>>;
+type UserSessionsQueryOptions<TData = UserSessionPages> = InfiniteQueryHookOptions<typeof trpc.user.sessions, RouterInputs['user']['sessions'], SessionPage, TData>;
+
+/** One session by id; disabled while `sessionId` is undefined. `options`: TanStack Query's (`select`, `enabled`, …). */
+export function useSession<TData = Session>(
+  sessionId: string | undefined,
+  options?: QueryHookOptions<typeof trpc.session.get, Session, TData>,
+): QueryHookResult<typeof trpc.session.get, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useSession(sessionId: string | undefined, options?: QueryHookOptions<typeof trpc.session.get, Session>): QueryHookResult<typeof trpc.session.get, Session>;
+export function useSession<TData>(sessionId: string | undefined, options?: QueryHookOptions<typeof trpc.session.get, Session, TData>) {
+  return trpc.session.get.useQuery(sessionId === undefined ? skipToken : { sessionId }, options);
 }
 
 /**
  * Live sessions, page by page (`fetchNextPage` until `hasNextPage` is false): by default oldest
  * first; e.g. `{ sort: 'activity', withLastMessage: true }` for a sidebar. `data.pages[0].total`
- * with `withTotal`.
+ * with `withTotal`. `options`: TanStack Query's (`select`, `enabled`, `staleTime`, …).
  */
-export function useSessions({ live = false, ...query }: SessionListOptions = {}) {
+export function useSessions<TData = SessionPages>(
+  query?: SessionListOptions,
+  options?: SessionsQueryOptions<TData>,
+): InfiniteQueryHookResult<typeof trpc.session.list, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useSessions(query?: SessionListOptions, options?: SessionsQueryOptions): InfiniteQueryHookResult<typeof trpc.session.list, SessionPages>;
+export function useSessions<TData>({ live = false, ...query }: SessionListOptions = {}, options?: SessionsQueryOptions<TData>) {
   useLiveSessions(live);
-  return trpc.session.list.useInfiniteQuery(query, { getNextPageParam: nextCursor });
+  return trpc.session.list.useInfiniteQuery(query, { ...options, getNextPageParam: nextCursor });
 }
 
 /** A user's live sessions, page by page (options as `useSessions`); disabled while `userId` is undefined. */
-export function useUserSessions(userId: string | undefined, { live = false, ...query }: SessionListOptions = {}) {
+export function useUserSessions<TData = UserSessionPages>(
+  userId: string | undefined,
+  query?: SessionListOptions,
+  options?: UserSessionsQueryOptions<TData>,
+): InfiniteQueryHookResult<typeof trpc.user.sessions, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useUserSessions(
+  userId: string | undefined,
+  query?: SessionListOptions,
+  options?: UserSessionsQueryOptions,
+): InfiniteQueryHookResult<typeof trpc.user.sessions, UserSessionPages>;
+export function useUserSessions<TData>(
+  userId: string | undefined,
+  { live = false, ...query }: SessionListOptions = {},
+  options?: UserSessionsQueryOptions<TData>,
+) {
   useLiveSessions(live && userId !== undefined, userId);
   return trpc.user.sessions.useInfiniteQuery(userId === undefined ? skipToken : { userId, ...query }, {
+    ...options,
     getNextPageParam: nextCursor,
   });
 }

@@ -1,17 +1,33 @@
-import { skipToken, useQueryClient } from '@tanstack/react-query';
+// Lets the published declarations name the hooks' result types (they live in @trpc/react-query/shared).
+import type {} from '@trpc/react-query/shared';
+import { type InfiniteData, skipToken, useQueryClient } from '@tanstack/react-query';
 import { cachedListItems, replaceBy, restore, snapshot, updateLists } from './cache';
 import { keys } from './keys';
-import { type Session, trpc, type User } from './trpc';
+import type { CursorOf, InfiniteQueryHookOptions, InfiniteQueryHookResult, QueryHookOptions, QueryHookResult } from './queries';
+import { type RouterInputs, type Session, trpc, type User, type UserPage } from './trpc';
 import type { PageOptions } from './use-sessions';
 
-/** One user by id; disabled while `userId` is undefined. */
-export function useUser(userId: string | undefined) {
-  return trpc.user.get.useQuery(userId === undefined ? skipToken : { userId });
+/** One user by id; disabled while `userId` is undefined. `options`: TanStack Query's (`select`, `enabled`, …). */
+export function useUser<TData = User>(
+  userId: string | undefined,
+  options?: QueryHookOptions<typeof trpc.user.get, User, TData>,
+): QueryHookResult<typeof trpc.user.get, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useUser(userId: string | undefined, options?: QueryHookOptions<typeof trpc.user.get, User>): QueryHookResult<typeof trpc.user.get, User>;
+export function useUser<TData>(userId: string | undefined, options?: QueryHookOptions<typeof trpc.user.get, User, TData>) {
+  return trpc.user.get.useQuery(userId === undefined ? skipToken : { userId }, options);
 }
 
+/** `useUsers`' own options, and any TanStack Query option (`select`, `enabled`, `staleTime`, …). */
+type UserPages = InfiniteData<UserPage, CursorOf<RouterInputs['user']['list']>>;
+export type UsersOptions<TData = UserPages> = PageOptions & InfiniteQueryHookOptions<typeof trpc.user.list, RouterInputs['user']['list'], UserPage, TData>;
+
 /** All live users, oldest first, page by page. */
-export function useUsers({ limit }: PageOptions = {}) {
-  return trpc.user.list.useInfiniteQuery({ limit }, { getNextPageParam: (page) => page.nextCursor });
+export function useUsers<TData = UserPages>(options?: UsersOptions<TData>): InfiniteQueryHookResult<typeof trpc.user.list, TData>;
+// The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
+export function useUsers(options?: UsersOptions): InfiniteQueryHookResult<typeof trpc.user.list, UserPages>;
+export function useUsers<TData>({ limit, ...options }: UsersOptions<TData> = {}) {
+  return trpc.user.list.useInfiniteQuery({ limit }, { ...options, getNextPageParam: (page) => page.nextCursor });
 }
 
 /** Creates a user; on success it is cached and the user lists are invalidated. */

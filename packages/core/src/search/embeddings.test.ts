@@ -66,7 +66,10 @@ describe('memory search with an embeddings provider', () => {
     const results = await core().memory.search({ sessionId: 'pets', text: 'feline' });
     expect(results[0]!.message.content).toBe('I adopted a kitten last week');
     expect(results[0]!.dist).toBeGreaterThan(0.4);
-    for (const r of results) expect(r.dist).toBeGreaterThanOrEqual(0), expect(r.dist).toBeLessThanOrEqual(1);
+    for (const r of results) {
+      expect(r.dist).toBeGreaterThanOrEqual(0);
+      expect(r.dist).toBeLessThanOrEqual(1);
+    }
     for (let i = 1; i < results.length; i++) expect(results[i - 1]!.dist).toBeGreaterThanOrEqual(results[i]!.dist);
     expect((await core().memory.search({ sessionId: 'pets', text: 'supper' }))[0]!.message.content).toBe('Pizza for dinner tonight?');
   });

@@ -54,12 +54,23 @@ export function createGatedFetch(base: typeof fetch = globalThis.fetch) {
   };
 }
 
-export function renderMnemoHook<T>(
-  hook: () => T,
-  { url, apiKey, getToken, fetch }: { url: string; apiKey?: string; getToken?: () => string | Promise<string>; fetch?: typeof globalThis.fetch },
-) {
+/** A QueryClient without retries, cleared after each test. */
+export function createTestQueryClient(): QueryClient {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   clients.push(queryClient);
+  return queryClient;
+}
+
+export function renderMnemoHook<T>(
+  hook: () => T,
+  {
+    url,
+    apiKey,
+    getToken,
+    fetch,
+    queryClient = createTestQueryClient(),
+  }: { url: string; apiKey?: string; getToken?: () => string | Promise<string>; fetch?: typeof globalThis.fetch; queryClient?: QueryClient },
+) {
   const wrapper = ({ children }: { children: ReactNode }) => (
     <MnemoProvider url={url} apiKey={apiKey} getToken={getToken} queryClient={queryClient} fetch={fetch} EventSource={EventSource}>
       {children}
