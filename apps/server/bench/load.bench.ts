@@ -35,11 +35,21 @@ async function startMnemo(dataDir: string): Promise<{ url: string; child: ChildP
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', MNEMO_DATA_DIR: dataDir, MNEMO_PURGE_EVERY: '0' };
   for (const name of ['MONGODB_URI', 'MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_URL']) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: SERVER_DIR, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: SERVER_DIR,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 120_000; ; ) {
     if (child.exitCode !== null) throw new Error(`Mnemo exited with ${child.exitCode}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, child };
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child };
     if (Date.now() > deadline) throw new Error('Mnemo did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -63,7 +73,9 @@ async function preload(url: string): Promise<void> {
 }
 
 const cpus = os.cpus();
-console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; ${new Date().toISOString()}`);
+console.log(
+  `machine: ${cpus.length} cores, ${cpus[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; ${new Date().toISOString()}`,
+);
 const dataDir = external ? undefined : tempDataDir('mnemo-bench-load-');
 let mnemo: { url: string; child: ChildProcess } | undefined;
 try {
@@ -73,7 +85,13 @@ try {
   // By executable: PostgreSQL's backends call themselves "postgres: …".
   const kindOf = (command: string): string => {
     const exe = command.split(' ')[0]!;
-    return /ferretdb$/.test(exe) ? 'FerretDB' : /^postgres:?$|\/postgres$/.test(exe) ? 'PostgreSQL' : /mongod$/.test(exe) ? 'mongod' : 'other';
+    return /ferretdb$/.test(exe)
+      ? 'FerretDB'
+      : /^postgres:?$|\/postgres$/.test(exe)
+        ? 'PostgreSQL'
+        : /mongod$/.test(exe)
+          ? 'mongod'
+          : 'other';
   };
   const cpu = () =>
     new Map<number, { kind: string; seconds: number }>([
@@ -82,7 +100,9 @@ try {
     ]);
   const before = cpu();
   console.log(`zep-load.mjs: ${clients} clients, ${seconds} s against ${mnemo.url}`);
-  const load = spawn(process.execPath, [fileURLToPath(new URL('./zep-load.mjs', import.meta.url)), mnemo.url, clients, seconds], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const load = spawn(process.execPath, [fileURLToPath(new URL('./zep-load.mjs', import.meta.url)), mnemo.url, clients, seconds], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   load.stdout!.on('data', (chunk: Buffer) => {
     output += chunk;
@@ -94,7 +114,8 @@ try {
   const byKind = new Map<string, number>();
   for (const [pid, { kind, seconds }] of cpu()) byKind.set(kind, (byKind.get(kind) ?? 0) + seconds - (before.get(pid)?.seconds ?? 0));
   for (const [kind, seconds] of byKind) {
-    if (kind !== 'other') console.log(`CPU ${kind}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / operations).toFixed(2)} ms per operation`);
+    if (kind !== 'other')
+      console.log(`CPU ${kind}: ${seconds.toFixed(1)} s, ${((seconds * 1000) / operations).toFixed(2)} ms per operation`);
   }
 } finally {
   if (mnemo?.child && mnemo.child.exitCode === null) {

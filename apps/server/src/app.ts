@@ -104,7 +104,13 @@ export interface AppOptions {
   webDir?: string;
 }
 
-export function createApp({ config, core, tenants = createTenants(core), logger = createLogger(config.LOG_LEVEL), webDir = WEB_DIST }: AppOptions): FastifyInstance {
+export function createApp({
+  config,
+  core,
+  tenants = createTenants(core),
+  logger = createLogger(config.LOG_LEVEL),
+  webDir = WEB_DIST,
+}: AppOptions): FastifyInstance {
   const verify = createVerifier(config.MNEMO_AUTH_SECRET);
   /** A request's tRPC context: its tenant's core, scoped to the user for a user token (core's scope.ts). */
   const contextOf = async (req: FastifyRequest): Promise<Context> => {
@@ -133,7 +139,10 @@ export function createApp({ config, core, tenants = createTenants(core), logger 
   logAuthFailures(app);
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: withoutSecrets(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log.info(
+      { method: req.method, url: withoutSecrets(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
   });
 
   app.addHook('onSend', async (req, reply) => {

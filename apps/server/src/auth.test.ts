@@ -61,7 +61,9 @@ describe('auth', () => {
 
   it('rejects the same tokens with UNAUTHORIZED (401) on tRPC', async () => {
     for (const [name, authorization] of Object.entries(badTokens)) {
-      const error = await trpc(authorization).session.list.query().catch((e: unknown) => e);
+      const error = await trpc(authorization)
+        .session.list.query()
+        .catch((e: unknown) => e);
       expect(error, name).toBeInstanceOf(TRPCClientError);
       expect((error as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
       await expect(trpc(authorization).session.add.mutate({ sessionId: `unauth-trpc-${name}` })).rejects.toThrow();

@@ -39,13 +39,15 @@ export function createVerifier(secret: string | undefined): Verifier {
       return { state: 'invalid', reason: error instanceof errors.JOSEError ? error.code : 'malformed token' };
     }
     const { scope, sub, tenant, exp } = claims;
-    if (tenant !== undefined && (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant))) return { state: 'invalid', reason: 'bad tenant claim' };
+    if (tenant !== undefined && (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)))
+      return { state: 'invalid', reason: 'bad tenant claim' };
     const scopeOf = tenant ?? null;
     if (scope === undefined || scope === 'admin') {
       return { state: 'ok', principal: { role: 'admin', tenant: scopeOf, subject: `admin:${scopeOf ?? ''}` } };
     }
     if (scope !== 'user') return { state: 'invalid', reason: 'unknown scope claim' };
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) return { state: 'invalid', reason: 'user token without a valid sub claim' };
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256)
+      return { state: 'invalid', reason: 'user token without a valid sub claim' };
     if (typeof exp !== 'number') return { state: 'invalid', reason: 'user token without an exp claim' };
     return { state: 'ok', principal: { role: 'user', userId: sub, tenant: scopeOf, subject: `user:${scopeOf ?? ''}:${sub}` } };
   };

@@ -24,7 +24,12 @@ function createMnemoClient({ url, apiKey }: { url: string; apiKey?: string }) {
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({ url: `${url}/trpc`, transformer: superjson, EventSource, ...(apiKey && { connectionParams: { token: apiKey } }) }),
+        true: httpSubscriptionLink({
+          url: `${url}/trpc`,
+          transformer: superjson,
+          EventSource,
+          ...(apiKey && { connectionParams: { token: apiKey } }),
+        }),
         false: httpBatchLink({ url: `${url}/trpc`, transformer: superjson, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} }),
       }),
     ],
@@ -64,7 +69,11 @@ async function seed(): Promise<Fixture> {
 
 async function tokenFor(kind: Kind, f: Fixture): Promise<string | undefined> {
   const user = (sub: string, claims: Record<string, unknown> = {}, ttl: string | number = '5m') =>
-    new SignJWT({ scope: 'user', ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(ttl).sign(new TextEncoder().encode(SECRET));
+    new SignJWT({ scope: 'user', ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setExpirationTime(ttl)
+      .sign(new TextEncoder().encode(SECRET));
   switch (kind) {
     case 'none':
       return undefined;
@@ -107,32 +116,98 @@ const isEmpty = (value: unknown) => {
 const PROCEDURES: Record<string, { call: (t: MnemoClient, f: Fixture) => Promise<unknown>; row: Row }> = {
   'user.add': { call: (t, f) => t.user.add.mutate({ userId: `new-${f.n}` }), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
   'user.get': { call: (t, f) => t.user.get.query({ userId: f.owner }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'user.update': { call: (t, f) => t.user.update.mutate({ userId: f.owner, firstName: 'X' }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
+  'user.update': {
+    call: (t, f) => t.user.update.mutate({ userId: f.owner, firstName: 'X' }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
   'user.delete': { call: (t, f) => t.user.delete.mutate({ userId: f.owner }), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
   'user.list': { call: (t) => t.user.list.query(), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
-  'user.sessions': { call: (t, f) => t.user.sessions.query({ userId: f.owner }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'user.search': { call: (t, f) => t.user.search.query({ userId: f.owner, text: SECRET_WORD }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'session.add': { call: (t, f) => t.session.add.mutate({ sessionId: `new-s-${f.n}`, userId: f.owner }), row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 404 } },
-  'session.get': { call: (t, f) => t.session.get.query({ sessionId: f.session }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'session.update': { call: (t, f) => t.session.update.mutate({ sessionId: f.session, metadata: { x: 1 } }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'session.delete': { call: (t, f) => t.session.delete.mutate({ sessionId: f.session }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'session.list': { call: (t) => t.session.list.query({ limit: 100, sort: 'activity' }), row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' } },
-  'memory.add': { call: (t, f) => t.memory.add.mutate({ sessionId: f.session, messages: [{ role: 'user', content: 'hi' }] }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 'ok' } },
-  'memory.get': { call: (t, f) => t.memory.get.query({ sessionId: f.session }), row: { admin: 'ok', owner: 'ok', other: 'empty', tenant: 'empty' } },
-  'memory.search': { call: (t, f) => t.memory.search.query({ sessionId: f.session, text: SECRET_WORD }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'memory.delete': { call: (t, f) => t.memory.delete.mutate({ sessionId: f.session }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'message.list': { call: (t, f) => t.message.list.query({ sessionId: f.session }), row: { admin: 'ok', owner: 'ok', other: 'empty', tenant: 'empty' } },
-  'message.get': { call: (t, f) => t.message.get.query({ sessionId: f.session, uuid: f.uuid }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'message.update': { call: (t, f) => t.message.update.mutate({ sessionId: f.session, uuid: f.uuid, content: 'edited' }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'message.delete': { call: (t, f) => t.message.delete.mutate({ sessionId: f.session, uuid: f.uuid }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
-  'message.truncate': { call: (t, f) => t.message.truncate.mutate({ sessionId: f.session, uuid: f.uuid, inclusive: true }), row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } },
+  'user.sessions': {
+    call: (t, f) => t.user.sessions.query({ userId: f.owner }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'user.search': {
+    call: (t, f) => t.user.search.query({ userId: f.owner, text: SECRET_WORD }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'session.add': {
+    call: (t, f) => t.session.add.mutate({ sessionId: `new-s-${f.n}`, userId: f.owner }),
+    row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 404 },
+  },
+  'session.get': {
+    call: (t, f) => t.session.get.query({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'session.update': {
+    call: (t, f) => t.session.update.mutate({ sessionId: f.session, metadata: { x: 1 } }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'session.delete': {
+    call: (t, f) => t.session.delete.mutate({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'session.list': {
+    call: (t) => t.session.list.query({ limit: 100, sort: 'activity' }),
+    row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' },
+  },
+  'memory.add': {
+    call: (t, f) => t.memory.add.mutate({ sessionId: f.session, messages: [{ role: 'user', content: 'hi' }] }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 'ok' },
+  },
+  'memory.get': {
+    call: (t, f) => t.memory.get.query({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 'empty', tenant: 'empty' },
+  },
+  'memory.search': {
+    call: (t, f) => t.memory.search.query({ sessionId: f.session, text: SECRET_WORD }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'memory.delete': {
+    call: (t, f) => t.memory.delete.mutate({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'message.list': {
+    call: (t, f) => t.message.list.query({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 'empty', tenant: 'empty' },
+  },
+  'message.get': {
+    call: (t, f) => t.message.get.query({ sessionId: f.session, uuid: f.uuid }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'message.update': {
+    call: (t, f) => t.message.update.mutate({ sessionId: f.session, uuid: f.uuid, content: 'edited' }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'message.delete': {
+    call: (t, f) => t.message.delete.mutate({ sessionId: f.session, uuid: f.uuid }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'message.truncate': {
+    call: (t, f) => t.message.truncate.mutate({ sessionId: f.session, uuid: f.uuid, inclusive: true }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
   'admin.purge': { call: (t) => t.admin.purge.mutate(), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
-  'admin.forgetUser': { call: (t, f) => t.admin.forgetUser.mutate({ userId: f.owner }), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
+  'admin.forgetUser': {
+    call: (t, f) => t.admin.forgetUser.mutate({ userId: f.owner }),
+    row: { admin: 'ok', owner: 403, other: 403, tenant: 403 },
+  },
 };
 /** Subscriptions: whether the owner's new message reaches the subscriber. */
-const SUBSCRIPTIONS: Record<string, { subscribe: (t: MnemoClient, f: Fixture, on: Handlers) => { unsubscribe(): void }; row: Record<'admin' | 'owner' | 'other' | 'tenant', 'hears' | 'deaf'> }> = {
-  'message.onChange': { subscribe: (t, f, on) => t.message.onChange.subscribe({ sessionId: f.session }, on), row: { admin: 'hears', owner: 'hears', other: 'deaf', tenant: 'deaf' } },
-  'session.onChange': { subscribe: (t, f, on) => t.session.onChange.subscribe({ userId: f.owner }, on), row: { admin: 'hears', owner: 'hears', other: 'deaf', tenant: 'deaf' } },
+const SUBSCRIPTIONS: Record<
+  string,
+  {
+    subscribe: (t: MnemoClient, f: Fixture, on: Handlers) => { unsubscribe(): void };
+    row: Record<'admin' | 'owner' | 'other' | 'tenant', 'hears' | 'deaf'>;
+  }
+> = {
+  'message.onChange': {
+    subscribe: (t, f, on) => t.message.onChange.subscribe({ sessionId: f.session }, on),
+    row: { admin: 'hears', owner: 'hears', other: 'deaf', tenant: 'deaf' },
+  },
+  'session.onChange': {
+    subscribe: (t, f, on) => t.session.onChange.subscribe({ userId: f.owner }, on),
+    row: { admin: 'hears', owner: 'hears', other: 'deaf', tenant: 'deaf' },
+  },
 };
 interface Handlers {
   onData: (event: { data: unknown }) => void;
@@ -140,7 +215,8 @@ interface Handlers {
 }
 
 const expected = (row: Row, kind: Kind): Outcome => (kind === 'none' || kind === 'expired' || kind === 'algNone' ? 401 : row[kind]);
-const statusOf = (error: unknown) => (error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined);
+const statusOf = (error: unknown) =>
+  error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
 
 describe('authorization table', () => {
   it('lists every tRPC procedure', () => {
@@ -187,7 +263,9 @@ describe('authorization table', () => {
       subscription.unsubscribe();
       const where = `${path} with ${kind}'s token`;
       if (kind === 'none' || kind === 'expired' || kind === 'algNone') {
-        expect(statusOf(failure) ?? (failure as { data?: { code?: string } })?.data?.code, where).toSatisfy((s) => s === 401 || s === 'UNAUTHORIZED');
+        expect(statusOf(failure) ?? (failure as { data?: { code?: string } })?.data?.code, where).toSatisfy(
+          (s) => s === 401 || s === 'UNAUTHORIZED',
+        );
         continue;
       }
       const heard = JSON.stringify(events).includes(SECRET_WORD);
@@ -198,24 +276,71 @@ describe('authorization table', () => {
   describe('REST', () => {
     type RestCase = { body?: unknown; row: Row };
     const REST: Record<string, (f: Fixture) => RestCase & { path: string }> = {
-      'POST /sessions': (f) => ({ path: '/sessions', body: { session_id: `rest-new-${f.n}`, user_id: f.owner }, row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 404 } }),
+      'POST /sessions': (f) => ({
+        path: '/sessions',
+        body: { session_id: `rest-new-${f.n}`, user_id: f.owner },
+        row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 404 },
+      }),
       'GET /sessions': () => ({ path: '/sessions', row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' } }),
       'GET /sessions/:sessionId': (f) => ({ path: `/sessions/${f.session}`, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'PATCH /sessions/:sessionId': (f) => ({ path: `/sessions/${f.session}`, body: { metadata: { x: 1 } }, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'GET /sessions/:sessionId/memory': (f) => ({ path: `/sessions/${f.session}/memory`, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'POST /sessions/:sessionId/memory': (f) => ({ path: `/sessions/${f.session}/memory`, body: { messages: [{ role: 'user', content: 'x' }] }, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 'ok' } }),
-      'DELETE /sessions/:sessionId/memory': (f) => ({ path: `/sessions/${f.session}/memory`, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'POST /sessions/:sessionId/search': (f) => ({ path: `/sessions/${f.session}/search`, body: { text: SECRET_WORD }, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'GET /sessions/:sessionId/messages': (f) => ({ path: `/sessions/${f.session}/messages`, row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' } }),
-      'GET /sessions/:sessionId/messages/:uuid': (f) => ({ path: `/sessions/${f.session}/messages/${f.uuid}`, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'PATCH /sessions/:sessionId/messages/:uuid': (f) => ({ path: `/sessions/${f.session}/messages/${f.uuid}`, body: { metadata: { x: 1 } }, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'POST /user': (f) => ({ path: '/user', body: { user_id: `rest-user-${f.n}` }, row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } }),
+      'PATCH /sessions/:sessionId': (f) => ({
+        path: `/sessions/${f.session}`,
+        body: { metadata: { x: 1 } },
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
+      'GET /sessions/:sessionId/memory': (f) => ({
+        path: `/sessions/${f.session}/memory`,
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
+      'POST /sessions/:sessionId/memory': (f) => ({
+        path: `/sessions/${f.session}/memory`,
+        body: { messages: [{ role: 'user', content: 'x' }] },
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 'ok' },
+      }),
+      'DELETE /sessions/:sessionId/memory': (f) => ({
+        path: `/sessions/${f.session}/memory`,
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
+      'POST /sessions/:sessionId/search': (f) => ({
+        path: `/sessions/${f.session}/search`,
+        body: { text: SECRET_WORD },
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
+      'GET /sessions/:sessionId/messages': (f) => ({
+        path: `/sessions/${f.session}/messages`,
+        row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' },
+      }),
+      'GET /sessions/:sessionId/messages/:uuid': (f) => ({
+        path: `/sessions/${f.session}/messages/${f.uuid}`,
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
+      'PATCH /sessions/:sessionId/messages/:uuid': (f) => ({
+        path: `/sessions/${f.session}/messages/${f.uuid}`,
+        body: { metadata: { x: 1 } },
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
+      'POST /user': (f) => ({
+        path: '/user',
+        body: { user_id: `rest-user-${f.n}` },
+        row: { admin: 'ok', owner: 403, other: 403, tenant: 403 },
+      }),
       'GET /user': () => ({ path: '/user', row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } }),
       'GET /user/:userId': (f) => ({ path: `/user/${f.owner}`, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
-      'PATCH /user/:userId': (f) => ({ path: `/user/${f.owner}`, body: { first_name: 'X' }, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
+      'PATCH /user/:userId': (f) => ({
+        path: `/user/${f.owner}`,
+        body: { first_name: 'X' },
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
       'DELETE /user/:userId': (f) => ({ path: `/user/${f.owner}`, row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } }),
-      'GET /user/:userId/sessions': (f) => ({ path: `/user/${f.owner}/sessions`, row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' } }),
-      'POST /users/:userId/search': (f) => ({ path: `/users/${f.owner}/search`, body: { text: SECRET_WORD }, row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 } }),
+      'GET /user/:userId/sessions': (f) => ({
+        path: `/user/${f.owner}/sessions`,
+        row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' },
+      }),
+      'POST /users/:userId/search': (f) => ({
+        path: `/users/${f.owner}/search`,
+        body: { text: SECRET_WORD },
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+      }),
     };
 
     it('lists every REST route', () => {
@@ -231,7 +356,10 @@ describe('authorization table', () => {
         const before = await footprint(f);
         const response = await fetch(`${server().url}/api/v1${path}`, {
           method,
-          headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+          headers: {
+            ...(token && { authorization: `Bearer ${token}` }),
+            ...(body !== undefined && { 'content-type': 'application/json' }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await response.text();

@@ -181,7 +181,11 @@ describe('bad input over tRPC', () => {
     const body = JSON.stringify(new SuperJSON({ dedupe: true }).serialize(input)); // repeats sent as references
     expect(body.length).toBeLessThan(200_000); // small on the wire
     const started = performance.now();
-    const response = await fetch(`${server().url}/trpc/session.add`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const response = await fetch(`${server().url}/trpc/session.add`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
     expect(response.status).toBe(400);
     expect(JSON.stringify(await response.json())).toMatch(/more than 32768 values/);
     expect(performance.now() - started).toBeLessThan(2000); // walking it all took 4.9 s

@@ -68,7 +68,9 @@ describe('CORS with a list of origins', () => {
       expect(response.status).toBe(204);
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       expect(response.headers.get('access-control-allow-methods')).toBeNull();
-      const get = await httpClient(server().url, { token: await createToken(SECRET) })('GET', '/api/v1/sessions', undefined, { Origin: origin });
+      const get = await httpClient(server().url, { token: await createToken(SECRET) })('GET', '/api/v1/sessions', undefined, {
+        Origin: origin,
+      });
       expect(get.status).toBe(200);
       expect(get.headers.get('access-control-allow-origin')).toBeNull();
     }
@@ -80,7 +82,9 @@ describe('CORS with a list of origins', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe(APP);
     expect(ok.headers.get('access-control-expose-headers')).toMatch(/x-request-id/);
-    const trpc = await fetch(`${server().url}/trpc/session.list`, { headers: { Origin: DEV, Authorization: `Bearer ${await createToken(SECRET)}` } });
+    const trpc = await fetch(`${server().url}/trpc/session.list`, {
+      headers: { Origin: DEV, Authorization: `Bearer ${await createToken(SECRET)}` },
+    });
     expect(trpc.status).toBe(200);
     expect(trpc.headers.get('access-control-allow-origin')).toBe(DEV);
     const refused = await httpClient(server().url)('GET', '/api/v1/sessions', undefined, { Origin: APP });
@@ -166,7 +170,9 @@ describe('rate limit per token subject', () => {
     }
     expect(await server().core.collections.sessions.countDocuments()).toBe(1); // 'limited' only
     // Another token of the same subject (admin of the default tenant) shares the budget.
-    expect((await httpClient(server().url, { token: await createToken(SECRET, { expiresIn: '1h' }) })('GET', '/api/v1/sessions')).status).toBe(429);
+    expect(
+      (await httpClient(server().url, { token: await createToken(SECRET, { expiresIn: '1h' }) })('GET', '/api/v1/sessions')).status,
+    ).toBe(429);
   });
 
   it('gives every other subject its own budget', async () => {
@@ -238,10 +244,26 @@ describe('auth failures', () => {
     const wrong = await createToken('some-other-secret');
     const expired = await createToken(SECRET, { expiresIn: -60 });
     const cases = [
-      { name: 'REST, wrong signature', token: wrong, request: (id: string) => httpClient(url, { token: wrong })('GET', '/api/v1/sessions', undefined, { 'X-Request-Id': id }) },
-      { name: 'REST, no token', token: undefined, request: (id: string) => httpClient(url)('POST', '/api/v1/sessions', { session_id: 'x' }, { 'X-Request-Id': id }) },
-      { name: 'tRPC, expired', token: expired, request: (id: string) => fetch(`${url}/trpc/session.list`, { headers: { Authorization: `Bearer ${expired}`, 'X-Request-Id': id } }) },
-      { name: 'SSE, wrong signature', token: wrong, request: (id: string) => fetch(subscriptionUrl(url, wrong), { headers: { 'X-Request-Id': id, Accept: 'text/event-stream' } }) },
+      {
+        name: 'REST, wrong signature',
+        token: wrong,
+        request: (id: string) => httpClient(url, { token: wrong })('GET', '/api/v1/sessions', undefined, { 'X-Request-Id': id }),
+      },
+      {
+        name: 'REST, no token',
+        token: undefined,
+        request: (id: string) => httpClient(url)('POST', '/api/v1/sessions', { session_id: 'x' }, { 'X-Request-Id': id }),
+      },
+      {
+        name: 'tRPC, expired',
+        token: expired,
+        request: (id: string) => fetch(`${url}/trpc/session.list`, { headers: { Authorization: `Bearer ${expired}`, 'X-Request-Id': id } }),
+      },
+      {
+        name: 'SSE, wrong signature',
+        token: wrong,
+        request: (id: string) => fetch(subscriptionUrl(url, wrong), { headers: { 'X-Request-Id': id, Accept: 'text/event-stream' } }),
+      },
     ];
     for (const { name, token, request } of cases) {
       const id = `refused-${randomUUID()}`;
@@ -252,7 +274,13 @@ describe('auth failures', () => {
       await expect.poll(() => refusals(id).length, { timeout: 2000 }).toBeGreaterThan(0);
       const logged = refusals(id);
       expect(logged, name).toEqual([
-        expect.objectContaining({ level: 40, reqId: id, msg: 'authentication refused', auth: expect.any(String), reason: expect.any(String) }),
+        expect.objectContaining({
+          level: 40,
+          reqId: id,
+          msg: 'authentication refused',
+          auth: expect.any(String),
+          reason: expect.any(String),
+        }),
       ]);
       expect((logged[0]!.reason as string).length).toBeGreaterThan(0);
       const text = JSON.stringify(logged);
@@ -264,7 +292,9 @@ describe('auth failures', () => {
     }
     // An accepted request logs nothing at warn.
     const id = `accepted-${randomUUID()}`;
-    expect((await httpClient(url, { token: await createToken(SECRET) })('GET', '/api/v1/sessions', undefined, { 'X-Request-Id': id })).status).toBe(200);
+    expect(
+      (await httpClient(url, { token: await createToken(SECRET) })('GET', '/api/v1/sessions', undefined, { 'X-Request-Id': id })).status,
+    ).toBe(200);
     expect(refusals(id)).toEqual([]);
   });
 });

@@ -104,7 +104,11 @@ if (command === 'token') {
   const graceMs = Number(values.grace ?? 0);
   if (!Number.isInteger(graceMs) || graceMs < 0) fail('--grace must be a whole number of milliseconds');
   const localDb = config.MONGODB_URI ? undefined : await startLocalDb({ dataDir: config.MNEMO_DATA_DIR, log: console.error });
-  const core = createCore({ mongoUri: config.MONGODB_URI ?? localDb!.uri, dbName: config.MNEMO_DB, retentionDays: config.MNEMO_RETENTION_DAYS });
+  const core = createCore({
+    mongoUri: config.MONGODB_URI ?? localDb!.uri,
+    dbName: config.MNEMO_DB,
+    retentionDays: config.MNEMO_RETENTION_DAYS,
+  });
   try {
     const purged = await core.purge({ graceMs });
     console.log(`Retention expired ${purged.expired.sessions} sessions and ${purged.expired.messages} messages.`);
@@ -119,7 +123,9 @@ if (command === 'token') {
   const core = createCore({ mongoUri: config.MONGODB_URI ?? localDb!.uri, dbName: config.MNEMO_DB });
   try {
     const gone = await core.users.forget({ userId: values.user });
-    console.log(`Forgot user ${JSON.stringify(values.user)}: deleted ${gone.users} user, ${gone.sessions} sessions, ${gone.messages} messages and ${gone.searchDocuments} search documents.`);
+    console.log(
+      `Forgot user ${JSON.stringify(values.user)}: deleted ${gone.users} user, ${gone.sessions} sessions, ${gone.messages} messages and ${gone.searchDocuments} search documents.`,
+    );
   } catch (error) {
     fail((error as Error).message);
   } finally {
@@ -127,7 +133,7 @@ if (command === 'token') {
     await localDb?.stop();
   }
 } else if (command === 'export' || command === 'import' || command === 'import-zep') {
-  if (command === 'import-zep' && !values.url) fail('import-zep needs --url <the Zep server\'s base URL>');
+  if (command === 'import-zep' && !values.url) fail("import-zep needs --url <the Zep server's base URL>");
   // `pnpm mnemo` runs in apps/server: paths are the caller's (pnpm passes its directory as INIT_CWD).
   const path = (file: string) => resolve(process.env.INIT_CWD ?? process.cwd(), file);
   const localDb = config.MONGODB_URI ? undefined : await startLocalDb({ dataDir: config.MNEMO_DATA_DIR, log: console.error });
@@ -160,7 +166,9 @@ if (command === 'token') {
           await finished(out);
           await rename(`${file}.partial`, file);
         }
-        console.error(`Exported ${counts.users} users, ${counts.sessions} sessions and ${counts.messages} messages${file ? ` to ${file}` : ''}.`);
+        console.error(
+          `Exported ${counts.users} users, ${counts.sessions} sessions and ${counts.messages} messages${file ? ` to ${file}` : ''}.`,
+        );
       } catch (error) {
         if (file) {
           out.destroy();
@@ -169,7 +177,8 @@ if (command === 'token') {
         throw error;
       }
     } else {
-      if (command === 'import' && !values.in && process.stdin.isTTY) console.error('Reading an export from stdin (pass --in <file> to read a file)…');
+      if (command === 'import' && !values.in && process.stdin.isTTY)
+        console.error('Reading an export from stdin (pass --in <file> to read a file)…');
       const result =
         command === 'import'
           ? await core.transfer.import(values.in ? createReadStream(path(values.in)) : process.stdin, { onProgress })
@@ -178,7 +187,10 @@ if (command === 'token') {
     }
   } catch (error) {
     // Bad input or an unreachable Zep: the message says what and where; anything else is a bug, with its stack.
-    const known = error instanceof DomainError || error instanceof ZepImportError || ['ENOENT', 'EACCES', 'EPIPE'].includes((error as { code?: string }).code!);
+    const known =
+      error instanceof DomainError ||
+      error instanceof ZepImportError ||
+      ['ENOENT', 'EACCES', 'EPIPE'].includes((error as { code?: string }).code!);
     console.error(known ? `${command} failed: ${(error as Error).message}` : error);
     process.exitCode = 1;
   } finally {
@@ -189,7 +201,9 @@ if (command === 'token') {
   if (config.MONGODB_URI) fail('MONGODB_URI is set: Mnemo does not use a local database, so there is nothing to move.');
   const { counts, keptAt } = await moveSqliteToPostgres({ dataDir: config.MNEMO_DATA_DIR, log: console.error });
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  console.log(`Moved ${total} documents in ${Object.keys(counts).length} collections to PostgreSQL; the SQLite store is kept at ${keptAt}.`);
+  console.log(
+    `Moved ${total} documents in ${Object.keys(counts).length} collections to PostgreSQL; the SQLite store is kept at ${keptAt}.`,
+  );
 } else {
   fail(command ? `unknown command: ${command}` : 'missing command');
 }

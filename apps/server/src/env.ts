@@ -29,7 +29,10 @@ const int = (min: number) => z.coerce.number<string>().int().min(min);
 export type CorsOrigins = '*' | readonly string[];
 
 function parseOrigins(list: string, ctx: z.RefinementCtx<string>): CorsOrigins {
-  const entries = list.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.includes('*')) {
     if (entries.length === 1) return '*';
     ctx.addIssue({ code: 'custom', message: '`*` (any origin) must be the only entry' });
@@ -42,7 +45,10 @@ function parseOrigins(list: string, ctx: z.RefinementCtx<string>): CorsOrigins {
       url = new URL(entry);
     } catch {}
     if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
-      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin: give scheme, host and port only, e.g. https://app.example.com or http://localhost:5173` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not an origin: give scheme, host and port only, e.g. https://app.example.com or http://localhost:5173`,
+      });
     } else origins.push(url.origin);
   }
   if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'no origin given' });
@@ -55,7 +61,16 @@ export interface RateLimit {
   windowMs: number;
 }
 
-const WINDOWS: Record<string, number> = { s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3_600_000, hour: 3_600_000 };
+const WINDOWS: Record<string, number> = {
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+};
 
 function parseRateLimit(text: string, ctx: z.RefinementCtx<string>): RateLimit {
   const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/i.exec(text);
@@ -63,7 +78,10 @@ function parseRateLimit(text: string, ctx: z.RefinementCtx<string>): RateLimit {
   const windowMs = Object.hasOwn(WINDOWS, unit) ? WINDOWS[unit] : undefined;
   const limit = match ? Number(match[1]) : 0;
   if (!windowMs || !Number.isSafeInteger(limit) || limit < 1) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a rate: give calls per second, minute or hour, e.g. 10/s, 600/min, 20000/h` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a rate: give calls per second, minute or hour, e.g. 10/s, 600/min, 20000/h`,
+    });
     return z.NEVER;
   }
   return { limit, windowMs };
@@ -115,9 +133,7 @@ export class ConfigError extends Error {
 
 /** Parses an environment object; throws a ConfigError listing every problem. */
 export function parseEnv(source: Record<string, string | undefined>): Config {
-  const present = Object.fromEntries(
-    Object.keys(EnvSchema.shape).flatMap((key) => (source[key] ? [[key, source[key]]] : [])),
-  );
+  const present = Object.fromEntries(Object.keys(EnvSchema.shape).flatMap((key) => (source[key] ? [[key, source[key]]] : [])));
   const result = EnvSchema.safeParse(present);
   if (!result.success) throw new ConfigError(`Invalid configuration:\n${z.prettifyError(result.error)}`);
   return Object.freeze(result.data);

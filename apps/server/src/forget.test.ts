@@ -44,16 +44,31 @@ describe('the CLI', () => {
   it('forget-user deletes the user and says what went; an unknown user exits 2 with the reason', async () => {
     await core.users.add({ userId: 'bob' });
     await core.sessions.add({ sessionId: 'bob-chat', userId: 'bob' });
-    await core.memory.add({ sessionId: 'bob-chat', messages: [{ role: 'user', content: 'x' }, { role: 'user', content: 'y' }] });
+    await core.memory.add({
+      sessionId: 'bob-chat',
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'user', content: 'y' },
+      ],
+    });
     const { stdout } = await cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName });
     expect(stdout).toMatch(/Forgot user "bob": deleted 1 user, 1 sessions, 2 messages and 2 search documents/);
-    await expect(cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/user "bob" not found/) });
+    await expect(cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/user "bob" not found/),
+    });
     await expect(cli(['forget-user'], { MNEMO_DB: dbName })).rejects.toMatchObject({ code: 2 });
   });
 
   it('purge applies MNEMO_RETENTION_DAYS first', async () => {
     const old = new Date(Date.now() - 10 * 24 * 60 * 60 * 1000);
-    await core.memory.add({ sessionId: 'aging', messages: [{ role: 'user', content: 'old', createdAt: old }, { role: 'user', content: 'new' }] });
+    await core.memory.add({
+      sessionId: 'aging',
+      messages: [
+        { role: 'user', content: 'old', createdAt: old },
+        { role: 'user', content: 'new' },
+      ],
+    });
     const { stdout } = await cli(['purge'], { MNEMO_DB: dbName, MNEMO_RETENTION_DAYS: '7' });
     expect(stdout).toMatch(/Retention expired 0 sessions and 1 messages/);
     expect((await core.memory.get({ sessionId: 'aging' })).messages.map((m) => m.content)).toEqual(['new']);

@@ -154,7 +154,9 @@ it('shuts down within MNEMO_SHUTDOWN_TIMEOUT although a client is still tricklin
   }
 });
 
-it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 meanwhile, no acknowledged write lost', { timeout: 180_000 }, async () => {
+it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 meanwhile, no acknowledged write lost', {
+  timeout: 180_000,
+}, async () => {
   const port = await freePort();
   const main = await startMain(port);
   const http = httpClient(`http://127.0.0.1:${port}`);
@@ -190,7 +192,10 @@ it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 
     await Promise.all(writers);
   }
   // Any 500 is logged with its cause: show them, so an unrecognised "database unavailable" error is named.
-  const internal = main.output().split('\n').filter((line) => line.includes('"level":50') && !line.includes('the database is unavailable'));
+  const internal = main
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"level":50') && !line.includes('the database is unavailable'));
   expect(internal.map((line) => line.slice(0, 300))).toEqual([]);
   expect([...statuses.keys()].sort()).toEqual([200, 503]);
   expect(slowest).toBeLessThan(10_000); // fails fast rather than hanging
@@ -204,7 +209,9 @@ it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 
   expect(await main.stop()).toBe(0);
 });
 
-it('answers every request it processed when it gets SIGTERM under a write load, and keeps every acknowledged write', { timeout: 120_000 }, async () => {
+it('answers every request it processed when it gets SIGTERM under a write load, and keeps every acknowledged write', {
+  timeout: 120_000,
+}, async () => {
   const port = await freePort();
   const main = await startMain(port);
   const http = httpClient(`http://127.0.0.1:${port}`);

@@ -17,7 +17,11 @@ let localDb: LocalDb | undefined;
 if (!config.MONGODB_URI) {
   log.info(`MONGODB_URI is not set: starting the local database in ${config.MNEMO_DATA_DIR}`);
   try {
-    localDb = await startLocalDb({ dataDir: config.MNEMO_DATA_DIR, log: (message) => log.info(message), warn: (message) => log.warn(message) });
+    localDb = await startLocalDb({
+      dataDir: config.MNEMO_DATA_DIR,
+      log: (message) => log.info(message),
+      warn: (message) => log.warn(message),
+    });
   } catch (error) {
     log.fatal({ err: error }, 'the local database did not start');
     process.exit(1);

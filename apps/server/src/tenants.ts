@@ -28,12 +28,25 @@ export function createTenants(main: Core) {
     /** Every tenant's core, the default one first: those in the database, and any opened since (the purge schedule). */
     async all(): Promise<Core[]> {
       const { databases } = await main.db.admin().listDatabases({ nameOnly: true });
-      const names = new Set([...databases.map((d) => d.name).filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)), ...opened.keys()]);
+      const names = new Set([
+        ...databases
+          .map((d) => d.name)
+          .filter((n) => n.startsWith(prefix))
+          .map((n) => n.slice(prefix.length)),
+        ...opened.keys(),
+      ]);
       return [main, ...(await Promise.all([...names].map(get)))];
     },
     /** Ends every tenant's subscriptions and background work (their connection is the main core's). */
     async close(): Promise<void> {
-      await Promise.all([...opened.values()].map((core) => core.then((c) => c.close(), () => {})));
+      await Promise.all(
+        [...opened.values()].map((core) =>
+          core.then(
+            (c) => c.close(),
+            () => {},
+          ),
+        ),
+      );
     },
   };
 }

@@ -31,7 +31,11 @@ describe('pnpm mnemo token', () => {
   });
 
   it('prints admin tokens as before: no scope, exp only with --expires, tenant when given', async () => {
-    const [plain, expiring, tenant] = await Promise.all([claimsOf([]), claimsOf(['--expires', '30d']), claimsOf(['--tenant', 'acme', '--expires', '3600'])]);
+    const [plain, expiring, tenant] = await Promise.all([
+      claimsOf([]),
+      claimsOf(['--expires', '30d']),
+      claimsOf(['--tenant', 'acme', '--expires', '3600']),
+    ]);
     expect(plain).toEqual({ iat: expect.any(Number) });
     expect(expiring).toEqual({ iat: expect.any(Number), exp: expiring.iat! + 30 * 86400 });
     expect(tenant).toEqual({ iat: expect.any(Number), exp: tenant.iat! + 3600, tenant: 'acme' });
@@ -48,11 +52,17 @@ describe('pnpm mnemo token', () => {
     [['--ttl', '1h'], /--ttl is for user tokens/],
     [['--expires', 'never'], /--expires: invalid lifetime "never"/],
   ];
-  it.each(refused.map(([args, message]) => [JSON.stringify(args).slice(0, 50), args, message] as const))('%s fails with exit code 2 and says why', async (_, args, message) => {
-    await expect(cli(args)).rejects.toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(message) });
-  });
+  it.each(refused.map(([args, message]) => [JSON.stringify(args).slice(0, 50), args, message] as const))(
+    '%s fails with exit code 2 and says why',
+    async (_, args, message) => {
+      await expect(cli(args)).rejects.toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(message) });
+    },
+  );
 
   it('needs MNEMO_AUTH_SECRET', async () => {
-    await expect(cli(['--user', 'ada'], {})).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/MNEMO_AUTH_SECRET is not set/) });
+    await expect(cli(['--user', 'ada'], {})).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/MNEMO_AUTH_SECRET is not set/),
+    });
   });
 });

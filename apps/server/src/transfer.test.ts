@@ -44,10 +44,17 @@ async function seed(core: Core) {
   await core.sessions.add({ sessionId: 'bob-chat', userId: 'bob' });
   await core.memory.add({
     sessionId: 'ada-chat',
-    messages: Array.from({ length: 40 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `Note ${i}: the difference engine, naïvely`, metadata: { i } })),
+    messages: Array.from({ length: 40 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: `Note ${i}: the difference engine, naïvely`,
+      metadata: { i },
+    })),
   });
   await core.memory.add({ sessionId: 'bob-chat', messages: [{ role: 'user', content: 'Hello from Bob', uuid: 'bob-1' }] });
-  await core.memory.add({ sessionId: 'no-user', messages: [{ role: 'user', content: 'Nobody owns this', parts: [{ type: 'text', text: 'Nobody owns this' }] }] });
+  await core.memory.add({
+    sessionId: 'no-user',
+    messages: [{ role: 'user', content: 'Nobody owns this', parts: [{ type: 'text', text: 'Nobody owns this' }] }],
+  });
 }
 
 describe('pnpm mnemo export / import', () => {
@@ -76,7 +83,12 @@ describe('pnpm mnemo export / import', () => {
     expect((await target().memory.search({ sessionId: 'ada-chat', text: 'naive difference' })).length).toBeGreaterThan(0);
 
     const one = await cli(source(), ['export', '--user', 'bob']);
-    expect(one.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).type)).toEqual(['mnemo-export', 'user', 'session', 'message']);
+    expect(
+      one.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).type),
+    ).toEqual(['mnemo-export', 'user', 'session', 'message']);
     const unknown = await cli(source(), ['export', '--user', 'nobody']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/export failed: .*nobody.* not found/);
@@ -98,13 +110,20 @@ describe('pnpm mnemo export / import', () => {
 describe('import from a Zep server', () => {
   const zep = useTestServer({ authSecret: 'zep-secret' });
 
-  it('imports users, sessions with and without users, and every page of messages; idempotent; new messages go after', { timeout: 120_000 }, async () => {
+  it('imports users, sessions with and without users, and every page of messages; idempotent; new messages go after', {
+    timeout: 120_000,
+  }, async () => {
     const token = await createToken('zep-secret');
     const http = httpClient(zep().url, { token });
     for (const user_id of ['u1', 'u2', 'u3']) {
       expect((await http('POST', '/api/v1/user', { user_id, email: `${user_id}@example.com`, metadata: { n: user_id } })).status).toBe(201);
     }
-    for (const [session_id, user_id] of [['s1', 'u1'], ['s2', 'u1'], ['s3', 'u3'], ['lonely', null]] as const) {
+    for (const [session_id, user_id] of [
+      ['s1', 'u1'],
+      ['s2', 'u1'],
+      ['s3', 'u3'],
+      ['lonely', null],
+    ] as const) {
       expect((await http('POST', '/api/v1/sessions', { session_id, user_id, metadata: { s: session_id } })).status).toBe(201);
     }
     const messages = Array.from({ length: 23 }, (_, i) => ({
@@ -118,16 +137,33 @@ describe('import from a Zep server', () => {
     expect((await http('POST', '/api/v1/sessions/lonely/memory', { messages: [{ role: 'human', content: 'alone' }] })).status).toBe(200);
 
     const progress: unknown[] = [];
-    const options = { url: `${zep().url}/`, apiKey: token, pageSize: 2, messagePageSize: 5, onProgress: (p: unknown) => progress.push(structuredClone(p)) };
+    const options = {
+      url: `${zep().url}/`,
+      apiKey: token,
+      pageSize: 2,
+      messagePageSize: 5,
+      onProgress: (p: unknown) => progress.push(structuredClone(p)),
+    };
     const result = await zepTarget().transfer.importZep(options);
     expect(result).toEqual({ imported: { users: 3, sessions: 4, messages: 24 }, skipped: { users: 0, sessions: 0, messages: 0 } });
     expect(progress.length).toBeGreaterThan(0);
 
     const t = zepTarget();
     const theirs = (await http('GET', '/api/v1/user/u1')).json;
-    expect(await t.users.get({ userId: 'u1' })).toMatchObject({ uuid: theirs.uuid, email: 'u1@example.com', metadata: { n: 'u1' }, createdAt: new Date(theirs.created_at) });
+    expect(await t.users.get({ userId: 'u1' })).toMatchObject({
+      uuid: theirs.uuid,
+      email: 'u1@example.com',
+      metadata: { n: 'u1' },
+      createdAt: new Date(theirs.created_at),
+    });
     const s1 = (await http('GET', '/api/v1/sessions/s1')).json;
-    expect(await t.sessions.get({ sessionId: 's1' })).toMatchObject({ uuid: s1.uuid, userId: 'u1', metadata: { s: 's1' }, messageCount: 23, createdAt: new Date(s1.created_at) });
+    expect(await t.sessions.get({ sessionId: 's1' })).toMatchObject({
+      uuid: s1.uuid,
+      userId: 'u1',
+      metadata: { s: 's1' },
+      messageCount: 23,
+      createdAt: new Date(s1.created_at),
+    });
     expect((await t.sessions.get({ sessionId: 'lonely' })).userId).toBeNull();
     const stored = (await t.memory.list({ sessionId: 's1', limit: 100 })).items;
     expect(stored.map((m) => [m.seq, m.uuid, m.role, m.content, m.metadata, m.createdAt.toISOString()])).toEqual(
@@ -144,7 +180,10 @@ describe('import from a Zep server', () => {
       users: await t.collections.users.find({}).toArray(),
     });
     const before = await snapshot();
-    expect(await t.transfer.importZep(options)).toEqual({ imported: { users: 0, sessions: 0, messages: 0 }, skipped: { users: 3, sessions: 4, messages: 24 } });
+    expect(await t.transfer.importZep(options)).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0 },
+      skipped: { users: 3, sessions: 4, messages: 24 },
+    });
     expect(await snapshot()).toEqual(before);
 
     // New messages in Zep: only they come, after the ones already here.

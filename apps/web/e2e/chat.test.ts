@@ -102,7 +102,10 @@ describe('the chat UI served by the Mnemo server', () => {
     await eventually(messageTexts, (texts) =>
       expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
     );
-    await eventually(() => page.locator('li.message[data-pending]').count(), (n) => expect(n).toBe(0));
+    await eventually(
+      () => page.locator('li.message[data-pending]').count(),
+      (n) => expect(n).toBe(0),
+    );
     expect(await page.locator('li.message .role').allTextContents()).toEqual(['user', 'assistant', 'system']);
     expect(await page.locator('li.message .message-meta .muted').allTextContents()).toEqual([
       expect.stringMatching(/^#1 · \d+ tokens$/),
@@ -116,7 +119,10 @@ describe('the chat UI served by the Mnemo server', () => {
     await page.getByRole('button', { name: 'Merge' }).click();
     const merged = { topic: 'tea', prefs: { lang: 'en', theme: 'dark' }, mood: 'curious' };
     await eventually(metadata, (m) => expect(m).toEqual(merged));
-    await eventually(() => page.getByLabel('Merge JSON into the metadata').inputValue(), (v) => expect(v).toBe(''));
+    await eventually(
+      () => page.getByLabel('Merge JSON into the metadata').inputValue(),
+      (v) => expect(v).toBe(''),
+    );
 
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
@@ -179,11 +185,18 @@ describe('the chat UI served by the Mnemo server', () => {
       await tabB.getByText('No messages yet').waitFor();
 
       const texts = (tab: Page) => tab.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
-      for (const [from, to, text] of [[tabB, page, 'Hello from tab B'], [page, tabB, 'And back from tab A']] as const) {
+      for (const [from, to, text] of [
+        [tabB, page, 'Hello from tab B'],
+        [page, tabB, 'And back from tab A'],
+      ] as const) {
         await from.getByLabel('Message', { exact: true }).fill(text);
         const sent = Date.now();
         await from.getByLabel('Message', { exact: true }).press('Enter');
-        await eventually(() => texts(to), (shown) => expect(shown.at(-1)).toBe(text), 1000);
+        await eventually(
+          () => texts(to),
+          (shown) => expect(shown.at(-1)).toBe(text),
+          1000,
+        );
         expect(Date.now() - sent).toBeLessThan(1000);
       }
 
@@ -210,7 +223,10 @@ describe('the chat UI served by the Mnemo server', () => {
     const firstPage = (await sessionIds()).length;
     expect(firstPage).toBeLessThan(33); // one page of 25 (+ maybe the next, if it was in view)
     await page.locator('nav[aria-label="Sessions"] .session').last().scrollIntoViewIfNeeded();
-    await page.locator('.load-more').scrollIntoViewIfNeeded().catch(() => {});
+    await page
+      .locator('.load-more')
+      .scrollIntoViewIfNeeded()
+      .catch(() => {});
     await eventually(sessionIds, (ids) => expect(ids).toHaveLength(33)); // loose-chat, two-tabs, made-in-tab-b + 30
 
     await page.getByRole('link', { name: 'Users' }).click();

@@ -77,7 +77,13 @@ function ApiKey({ value, onSave }: { value: string; onSave: (key: string) => voi
       }}
     >
       <label htmlFor="api-key">API key</label>
-      <input id="api-key" type="password" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="only if the server needs one" />
+      <input
+        id="api-key"
+        type="password"
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        placeholder="only if the server needs one"
+      />
       <button type="submit">Save</button>
     </form>
   );

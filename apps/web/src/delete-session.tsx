@@ -15,7 +15,12 @@ export function DeleteSession({ sessionId, onDeleted }: { sessionId: string; onD
   return (
     <div className="confirm" role="group" aria-label="Confirm deletion">
       <span>Delete “{sessionId}” and all its messages?</span>
-      <button type="button" className="danger" disabled={remove.isPending} onClick={() => remove.mutate({ sessionId }, { onSuccess: onDeleted })}>
+      <button
+        type="button"
+        className="danger"
+        disabled={remove.isPending}
+        onClick={() => remove.mutate({ sessionId }, { onSuccess: onDeleted })}
+      >
         {remove.isPending ? 'Deleting…' : 'Yes, delete'}
       </button>
       <button type="button" onClick={() => setConfirming(false)} disabled={remove.isPending}>

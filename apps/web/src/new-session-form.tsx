@@ -50,7 +50,13 @@ export function NewSessionForm({
           </>
         )}
         <label htmlFor="new-session-metadata">Metadata (JSON, optional)</label>
-        <textarea id="new-session-metadata" rows={3} value={metadata} onChange={(e) => setMetadata(e.target.value)} placeholder='{"topic": "tea"}' />
+        <textarea
+          id="new-session-metadata"
+          rows={3}
+          value={metadata}
+          onChange={(e) => setMetadata(e.target.value)}
+          placeholder='{"topic": "tea"}'
+        />
         {problem && (
           <p className="error" role="alert">
             {problem}

@@ -26,7 +26,12 @@ export function SessionsPage({
         ) : (
           <div className="filter">
             <label htmlFor="filter-user">Show sessions of</label>
-            <UserSelect id="filter-user" value={userId} onChange={(u) => navigate({ page: 'sessions', sessionId, userId: u })} noneLabel="All users" />
+            <UserSelect
+              id="filter-user"
+              value={userId}
+              onChange={(u) => navigate({ page: 'sessions', sessionId, userId: u })}
+              noneLabel="All users"
+            />
           </div>
         )}
         <NewSessionForm key={userId ?? ''} defaultUserId={userId} fixedUser={viewer !== undefined} onCreated={open} />

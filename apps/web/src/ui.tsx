@@ -31,7 +31,8 @@ export function parseJsonObject(text: string): { value: Record<string, unknown> 
   if (text.trim() === '') return { value: {} };
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'Metadata must be a JSON object, like {"topic": "tea"}' };
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return { problem: 'Metadata must be a JSON object, like {"topic": "tea"}' };
     return { value: value as Record<string, unknown> };
   } catch (error) {
     return { problem: `Not valid JSON: ${(error as Error).message}` };

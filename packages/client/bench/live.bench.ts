@@ -157,7 +157,11 @@ async function run(
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(live.failed() ?? new Error(`${name}: write ${i}: ${write.arrivals.length} of ${subscribers} subscribers heard of it after ${TIMEOUT_MS} ms`)),
+          () =>
+            reject(
+              live.failed() ??
+                new Error(`${name}: write ${i}: ${write.arrivals.length} of ${subscribers} subscribers heard of it after ${TIMEOUT_MS} ms`),
+            ),
           TIMEOUT_MS,
         );
       });
@@ -179,7 +183,9 @@ async function run(
 async function main() {
   const { writes, subscribers } = parseArgs(process.argv.slice(2));
   const cpus = os.cpus();
-  console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`);
+  console.log(
+    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`,
+  );
 
   const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir('mnemo-bench-live-');
   let db: LocalDb | undefined;
@@ -203,12 +209,18 @@ async function main() {
   try {
     if (dataDir) db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
     const config = parseEnv({ LOG_LEVEL: 'warn' });
-    core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_live_${randomUUID().slice(0, 8)}`, messageWindow: config.MNEMO_MESSAGE_WINDOW });
+    core = createCore({
+      mongoUri: process.env.MONGODB_URI ?? db!.uri,
+      dbName: `mnemo_bench_live_${randomUUID().slice(0, 8)}`,
+      messageWindow: config.MNEMO_MESSAGE_WINDOW,
+    });
     await core.init();
     app = createApp({ config, core });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    console.log(`Mnemo (in this process) at ${url}, database ${db ? db.backend : 'MONGODB_URI'}; ${writes} timed writes per run after ${WARMUP} untimed\n`);
+    console.log(
+      `Mnemo (in this process) at ${url}, database ${db ? db.backend : 'MONGODB_URI'}; ${writes} timed writes per run after ${WARMUP} untimed\n`,
+    );
 
     const writer = createMnemoClient({ url, EventSource });
     const results: RunResult[] = [];
@@ -223,7 +235,17 @@ async function main() {
       results.push(result);
     }
 
-    const rows = [['writes, one at a time', 'write answered p50 / p99', 'event at first subscriber p50 / p99', 'event at last subscriber p50', 'p99', 'max', 'last subscriber − answer p50 / p99']];
+    const rows = [
+      [
+        'writes, one at a time',
+        'write answered p50 / p99',
+        'event at first subscriber p50 / p99',
+        'event at last subscriber p50',
+        'p99',
+        'max',
+        'last subscriber − answer p50 / p99',
+      ],
+    ];
     for (const r of results) {
       for (const list of [r.ack, r.first, r.last, r.afterAnswer]) list.sort((a, b) => a - b);
       rows.push([

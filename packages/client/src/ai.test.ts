@@ -1,13 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { startTestServer } from '@mnemo/server/testing';
-import {
-  DefaultChatTransport,
-  generateId,
-  readUIMessageStream,
-  simulateReadableStream,
-  tool,
-  type UIMessage,
-} from 'ai';
+import { DefaultChatTransport, generateId, readUIMessageStream, simulateReadableStream, tool, type UIMessage } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -50,7 +43,13 @@ async function send(handler: (request: Request) => Promise<Response>, chatId: st
     api: 'http://chat.test/api/chat',
     fetch: async (input, init) => handler(new Request(input, init)),
   });
-  const chunks = await transport.sendMessages({ trigger: 'submit-message', chatId, messageId: undefined, messages, abortSignal: undefined });
+  const chunks = await transport.sendMessages({
+    trigger: 'submit-message',
+    chatId,
+    messageId: undefined,
+    messages,
+    abortSignal: undefined,
+  });
   let reply: UIMessage | undefined;
   for await (const snapshot of readUIMessageStream<UIMessage>({ stream: chunks, terminateOnError: true })) reply = snapshot;
   if (!reply) throw new Error('no reply');
@@ -84,10 +83,16 @@ describe('@mnemo/client/ai against a running server', () => {
 
   it('saves on finish: the reloaded chat equals what the AI SDK client saw (reasoning, text, client ids)', async () => {
     const chatId = generateId();
-    const routes = chatRoutes({ mnemo, model: mockModel([...reasoning('r1', 'The user greets me.'), ...text('t1', 'Hello', ', ', 'world!'), finish]) });
+    const routes = chatRoutes({
+      mnemo,
+      model: mockModel([...reasoning('r1', 'The user greets me.'), ...text('t1', 'Hello', ', ', 'world!'), finish]),
+    });
     const question = userMessage('Hi there');
     const reply = await send(routes.saveOnFinish, chatId, [question]);
-    expect(reply).toMatchObject({ role: 'assistant', parts: [{ type: 'step-start' }, { type: 'reasoning', text: 'The user greets me.' }, { type: 'text', text: 'Hello, world!' }] });
+    expect(reply).toMatchObject({
+      role: 'assistant',
+      parts: [{ type: 'step-start' }, { type: 'reasoning', text: 'The user greets me.' }, { type: 'text', text: 'Hello, world!' }],
+    });
     expect(reply.id).toMatch(/^[A-Za-z0-9]{16}$/); // generateId's
 
     // onEnd runs as the response ends; the client may read the chat right after.
@@ -124,7 +129,10 @@ describe('@mnemo/client/ai against a running server', () => {
       }),
     };
     const model = mockModel(
-      [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'weather', input: JSON.stringify({ city: 'Lisbon' }) }, { ...finish, finishReason: { unified: 'tool-calls', raw: undefined } }],
+      [
+        { type: 'tool-call', toolCallId: 'call-1', toolName: 'weather', input: JSON.stringify({ city: 'Lisbon' }) },
+        { ...finish, finishReason: { unified: 'tool-calls', raw: undefined } },
+      ],
       [...text('t1', 'It is 21 °C in Lisbon.'), finish],
     );
     const routes = chatRoutes({ mnemo, model, tools });
@@ -132,7 +140,13 @@ describe('@mnemo/client/ai against a running server', () => {
     const reply = await send(routes.saveOnFinish, chatId, [question]);
     expect(reply.parts).toMatchObject([
       { type: 'step-start' },
-      { type: 'tool-weather', toolCallId: 'call-1', state: 'output-available', input: { city: 'Lisbon' }, output: { city: 'Lisbon', celsius: 21 } },
+      {
+        type: 'tool-weather',
+        toolCallId: 'call-1',
+        state: 'output-available',
+        input: { city: 'Lisbon' },
+        output: { city: 'Lisbon', celsius: 21 },
+      },
       { type: 'step-start' },
       { type: 'text', text: 'It is 21 °C in Lisbon.' },
     ]);
@@ -164,13 +178,18 @@ describe('@mnemo/client/ai against a running server', () => {
       return m?.content === content && m.status === status ? m : undefined;
     };
     await eventually(async () => (feed ? true : undefined), 'the model call');
-    for (const part of [{ type: 'text-start', id: 't1' }, { type: 'text-delta', id: 't1', delta: 'Once upon' }] as const) feed.enqueue(part);
+    for (const part of [
+      { type: 'text-start', id: 't1' },
+      { type: 'text-delta', id: 't1', delta: 'Once upon' },
+    ] as const)
+      feed.enqueue(part);
     const partial = await eventually(() => assistantMessage('Once upon', 'streaming'), 'the partial reply');
     expect(partial.parts).toMatchObject([{ type: 'step-start' }, { type: 'text', text: 'Once upon', state: 'streaming' }]);
     // The user's message was saved before the reply started.
     expect((await loadChat(mnemo, chatId))[0]).toEqual(question);
 
-    for (const part of [{ type: 'text-delta', id: 't1', delta: ' a time.' }, { type: 'text-end', id: 't1' }, finish] as const) feed.enqueue(part);
+    for (const part of [{ type: 'text-delta', id: 't1', delta: ' a time.' }, { type: 'text-end', id: 't1' }, finish] as const)
+      feed.enqueue(part);
     feed.close();
     const reply = await replying;
     const done = await eventually(() => assistantMessage('Once upon a time.', 'complete'), 'the complete reply');
@@ -180,7 +199,10 @@ describe('@mnemo/client/ai against a running server', () => {
 
     // The next turn sends the chat back: the saved reply is already what the client has, so it is not rewritten.
     const followUp = userMessage('And then?');
-    const reply2 = await send(chatRoutes({ mnemo, model: mockModel([...text('t1', 'The end.'), finish]) }).saveWhileStreaming, chatId, [...history, followUp]);
+    const reply2 = await send(chatRoutes({ mnemo, model: mockModel([...text('t1', 'The end.'), finish]) }).saveWhileStreaming, chatId, [
+      ...history,
+      followUp,
+    ]);
     await eventually(async () => {
       const { items } = await mnemo.message.list.query({ sessionId: chatId });
       return items.length === 4 && items[3]?.status === 'complete' ? items : undefined;
@@ -210,7 +232,9 @@ describe('@mnemo/client/ai against a running server', () => {
   it('saveStreamingReply leaves a failed reply streaming, with its last state', async () => {
     const sessionId = generateId();
     const id = generateId();
-    const states = ['a', 'ab', 'abc', 'abcd'].map((t): UIMessage => ({ id, role: 'assistant', parts: [{ type: 'text', text: t, state: 'streaming' }] }));
+    const states = ['a', 'ab', 'abc', 'abcd'].map(
+      (t): UIMessage => ({ id, role: 'assistant', parts: [{ type: 'text', text: t, state: 'streaming' }] }),
+    );
     async function* failing() {
       yield* states;
       throw new Error('model went away');
@@ -280,7 +304,11 @@ describe('@mnemo/client/ai against a running server', () => {
   });
 
   it('fromUIMessage refuses what cannot be saved as given', () => {
-    expect(fromUIMessage({ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'x' }] })).toEqual({ uuid: 'm1', role: 'user', parts: [{ type: 'text', text: 'x' }] });
+    expect(fromUIMessage({ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'x' }] })).toEqual({
+      uuid: 'm1',
+      role: 'user',
+      parts: [{ type: 'text', text: 'x' }],
+    });
     expect(() => fromUIMessage({ id: '', role: 'assistant', parts: [] })).toThrow(/generateMessageId/);
     expect(() => fromUIMessage({ id: 'm2', role: 'user', parts: [], metadata: 'note' })).toThrow(/JSON object/);
   });

@@ -94,7 +94,10 @@ export async function loadChat<UI_MESSAGE extends UIMessage = UIMessage>(client:
  * marks it complete. Saving the same messages again writes nothing, so pass the whole chat
  * (`onEnd`'s `messages`) or only the new messages, whichever you have.
  */
-export async function saveChat(client: MnemoClient, { sessionId, messages }: { sessionId: string; messages: readonly UIMessage[] }): Promise<void> {
+export async function saveChat(
+  client: MnemoClient,
+  { sessionId, messages }: { sessionId: string; messages: readonly UIMessage[] },
+): Promise<void> {
   for (let i = 0; i < messages.length; i += ADD_BATCH) {
     const batch = messages.slice(i, i + ADD_BATCH);
     const { messages: stored } = await client.memory.add.mutate({ sessionId, messages: batch.map(fromUIMessage) });
@@ -144,7 +147,8 @@ export async function saveStreamingReply(
 
   const write = async (message: UIMessage, status: 'streaming' | 'complete') => {
     const wanted = fromUIMessage(message);
-    if (stored && stored.uuid !== wanted.uuid) throw new Error(`saveStreamingReply: the reply changed its id from ${stored.uuid} to ${wanted.uuid}`);
+    if (stored && stored.uuid !== wanted.uuid)
+      throw new Error(`saveStreamingReply: the reply changed its id from ${stored.uuid} to ${wanted.uuid}`);
     if (!stored) {
       // Idempotent: a reply that continues a stored message (or a retried save) finds it stored.
       [stored] = (await client.memory.add.mutate({ sessionId, messages: [{ ...wanted, status }] })).messages;

@@ -24,7 +24,9 @@ async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
 }
 
 /** Subscribes and collects events; `next(n)` resolves once `n` events have arrived in all (or throws after `ms`). */
-function listen(subscribe: (handlers: { onData: (e: { id: string; data: unknown }) => void; onError: (err: unknown) => void }) => { unsubscribe(): void }) {
+function listen(
+  subscribe: (handlers: { onData: (e: { id: string; data: unknown }) => void; onError: (err: unknown) => void }) => { unsubscribe(): void },
+) {
   const events: { id: string; data: Event }[] = [];
   let failed: unknown;
   const waiters: (() => void)[] = [];
@@ -46,7 +48,8 @@ function listen(subscribe: (handlers: { onData: (e: { id: string; data: unknown 
       const deadline = Date.now() + ms;
       while (events.length < n) {
         if (failed) throw failed;
-        if (Date.now() > deadline) throw new Error(`only ${events.length} of ${n} events after ${ms} ms: ${JSON.stringify(events.map((e) => e.data.type))}`);
+        if (Date.now() > deadline)
+          throw new Error(`only ${events.length} of ${n} events after ${ms} ms: ${JSON.stringify(events.map((e) => e.data.type))}`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 50);
@@ -138,7 +141,12 @@ describe('chat features through the typed client', () => {
     await server.core.memory.add({ sessionId, messages: [{ role: 'user', content: 'while disconnected' }] });
     await server.core.memory.add({ sessionId, messages: [{ role: 'user', content: 'after' }] });
     const events = await live.next(4);
-    expect(events.map((e) => (e.type === 'messages' ? e.messages[0]!.content : e.type))).toEqual(['reset', 'before', 'while disconnected', 'after']);
+    expect(events.map((e) => (e.type === 'messages' ? e.messages[0]!.content : e.type))).toEqual([
+      'reset',
+      'before',
+      'while disconnected',
+      'after',
+    ]);
     live.stop();
   });
 
@@ -172,7 +180,9 @@ describe('subscriptions with auth on', () => {
     );
     expect(await allowed.next(1)).toEqual([{ type: 'reset' }]);
     allowed.stop();
-    const refused = listen((handlers) => createMnemoClient({ url: server.url, EventSource }).message.onChange.subscribe({ sessionId: 's' }, handlers));
+    const refused = listen((handlers) =>
+      createMnemoClient({ url: server.url, EventSource }).message.onChange.subscribe({ sessionId: 's' }, handlers),
+    );
     await expect(refused.next(1)).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
     refused.stop();
   });

@@ -95,9 +95,17 @@ describe('MnemoChatMessageHistory (@mnemo/client/langchain) against a running se
           { id: 'call_2', name: 'get_weather', args: { city: 'Oslo' }, type: 'tool_call' },
         ],
         invalid_tool_calls: [{ id: 'call_3', name: 'get_weather', args: '{"city": ', error: 'bad JSON', type: 'invalid_tool_call' }],
-        additional_kwargs: { tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","days":[1,2]}' } }] },
+        additional_kwargs: {
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","days":[1,2]}' } }],
+        },
       }),
-      new ToolMessage({ content: '18°C, sunny', tool_call_id: 'call_1', name: 'get_weather', status: 'success', artifact: { raw: [[18, 'C']] } }),
+      new ToolMessage({
+        content: '18°C, sunny',
+        tool_call_id: 'call_1',
+        name: 'get_weather',
+        status: 'success',
+        artifact: { raw: [[18, 'C']] },
+      }),
       new ToolMessage({ content: 'service down', tool_call_id: 'call_2', name: 'get_weather', status: 'error' }),
       new AIMessage({
         content: [
@@ -121,7 +129,12 @@ describe('MnemoChatMessageHistory (@mnemo/client/langchain) against a running se
     ]);
     const [tool1, tool2] = back.slice(2, 4) as ToolMessage[];
     expect(tool1).toBeInstanceOf(ToolMessage);
-    expect([tool1!.tool_call_id, tool1!.name, tool1!.status, tool1!.artifact]).toEqual(['call_1', 'get_weather', 'success', { raw: [[18, 'C']] }]);
+    expect([tool1!.tool_call_id, tool1!.name, tool1!.status, tool1!.artifact]).toEqual([
+      'call_1',
+      'get_weather',
+      'success',
+      { raw: [[18, 'C']] },
+    ]);
     expect([tool2!.tool_call_id, tool2!.status]).toEqual(['call_2', 'error']);
     expect(back[4]!.content).toEqual(messages[4]!.content);
     expect(back[5]).toBeInstanceOf(ChatMessage);

@@ -27,7 +27,14 @@ import {
   ToolMessage,
 } from '@langchain/core/messages';
 import { MESSAGE_ID_PATTERN } from '@mnemo/core/schemas';
-import { createMnemoClient, isTRPCClientError, type MnemoClient, type MnemoClientOptions, type RouterInputs, type RouterOutputs } from './client';
+import {
+  createMnemoClient,
+  isTRPCClientError,
+  type MnemoClient,
+  type MnemoClientOptions,
+  type RouterInputs,
+  type RouterOutputs,
+} from './client';
 
 /** The part type that holds LangChain's stored form of a message (an AI SDK-style data part). */
 export const LANGCHAIN_PART_TYPE = 'data-langchain';

@@ -76,7 +76,11 @@ describe('retryingOn401', () => {
       return new Response(auth === 'Bearer t2' ? 'ok' : 'no', { status: auth === 'Bearer t2' ? 200 : 401 });
     });
     const fetch = retryingOn401(cache, server);
-    const response = await fetch('http://mnemo/trpc/x', { method: 'POST', body: '{"a":1}', headers: { Authorization: `Bearer ${await cache.get()}`, 'content-type': 'application/json' } });
+    const response = await fetch('http://mnemo/trpc/x', {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { Authorization: `Bearer ${await cache.get()}`, 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(200);
     expect(seen).toEqual([
       { auth: 'Bearer t1', body: '{"a":1}', method: 'POST' },

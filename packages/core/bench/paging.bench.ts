@@ -55,7 +55,6 @@ function sentence(n: number): string {
   return `${words.join(' ')}.`;
 }
 
-
 /** Fills a new session with `messages` messages through memory.add, BATCH at a time; returns seconds taken. */
 async function fill(core: Core, sessionId: string, messages: number): Promise<number> {
   await core.sessions.add({ sessionId, metadata: { purpose: 'paging bench' } });
@@ -92,15 +91,27 @@ export async function benchPaging(core: Core, options: PagingOptions = {}): Prom
   if (depth + PAGE > messages) throw new Error(`depth ${depth} leaves no page of ${PAGE} in ${messages} messages`);
 
   const seconds = await fill(core, sessionId, messages);
-  console.log(`loaded one session of ${count(messages)} messages in ${seconds.toFixed(1)} s (${count(Math.round(messages / seconds))} messages/s, batches of ${BATCH})`);
+  console.log(
+    `loaded one session of ${count(messages)} messages in ${seconds.toFixed(1)} s (${count(Math.round(messages / seconds))} messages/s, batches of ${BATCH})`,
+  );
   const { total } = await core.memory.list({ sessionId, limit: 1 });
   if (total !== messages) throw new Error(`${sessionId} holds ${total} messages, not ${messages}`);
   // seq runs 1…messages (a fresh session). Each case: its first timed page starts at firstSeq.
   const cases = [
     { name: `newest first (order 'desc'), depth 0`, order: 'desc' as const, cursor: null, firstSeq: messages },
-    { name: `newest first, ${count(depth)} back`, order: 'desc' as const, cursor: await cursorAt(core, sessionId, 'desc', depth), firstSeq: messages - depth },
+    {
+      name: `newest first, ${count(depth)} back`,
+      order: 'desc' as const,
+      cursor: await cursorAt(core, sessionId, 'desc', depth),
+      firstSeq: messages - depth,
+    },
     { name: `oldest first (order 'asc'), depth 0`, order: 'asc' as const, cursor: null, firstSeq: 1 },
-    { name: `oldest first, ${count(depth)} in`, order: 'asc' as const, cursor: await cursorAt(core, sessionId, 'asc', depth), firstSeq: depth + 1 },
+    {
+      name: `oldest first, ${count(depth)} in`,
+      order: 'asc' as const,
+      cursor: await cursorAt(core, sessionId, 'asc', depth),
+      firstSeq: depth + 1,
+    },
   ].map((c) => ({ ...c, times: [] as number[] }));
 
   for (let r = 0; r < WARMUP + runs; r++) {
@@ -121,7 +132,9 @@ export async function benchPaging(core: Core, options: PagingOptions = {}): Prom
     rows.push([name, ms(percentile(times, 50)), ms(percentile(times, 95)), ms(times.at(-1)!)]);
   }
   const result = table(rows);
-  console.log(`\none session of ${count(messages)} messages, ${runs} timed runs per case after ${WARMUP} warm-up rounds, cases in turns\n\n${result}\n`);
+  console.log(
+    `\none session of ${count(messages)} messages, ${runs} timed runs per case after ${WARMUP} warm-up rounds, cases in turns\n\n${result}\n`,
+  );
   return result;
 }
 
@@ -153,7 +166,9 @@ function fail(message: string): never {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const cpus = os.cpus();
-  console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}\n`);
+  console.log(
+    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}\n`,
+  );
   await withBenchCore('paging', async (core, db) => {
     console.log(`database: ${db ? `${db.backend} (${db.uri})` : 'MONGODB_URI'}\n`);
     await benchPaging(core, options);

@@ -41,7 +41,8 @@ import { benchPaging } from './paging.bench';
 import { benchSessions } from './sessions.bench';
 import { benchTransfer } from './transfer.bench';
 
-const USAGE = 'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer] [--no-sessions]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
+const USAGE =
+  'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer] [--no-sessions]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
 const SESSION_SIZE = 100; // messages per session
 const SESSIONS_PER_USER = 100;
 const LOAD_CONCURRENCY = 4; // sessions loaded at once
@@ -59,7 +60,8 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boo
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const size = /^(\d+)(k|m)?$/i.exec(arg);
-    if (arg === '--') continue; // `pnpm bench -- --1m` may pass the separator along
+    if (arg === '--')
+      continue; // `pnpm bench -- --1m` may pass the separator along
     else if (arg === '--1m') oneMillion = true;
     else if (arg === '--no-paging') paging = false;
     else if (arg === '--no-transfer') transfer = false;
@@ -96,16 +98,34 @@ const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.flo
 
 const words = (text: string) => text.trim().split(/\s+/);
 const TOPIC_WORDS = {
-  travel: words('flight hotel airport ticket passport luggage train station beach mountain city museum map tour booking visa trip journey island river'),
-  billing: words('invoice payment refund account charge card balance subscription plan price discount receipt bank transfer fee order delivery package shipping address'),
-  cooking: words('recipe dinner lunch breakfast oven pasta sauce garlic onion tomato cheese bread soup salad chicken rice spice kitchen bake flavor'),
-  fitness: words('workout running gym muscle stretch yoga cardio weights training coach marathon bike swim sleep energy protein routine knee shoulder pace'),
-  software: words('server database query error deploy release bug feature login password browser update install config cache network request response version backup'),
+  travel: words(
+    'flight hotel airport ticket passport luggage train station beach mountain city museum map tour booking visa trip journey island river',
+  ),
+  billing: words(
+    'invoice payment refund account charge card balance subscription plan price discount receipt bank transfer fee order delivery package shipping address',
+  ),
+  cooking: words(
+    'recipe dinner lunch breakfast oven pasta sauce garlic onion tomato cheese bread soup salad chicken rice spice kitchen bake flavor',
+  ),
+  fitness: words(
+    'workout running gym muscle stretch yoga cardio weights training coach marathon bike swim sleep energy protein routine knee shoulder pace',
+  ),
+  software: words(
+    'server database query error deploy release bug feature login password browser update install config cache network request response version backup',
+  ),
   garden: words('garden seed soil plant flower tree leaf water sunlight compost rose tulip harvest fence lawn pot root grow bloom season'),
-  music: words('guitar piano song album concert band melody rhythm drum lyrics singer playlist vinyl chord studio record stage note tune volume'),
-  money: words('budget savings loan mortgage interest stock market pension tax income expense credit debt investment fund dividend salary rent insurance risk'),
-  health: words('doctor appointment medicine fever headache allergy vitamin clinic nurse symptom therapy diet blood pressure pain dentist prescription recovery rest checkup'),
-  movies: words('movie film actor director scene trailer cinema series episode drama comedy thriller ending plot character screen review popcorn sequel subtitle'),
+  music: words(
+    'guitar piano song album concert band melody rhythm drum lyrics singer playlist vinyl chord studio record stage note tune volume',
+  ),
+  money: words(
+    'budget savings loan mortgage interest stock market pension tax income expense credit debt investment fund dividend salary rent insurance risk',
+  ),
+  health: words(
+    'doctor appointment medicine fever headache allergy vitamin clinic nurse symptom therapy diet blood pressure pain dentist prescription recovery rest checkup',
+  ),
+  movies: words(
+    'movie film actor director scene trailer cinema series episode drama comedy thriller ending plot character screen review popcorn sequel subtitle',
+  ),
 };
 type Topic = keyof typeof TOPIC_WORDS;
 const TOPICS = Object.keys(TOPIC_WORDS) as Topic[];
@@ -252,7 +272,6 @@ function operations(core: Core, sessions: number, samples: Sample[], sessionCurs
   ];
 }
 
-
 async function measure({ run }: Operation, runs: number): Promise<{ p50: number; p99: number }> {
   for (let r = 0; r < WARMUP; r++) await run(r);
   const times: number[] = [];
@@ -295,14 +314,17 @@ async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<st
 async function main() {
   const { sizes, runs, paging, transfer, sessions } = parseArgs(process.argv.slice(2));
   const cpus = os.cpus();
-  console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`);
+  console.log(
+    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`,
+  );
   console.log(`sizes: ${sizes.map(count).join(', ')} messages; ${runs} timed runs per operation after ${WARMUP} warm-up runs\n`);
 
   await withBenchCore('scale', async (core, db) => {
     console.log(`database: ${await describeDatabase(core, db)}\n`);
 
     await core.users.add({ userId: WRITE_USER });
-    for (let w = 0; w < WRITE_SESSIONS; w++) await core.sessions.add({ sessionId: writeSessionId(w), userId: WRITE_USER, metadata: { purpose: 'writes' } });
+    for (let w = 0; w < WRITE_SESSIONS; w++)
+      await core.sessions.add({ sessionId: writeSessionId(w), userId: WRITE_USER, metadata: { purpose: 'writes' } });
 
     const samples: Sample[] = [];
     const random = prng(42); // choices of the measured runs
@@ -315,8 +337,15 @@ async function main() {
       await loadSessions(core, loaded, target, samples);
       const seconds = (performance.now() - started) / 1000;
       const added = (target - loaded) * SESSION_SIZE;
-      loads.push([`${count(loaded * SESSION_SIZE)} → ${count(size)}`, count(target - loaded), seconds.toFixed(1), count(Math.round(added / seconds))]);
-      console.log(`loaded ${count(loaded * SESSION_SIZE)} → ${count(size)} messages in ${seconds.toFixed(1)} s (${count(Math.round(added / seconds))} messages/s)`);
+      loads.push([
+        `${count(loaded * SESSION_SIZE)} → ${count(size)}`,
+        count(target - loaded),
+        seconds.toFixed(1),
+        count(Math.round(added / seconds)),
+      ]);
+      console.log(
+        `loaded ${count(loaded * SESSION_SIZE)} → ${count(size)} messages in ${seconds.toFixed(1)} s (${count(Math.round(added / seconds))} messages/s)`,
+      );
       loaded = target;
 
       const sessionCursors = await collectSessionCursors(core);

@@ -17,7 +17,10 @@ import { startLocalDb } from '@mnemo/local-db';
 import { tempDataDir } from '@mnemo/local-db/testing';
 import { createCore, type SearchMemoryInput } from '../src/index';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [1_000, 10_000, 100_000];
 const BATCH = 1000;
 
@@ -31,7 +34,10 @@ const random = () => {
 };
 
 // 5000 pronounceable words; word k is drawn with probability ∝ 1/(k+1) (Zipf).
-const SYLLABLES = 'ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu'.split(' ');
+const SYLLABLES =
+  'ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu'.split(
+    ' ',
+  );
 const VOCABULARY = Array.from({ length: 5000 }, (_, k) => {
   let word = '';
   for (let n = k + 1, parts = 0; parts < 2 || n > 0; parts++, n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
@@ -121,7 +127,9 @@ async function main() {
       }
       stored += size;
       const loadSeconds = (performance.now() - loadStarted) / 1000;
-      console.log(`session of ${size} messages loaded in ${loadSeconds.toFixed(1)} s (${Math.round(size / loadSeconds)} msg/s; ${stored} messages in the collection)`);
+      console.log(
+        `session of ${size} messages loaded in ${loadSeconds.toFixed(1)} s (${Math.round(size / loadSeconds)} msg/s; ${stored} messages in the collection)`,
+      );
       for (const { name, input } of QUERIES) {
         let hits = 0;
         const { p50, p95, runs } = await timeIt(async () => (hits = (await core.memory.search({ sessionId, ...input })).length));
@@ -129,7 +137,9 @@ async function main() {
         console.log(rows.at(-1));
       }
       const get = await timeIt(() => core.memory.get({ sessionId }));
-      rows.push(`${String(size).padStart(7)} | ${'(memory.get, for scale)'.padEnd(27)} | ${ms(get.p50)} | ${ms(get.p95)} |   12 | ${get.runs}`);
+      rows.push(
+        `${String(size).padStart(7)} | ${'(memory.get, for scale)'.padEnd(27)} | ${ms(get.p50)} | ${ms(get.p95)} |   12 | ${get.runs}`,
+      );
       console.log(`${rows.at(-1)}\n`);
     }
     console.log('\nmessages | query                       |       p50 |       p95 | hits | runs');

@@ -18,9 +18,11 @@ const HEAVY = 'heavy-user';
 /** Runs `task` over `items` with `width` in flight. */
 async function inParallel<T>(items: T[], width: number, task: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await task(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
 }
 
 export async function benchSessions(core: Core, { sessions = 100_000, heavy = 10_000, runs = 30 } = {}): Promise<void> {
@@ -37,11 +39,15 @@ export async function benchSessions(core: Core, { sessions = 100_000, heavy = 10
       metadata: { topic: ['tea', 'work', 'travel', 'books', 'code'][i % 5]!, n: i },
     }),
   );
-  await inParallel(ids.filter((i) => i % 5 === 1 || i % Math.round(sessions / heavy) === 0), 8, (i) =>
-    core.memory.add({ sessionId: `s-${i}`, messages: [{ role: 'user', content: `message for session ${i}` }] }),
+  await inParallel(
+    ids.filter((i) => i % 5 === 1 || i % Math.round(sessions / heavy) === 0),
+    8,
+    (i) => core.memory.add({ sessionId: `s-${i}`, messages: [{ role: 'user', content: `message for session ${i}` }] }),
   );
   const heavyCount = (await core.sessions.list({ userId: HEAVY, limit: 1, withTotal: true })).total!;
-  console.log(`made ${count(sessions)} sessions (${count(heavyCount)} of one user) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(
+    `made ${count(sessions)} sessions (${count(heavyCount)} of one user) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 
   const deep = async (input: ListSessionsInput) => {
     // A cursor about half-way down the list, found by paging (not timed).

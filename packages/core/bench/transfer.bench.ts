@@ -36,11 +36,15 @@ async function sha256(file: string): Promise<string> {
 
 /** Runs one step in a child process (this file with `--child`). */
 function step(args: string[]): Promise<StepResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   return new Promise((resolve, reject) =>
-    child.once('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`transfer step ${args[0]} exited with ${code}`)))),
+    child.once('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`transfer step ${args[0]} exited with ${code}`)),
+    ),
   );
 }
 
@@ -89,7 +93,10 @@ export async function benchTransfer(core: Core, { uri }: { uri: string }): Promi
     if (!same) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await core.db.client.db(copy).dropDatabase().catch(() => {});
+    await core.db.client
+      .db(copy)
+      .dropDatabase()
+      .catch(() => {});
   }
 }
 

@@ -16,7 +16,10 @@ describe('createUserToken', () => {
   });
 
   it('takes a ttl as a duration or seconds, and a tenant', async () => {
-    expect(decodeJwt(await createUserToken({ secret: SECRET, userId: 'ada', ttl: '15m', tenant: 'acme' }))).toMatchObject({ tenant: 'acme', exp: expect.any(Number) });
+    expect(decodeJwt(await createUserToken({ secret: SECRET, userId: 'ada', ttl: '15m', tenant: 'acme' }))).toMatchObject({
+      tenant: 'acme',
+      exp: expect.any(Number),
+    });
     const fifteen = decodeJwt(await createUserToken({ secret: SECRET, userId: 'ada', ttl: '15m' }));
     expect(fifteen.exp! - fifteen.iat!).toBe(900);
     const ninety = decodeJwt(await createUserToken({ secret: SECRET, userId: 'ada', ttl: 90 }));

@@ -71,7 +71,8 @@ export async function createUserToken({ secret, userId, ttl = DEFAULT_USER_TOKEN
   const claims = { scope: 'user', ...(tenant !== undefined && { tenant: checkTenant(tenant) }) };
   const token = await sign(secret, claims, ttl, userId);
   const { iat, exp } = decodeJwt(token);
-  if (exp === undefined || iat === undefined || exp <= iat) throw new RangeError(`invalid ttl ${JSON.stringify(ttl)}: a user token's lifetime must be positive`);
+  if (exp === undefined || iat === undefined || exp <= iat)
+    throw new RangeError(`invalid ttl ${JSON.stringify(ttl)}: a user token's lifetime must be positive`);
   return token;
 }
 
@@ -81,12 +82,18 @@ function checkTenant(tenant: string): string {
   return tenant;
 }
 
-async function sign(secret: string, claims: Record<string, string>, lifetime: TokenLifetime | undefined, subject?: string): Promise<string> {
+async function sign(
+  secret: string,
+  claims: Record<string, string>,
+  lifetime: TokenLifetime | undefined,
+  subject?: string,
+): Promise<string> {
   if (!secret) throw new TypeError('secret is empty: sign with MNEMO_AUTH_SECRET');
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
   if (subject !== undefined) jwt.setSubject(subject);
   if (lifetime !== undefined) {
-    if (typeof lifetime === 'number' && !Number.isFinite(lifetime)) throw new TypeError(`invalid lifetime ${lifetime}: a number of seconds`);
+    if (typeof lifetime === 'number' && !Number.isFinite(lifetime))
+      throw new TypeError(`invalid lifetime ${lifetime}: a number of seconds`);
     try {
       // A number is seconds from now (jose would read it as a timestamp); a string is a jose duration.
       jwt.setExpirationTime(typeof lifetime === 'number' ? Math.floor(Date.now() / 1000) + Math.floor(lifetime) : lifetime);

@@ -13,9 +13,24 @@ const found = async (sessionId: string, text: string) => (await core().memory.se
 
 describe('editing a message', () => {
   it('replaces content and role, re-counts tokens, re-indexes search; metadata still merges', async () => {
-    await core().memory.add({ sessionId: 'edit', messages: [{ ...user('the quick brown fox', 'e1'), metadata: { a: 1 } }, user('other words')] });
-    const edited = await core().memory.updateMessage({ sessionId: 'edit', uuid: 'e1', content: 'a lazy purple walrus', role: 'assistant', metadata: { b: 2 } });
-    expect(edited).toMatchObject({ content: 'a lazy purple walrus', role: 'assistant', metadata: { a: 1, b: 2 }, status: 'complete', seq: 1 });
+    await core().memory.add({
+      sessionId: 'edit',
+      messages: [{ ...user('the quick brown fox', 'e1'), metadata: { a: 1 } }, user('other words')],
+    });
+    const edited = await core().memory.updateMessage({
+      sessionId: 'edit',
+      uuid: 'e1',
+      content: 'a lazy purple walrus',
+      role: 'assistant',
+      metadata: { b: 2 },
+    });
+    expect(edited).toMatchObject({
+      content: 'a lazy purple walrus',
+      role: 'assistant',
+      metadata: { a: 1, b: 2 },
+      status: 'complete',
+      seq: 1,
+    });
     expect(edited.tokenCount).toBe(countMessageTokens('assistant', 'a lazy purple walrus'));
     expect(await found('edit', 'walrus')).toEqual(['a lazy purple walrus']);
     expect(await found('edit', 'fox')).toEqual([]);
@@ -28,7 +43,9 @@ describe('editing a message', () => {
 
   it('refuses content and append together, and an unknown message', async () => {
     await core().memory.add({ sessionId: 'edit-bad', messages: [user('x', 'b1')] });
-    await expect(core().memory.updateMessage({ sessionId: 'edit-bad', uuid: 'b1', content: 'a', append: 'b' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(core().memory.updateMessage({ sessionId: 'edit-bad', uuid: 'b1', content: 'a', append: 'b' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     await expect(core().memory.updateMessage({ sessionId: 'edit-bad', uuid: 'nope', content: 'a' })).rejects.toBeInstanceOf(NotFoundError);
     expect(await contents('edit-bad')).toEqual(['x']);
   });
@@ -55,26 +72,43 @@ describe('parts', () => {
 
   it('refuses a message with neither content nor parts, and parts without a type', async () => {
     await expect(core().memory.add({ sessionId: 'parts-bad', messages: [{ role: 'user' }] })).rejects.toThrow(/content or parts/);
-    await expect(core().memory.add({ sessionId: 'parts-bad', messages: [{ role: 'user', parts: [{ text: 'x' } as never] }] })).rejects.toThrow(/type/);
-    await expect(core().memory.add({ sessionId: 'parts-bad', messages: [{ role: 'user', parts: [{ type: 'text', text: 'a\u0000' }] }] })).rejects.toThrow(/NUL/);
+    await expect(
+      core().memory.add({ sessionId: 'parts-bad', messages: [{ role: 'user', parts: [{ text: 'x' } as never] }] }),
+    ).rejects.toThrow(/type/);
+    await expect(
+      core().memory.add({ sessionId: 'parts-bad', messages: [{ role: 'user', parts: [{ type: 'text', text: 'a\u0000' }] }] }),
+    ).rejects.toThrow(/NUL/);
     expect(await contents('parts-bad')).toEqual([]);
   });
 });
 
 describe('streaming messages', () => {
   it('grow by append, show their partial content and status, and complete', async () => {
-    await core().memory.add({ sessionId: 'stream', messages: [user('tell me a story'), { role: 'assistant', content: '', status: 'streaming', uuid: 's1' }] });
+    await core().memory.add({
+      sessionId: 'stream',
+      messages: [user('tell me a story'), { role: 'assistant', content: '', status: 'streaming', uuid: 's1' }],
+    });
     expect((await core().memory.get({ sessionId: 'stream' })).messages[1]).toMatchObject({ content: '', status: 'streaming' });
     await core().memory.updateMessage({ sessionId: 'stream', uuid: 's1', append: 'Once upon' });
     await core().memory.updateMessage({ sessionId: 'stream', uuid: 's1', append: ' a time' });
-    expect((await core().memory.get({ sessionId: 'stream' })).messages[1]).toMatchObject({ content: 'Once upon a time', status: 'streaming' });
+    expect((await core().memory.get({ sessionId: 'stream' })).messages[1]).toMatchObject({
+      content: 'Once upon a time',
+      status: 'streaming',
+    });
     const done = await core().memory.updateMessage({ sessionId: 'stream', uuid: 's1', append: '.', status: 'complete' });
-    expect(done).toMatchObject({ content: 'Once upon a time.', status: 'complete', tokenCount: countMessageTokens('assistant', 'Once upon a time.') });
+    expect(done).toMatchObject({
+      content: 'Once upon a time.',
+      status: 'complete',
+      tokenCount: countMessageTokens('assistant', 'Once upon a time.'),
+    });
     expect(await found('stream', 'upon')).toEqual(['Once upon a time.']);
   });
 
   it('reads as interrupted, not complete, when nobody has updated it for STREAM_IDLE_MS', async () => {
-    await core().memory.add({ sessionId: 'stream-dead', messages: [{ role: 'assistant', content: 'Half a', status: 'streaming', uuid: 'd1' }] });
+    await core().memory.add({
+      sessionId: 'stream-dead',
+      messages: [{ role: 'assistant', content: 'Half a', status: 'streaming', uuid: 'd1' }],
+    });
     await core().collections.messages.updateOne({ uuid: 'd1' }, { $set: { updatedAt: new Date(Date.now() - STREAM_IDLE_MS - 1000) } });
     expect((await core().memory.get({ sessionId: 'stream-dead' })).messages[0]).toMatchObject({ content: 'Half a', status: 'interrupted' });
     // Another update brings it back to streaming.
@@ -106,7 +140,10 @@ describe('deleting and truncating', () => {
     // Edit and resend: the same id again is a new message, at the end.
     const { messages: resent } = await core().memory.add({ sessionId: 'trunc', messages: [user('m20 edited', 't20')] });
     expect(resent[0]).toMatchObject({ uuid: 't20', content: 'm20 edited', seq: 71 });
-    expect((await core().memory.list({ sessionId: 'trunc', order: 'desc', limit: 2 })).items.map((m) => m.content)).toEqual(['m20 edited', 'm19']);
+    expect((await core().memory.list({ sessionId: 'trunc', order: 'desc', limit: 2 })).items.map((m) => m.content)).toEqual([
+      'm20 edited',
+      'm19',
+    ]);
     expect((await core().memory.list({ sessionId: 'trunc' })).total).toBe(20);
   });
 
@@ -173,7 +210,9 @@ describe('events', () => {
     await core().users.delete({ userId: 'ada' });
     const seen = await stream;
     expect(types(seen)).toEqual(['reset', 'session', 'session', 'session-deleted']);
-    expect(seen.slice(1).map((i) => ('session' in i.event ? i.event.session.sessionId : 'sessionId' in i.event && i.event.sessionId))).toEqual(['ada-1', 'ada-1', 'ada-1']);
+    expect(
+      seen.slice(1).map((i) => ('session' in i.event ? i.event.session.sessionId : 'sessionId' in i.event && i.event.sessionId)),
+    ).toEqual(['ada-1', 'ada-1', 'ada-1']);
   });
 
   it('end when the signal aborts', async () => {

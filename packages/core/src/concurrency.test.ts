@@ -7,7 +7,9 @@ describe('concurrency', () => {
   it('keeps every key of 20 parallel metadata merges on one session', async () => {
     await core().sessions.add({ sessionId: 'parallel', metadata: { base: true } });
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => core().sessions.update({ sessionId: 'parallel', metadata: { [`k${i}`]: i, nested: { [`n${i}`]: i } } })),
+      Array.from({ length: 20 }, (_, i) =>
+        core().sessions.update({ sessionId: 'parallel', metadata: { [`k${i}`]: i, nested: { [`n${i}`]: i } } }),
+      ),
     );
     const { metadata } = await core().sessions.get({ sessionId: 'parallel' });
     expect(Object.keys(metadata)).toHaveLength(22);

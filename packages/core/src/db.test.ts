@@ -30,7 +30,14 @@ describe('migrations', () => {
     ]);
     await c.db.collection('messages').insertMany(
       Array.from({ length: 70 }, (_, i) => ({
-        uuid: randomUUID(), sessionId: 'old', seq: i + 1, role: 'user', content: `m${i + 1}`, tokenCount: 1, ...lifecycle, deletedAt: null,
+        uuid: randomUUID(),
+        sessionId: 'old',
+        seq: i + 1,
+        role: 'user',
+        content: `m${i + 1}`,
+        tokenCount: 1,
+        ...lifecycle,
+        deletedAt: null,
         ...(i === 7 && { content: 'a lighthouse', terms: ['lighthous'] }), // search terms were kept on the message
       })),
     );

@@ -170,32 +170,44 @@ const RETIRED: [keyof Collections, string][] = [
  */
 export async function createIndexes(c: Collections, { ferretdb }: { ferretdb: boolean }): Promise<void> {
   const indexes: [keyof Collections, IndexSpec[]][] = [
-    ['users', [
-      { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
-      { key: { deletedAt: 1, _id: 1 }, name: 'users_live', mongoOnly: true }, // purge
-      { key: { listBucket: 1, live: 1 }, name: 'users_list' }, // list of live users, a bucket at a time
-    ]],
-    ['sessions', [
-      { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
-      { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live', mongoOnly: true }, // purge
-      { key: { listBucket: 1, live: 1 }, name: 'sessions_list' }, // list of live sessions, a bucket at a time
-      { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
-      { key: { userId: 1, deletedAt: 1, listNo: 1 }, name: 'sessions_user_created', mongoOnly: true }, // a user's sessions by creation
-      { key: { userId: 1, deletedAt: 1, lastActiveAt: 1, listNo: 1 }, name: 'sessions_user_activity', mongoOnly: true }, // … by activity
-      { key: { live: 1, lastActiveAt: 1, listNo: 1 }, name: 'sessions_activity', mongoOnly: true }, // all sessions by activity
-    ]],
-    ['messages', [
-      { key: { uuid: 1, sessionId: 1 }, name: 'messages_id', unique: true }, // by id (unique per session); idempotent add
-      { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session; cascade
-      { key: { bucket: 1 }, name: 'messages_bucket' }, // memory, list (see BUCKET_SIZE)
-      { key: { deletedAt: 1 }, name: 'messages_deleted', mongoOnly: true }, // purge
-      { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created', mongoOnly: true }, // search without text
-    ]],
-    ['search', [
-      { key: { sessionId: 1, deletedAt: 1 }, name: 'search_session' }, // a session's search documents; cascade
-      { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'search_terms', mongoOnly: true }, // text search (multikey)
-      { key: { deletedAt: 1 }, name: 'search_deleted', mongoOnly: true }, // purge
-    ]],
+    [
+      'users',
+      [
+        { key: { userId: 1 }, name: 'users_userId', unique: true }, // get/update/delete by id
+        { key: { deletedAt: 1, _id: 1 }, name: 'users_live', mongoOnly: true }, // purge
+        { key: { listBucket: 1, live: 1 }, name: 'users_list' }, // list of live users, a bucket at a time
+      ],
+    ],
+    [
+      'sessions',
+      [
+        { key: { sessionId: 1 }, name: 'sessions_sessionId', unique: true }, // by id; seq counter upsert
+        { key: { deletedAt: 1, _id: 1 }, name: 'sessions_live', mongoOnly: true }, // purge
+        { key: { listBucket: 1, live: 1 }, name: 'sessions_list' }, // list of live sessions, a bucket at a time
+        { key: { userId: 1, deletedAt: 1, _id: 1 }, name: 'sessions_user' }, // a user's sessions; cascade
+        { key: { userId: 1, deletedAt: 1, listNo: 1 }, name: 'sessions_user_created', mongoOnly: true }, // a user's sessions by creation
+        { key: { userId: 1, deletedAt: 1, lastActiveAt: 1, listNo: 1 }, name: 'sessions_user_activity', mongoOnly: true }, // … by activity
+        { key: { live: 1, lastActiveAt: 1, listNo: 1 }, name: 'sessions_activity', mongoOnly: true }, // all sessions by activity
+      ],
+    ],
+    [
+      'messages',
+      [
+        { key: { uuid: 1, sessionId: 1 }, name: 'messages_id', unique: true }, // by id (unique per session); idempotent add
+        { key: { sessionId: 1, seq: 1 }, name: 'messages_session_seq', unique: true }, // order within a session; cascade
+        { key: { bucket: 1 }, name: 'messages_bucket' }, // memory, list (see BUCKET_SIZE)
+        { key: { deletedAt: 1 }, name: 'messages_deleted', mongoOnly: true }, // purge
+        { key: { sessionId: 1, deletedAt: 1, createdAt: -1, seq: -1 }, name: 'messages_session_created', mongoOnly: true }, // search without text
+      ],
+    ],
+    [
+      'search',
+      [
+        { key: { sessionId: 1, deletedAt: 1 }, name: 'search_session' }, // a session's search documents; cascade
+        { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'search_terms', mongoOnly: true }, // text search (multikey)
+        { key: { deletedAt: 1 }, name: 'search_deleted', mongoOnly: true }, // purge
+      ],
+    ],
   ];
   for (const [name, specs] of indexes) {
     const collection: Indexable = c[name];
@@ -229,7 +241,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
   if (error instanceof MongoNotConnectedError || error instanceof MongoTopologyClosedError) return true;
   // A socket the database closed can also surface as a plain Node error.
-  if (error instanceof Error && (UNAVAILABLE.test(error.message) || SOCKET_CODES.has(String((error as { code?: unknown }).code)))) return true;
+  if (error instanceof Error && (UNAVAILABLE.test(error.message) || SOCKET_CODES.has(String((error as { code?: unknown }).code))))
+    return true;
   return error instanceof Error && error.cause !== undefined && error.cause !== error && isDatabaseUnavailable(error.cause);
 }
 const SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ERR_SOCKET_CLOSED']);

@@ -27,8 +27,7 @@ export type MessageEvent =
 
 export type SessionEvent =
   /** A session created or changed (metadata, deleted and revived, new messages). */
-  | { type: 'session'; session: Session }
-  | SessionDeletedEvent;
+  { type: 'session'; session: Session } | SessionDeletedEvent;
 
 export type ResetEvent = { type: 'reset' };
 export type CoreEvent = MessageEvent | SessionEvent;

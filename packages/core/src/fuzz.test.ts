@@ -16,9 +16,20 @@ const core = useTestCore();
 // NUL, lone surrogates, astral characters, reserved names.
 const awkward = fc.constantFrom('a', 'b', 'é', ' ', '.', '$', '\u0000', '\uD800', '🦊', '\t', '_');
 const key = fc.oneof(fc.string({ unit: awkward, minLength: 0, maxLength: 4 }), fc.constantFrom('__proto__', 'constructor', 'system', 'x'));
-const scalar = fc.oneof(fc.string({ unit: awkward, maxLength: 6 }), fc.integer(), fc.double({ noNaN: false }), fc.boolean(), fc.constant(null));
+const scalar = fc.oneof(
+  fc.string({ unit: awkward, maxLength: 6 }),
+  fc.integer(),
+  fc.double({ noNaN: false }),
+  fc.boolean(),
+  fc.constant(null),
+);
 const { value: json } = fc.letrec<{ value: unknown }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(key, tie('value'), { maxKeys: 3 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    scalar,
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(key, tie('value'), { maxKeys: 3 }),
+  ),
 }));
 const metadata = fc.dictionary(key, json, { maxKeys: 4 });
 

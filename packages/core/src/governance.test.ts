@@ -17,7 +17,13 @@ describe('forgetting a user', () => {
     await c.sessions.add({ sessionId: 'ada-1', userId: 'ada' });
     await c.sessions.add({ sessionId: 'ada-2', userId: 'ada' });
     await c.sessions.add({ sessionId: 'bob-1', userId: 'bob' });
-    await c.memory.add({ sessionId: 'ada-1', messages: [{ role: 'user', content: 'my secret' }, { role: 'assistant', content: 'noted' }] });
+    await c.memory.add({
+      sessionId: 'ada-1',
+      messages: [
+        { role: 'user', content: 'my secret' },
+        { role: 'assistant', content: 'noted' },
+      ],
+    });
     await c.memory.add({ sessionId: 'ada-2', messages: [{ role: 'user', content: 'old chat' }] });
     await c.memory.add({ sessionId: 'bob-1', messages: [{ role: 'user', content: 'bob stays' }] });
     await c.sessions.delete({ sessionId: 'ada-2' }); // soft-deleted: still stored until a purge
@@ -66,9 +72,16 @@ describe('retention', () => {
     await c.memory.add({ sessionId: 'idle', messages: [{ role: 'user', content: 'long ago', createdAt: daysAgo(40) }] });
     await c.sessions.add({ sessionId: 'kept-long', retentionDays: 365 });
     await c.memory.add({ sessionId: 'kept-long', messages: [{ role: 'user', content: 'kept', createdAt: daysAgo(40) }] });
-    for (const sessionId of ['idle', 'kept-long']) await c.collections.sessions.updateOne({ sessionId }, { $set: { lastActiveAt: daysAgo(40) } });
+    for (const sessionId of ['idle', 'kept-long'])
+      await c.collections.sessions.updateOne({ sessionId }, { $set: { lastActiveAt: daysAgo(40) } });
     await c.sessions.add({ sessionId: 'short', retentionDays: 1 });
-    await c.memory.add({ sessionId: 'short', messages: [{ role: 'user', content: 'yesterday-ish', createdAt: daysAgo(2) }, { role: 'user', content: 'now' }] });
+    await c.memory.add({
+      sessionId: 'short',
+      messages: [
+        { role: 'user', content: 'yesterday-ish', createdAt: daysAgo(2) },
+        { role: 'user', content: 'now' },
+      ],
+    });
 
     const run = await c.purge({ graceMs: DAY });
     expect(run.expired).toEqual({ sessions: 1, messages: 2 });

@@ -11,9 +11,17 @@ describe('memory', () => {
   it('returns the last N messages in ascending order, 12 by default', async () => {
     await core().memory.add({ sessionId: 'window', messages: many(20) });
     const byDefault = await core().memory.get({ sessionId: 'window' });
-    expect(byDefault.messages.map((m) => m.content)).toEqual(many(20).slice(8).map((m) => m.content));
+    expect(byDefault.messages.map((m) => m.content)).toEqual(
+      many(20)
+        .slice(8)
+        .map((m) => m.content),
+    );
     const last3 = await core().memory.get({ sessionId: 'window', lastn: 3 });
-    expect(last3.messages.map((m) => [m.content, m.seq])).toEqual([['m18', 18], ['m19', 19], ['m20', 20]]);
+    expect(last3.messages.map((m) => [m.content, m.seq])).toEqual([
+      ['m18', 18],
+      ['m19', 19],
+      ['m20', 20],
+    ]);
   });
 
   it('is an empty history for a session that does not exist yet (a new chat), which reading does not create', async () => {
@@ -25,7 +33,10 @@ describe('memory', () => {
   it('counts tokens with cl100k_base when absent and keeps a given count', async () => {
     const { messages } = await core().memory.add({
       sessionId: 'tokens',
-      messages: [{ role: 'user', content: 'Hello, how are you today?' }, { role: 'user', content: 'x', tokenCount: 42 }],
+      messages: [
+        { role: 'user', content: 'Hello, how are you today?' },
+        { role: 'user', content: 'x', tokenCount: 42 },
+      ],
     });
     expect(messages[0]!.tokenCount).toBe(countMessageTokens('user', 'Hello, how are you today?'));
     expect(messages[0]!.tokenCount).toBe(9); // "user", ":", " Hello", ",", " how", " are", " you", " today", "?"
@@ -41,7 +52,10 @@ describe('memory', () => {
 
   it('stores a client id once per session (retries create no duplicates); another session may use the same id', async () => {
     const uuid = randomUUID();
-    const batch = [{ role: 'user', content: 'once', uuid }, { role: 'user', content: 'new' }];
+    const batch = [
+      { role: 'user', content: 'once', uuid },
+      { role: 'user', content: 'new' },
+    ];
     const first = await core().memory.add({ sessionId: 'idem', messages: batch });
     const retry = await core().memory.add({ sessionId: 'idem', messages: [{ role: 'user', content: 'once', uuid }] });
     expect(retry.messages[0]).toEqual(first.messages[0]);
@@ -54,11 +68,16 @@ describe('memory', () => {
 
   it('accepts the ids chat SDKs make (1–128 of letters, digits, - _ . :) and refuses others', async () => {
     const ids = ['aB3xY9kLmN0pQr7s', 'msg_01HXYZ', 'run-1:step.2', 'x', 'a'.repeat(128), randomUUID()];
-    const { messages } = await core().memory.add({ sessionId: 'sdk-ids', messages: ids.map((uuid) => ({ role: 'user', content: uuid, uuid })) });
+    const { messages } = await core().memory.add({
+      sessionId: 'sdk-ids',
+      messages: ids.map((uuid) => ({ role: 'user', content: uuid, uuid })),
+    });
     expect(messages.map((m) => m.uuid)).toEqual(ids);
     for (const uuid of ids) expect((await core().memory.message({ sessionId: 'sdk-ids', uuid })).content).toBe(uuid);
     for (const bad of ['', 'a'.repeat(129), 'has space', 'slash/id', 'ünï']) {
-      await expect(core().memory.add({ sessionId: 'sdk-ids', messages: [{ role: 'user', content: 'x', uuid: bad }] })).rejects.toThrow(/uuid/);
+      await expect(core().memory.add({ sessionId: 'sdk-ids', messages: [{ role: 'user', content: 'x', uuid: bad }] })).rejects.toThrow(
+        /uuid/,
+      );
     }
   });
 });
@@ -82,9 +101,9 @@ describe('messages', () => {
     await expect(core().memory.message({ sessionId: 'one', uuid: randomUUID() })).rejects.toBeInstanceOf(NotFoundError);
     await core().sessions.delete({ sessionId: 'one' });
     await expect(core().memory.message({ sessionId: 'one', uuid: message!.uuid })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(
-      core().memory.updateMessage({ sessionId: 'one', uuid: message!.uuid, metadata: { a: 1 } }),
-    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(core().memory.updateMessage({ sessionId: 'one', uuid: message!.uuid, metadata: { a: 1 } })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('merges message metadata and keeps tokenCount unless given', async () => {
@@ -109,7 +128,10 @@ describe('messages', () => {
     await c.memory.add({ sessionId: 'counted', messages: many(2, 'new') }); // undeletes the session, not its messages
     const after = await c.memory.list({ sessionId: 'counted', limit: 100 });
     expect(after).toMatchObject({ total: 2, nextCursor: null });
-    expect(after.items.map((m) => [m.content, m.seq])).toEqual([['new1', 41], ['new2', 42]]);
+    expect(after.items.map((m) => [m.content, m.seq])).toEqual([
+      ['new1', 41],
+      ['new2', 42],
+    ]);
     expect((await c.memory.get({ sessionId: 'counted' })).messages.map((m) => m.content)).toEqual(['new1', 'new2']);
   });
 });

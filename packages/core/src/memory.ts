@@ -33,8 +33,16 @@ export const readBucket = (c: Collections, sessionId: string, bucket: number) =>
 const bySeq = (d: MessageDoc) => d.seq;
 
 /** A session's newest live message, or null (a session list's preview). */
-export async function lastMessage(c: Collections, { sessionId, lastSeq }: Pick<SessionDoc, 'sessionId' | 'lastSeq'>): Promise<MessageDoc | null> {
-  const [doc] = await walkBuckets((bucket) => readBucket(c, sessionId, bucket), bySeq, { from: bucketOf(lastSeq), to: 0, order: 'desc', enough: 1 });
+export async function lastMessage(
+  c: Collections,
+  { sessionId, lastSeq }: Pick<SessionDoc, 'sessionId' | 'lastSeq'>,
+): Promise<MessageDoc | null> {
+  const [doc] = await walkBuckets((bucket) => readBucket(c, sessionId, bucket), bySeq, {
+    from: bucketOf(lastSeq),
+    to: 0,
+    order: 'desc',
+    enough: 1,
+  });
   return doc ?? null;
 }
 
@@ -49,7 +57,11 @@ export interface MemoryOptions {
   queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
 }
 
-export function createMemoryService(c: Collections, serialize: Serialize, { listing, messageWindow, publish, queueEmbeddings }: MemoryOptions) {
+export function createMemoryService(
+  c: Collections,
+  serialize: Serialize,
+  { listing, messageWindow, publish, queueEmbeddings }: MemoryOptions,
+) {
   /** The live session's highest `seq` so far and its number of live messages; undefined when there is no live session. */
   async function sequenceOf(sessionId: string): Promise<{ lastSeq: number; messageCount: number } | null> {
     return c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1, messageCount: 1 } }); // sessions_sessionId
@@ -122,7 +134,12 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
-    const session = await reserveSeq(sessionId, fresh.length, terms.reduce((sum, t) => sum + t.length, 0), owner ?? null);
+    const session = await reserveSeq(
+      sessionId,
+      fresh.length,
+      terms.reduce((sum, t) => sum + t.length, 0),
+      owner ?? null,
+    );
     const now = new Date();
     const firstSeq = session.lastSeq - fresh.length + 1;
     const docs: MessageDoc[] = fresh.map((m, i) => ({
@@ -187,7 +204,17 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
   }
 
   /** Applies a validated message update under the session's lock (see UpdateMessageInput). */
-  async function update({ sessionId, uuid, metadata, tokenCount, role, content, append, parts, status }: z.output<typeof UpdateMessageInput>) {
+  async function update({
+    sessionId,
+    uuid,
+    metadata,
+    tokenCount,
+    role,
+    content,
+    append,
+    parts,
+    status,
+  }: z.output<typeof UpdateMessageInput>) {
     const current = await liveMessage(sessionId, uuid);
     const text = content ?? (append !== undefined ? current.content + append : parts && textOfParts(parts));
     const textChanged = text !== undefined && text !== current.content;
@@ -198,14 +225,16 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       ...(status !== undefined && { status }),
     };
     if (tokenCount !== undefined) set.tokenCount = tokenCount;
-    else if (textChanged || (role !== undefined && role !== current.role)) set.tokenCount = countMessageTokens(role ?? current.role, text ?? current.content);
+    else if (textChanged || (role !== undefined && role !== current.role))
+      set.tokenCount = countMessageTokens(role ?? current.role, text ?? current.content);
     const patch = withoutSystem(metadata ?? {});
     if (Object.keys(set).length === 0 && Object.keys(patch).length === 0) return current;
     const filter = { uuid, sessionId, ...live }; // messages_id
     const changed = { ...set, updatedAt: new Date() };
-    const doc = Object.keys(patch).length > 0
-      ? await mergeUpdate(c.messages, filter, patch, changed)
-      : await c.messages.findOneAndUpdate(filter, { $set: changed }, { returnDocument: 'after' });
+    const doc =
+      Object.keys(patch).length > 0
+        ? await mergeUpdate(c.messages, filter, patch, changed)
+        : await c.messages.findOneAndUpdate(filter, { $set: changed }, { returnDocument: 'after' });
     if (!doc) throw messageNotFound(sessionId, uuid);
     if (textChanged) {
       const terms = tokenize(text);
@@ -233,7 +262,12 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
       const session = await sequenceOf(sessionId);
       if (!session) return { messages: [] };
-      const docs = await walkBuckets(bucketReader(sessionId), bySeq, { from: bucketOf(session.lastSeq), to: 0, order: 'desc', enough: lastn });
+      const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
+        from: bucketOf(session.lastSeq),
+        to: 0,
+        order: 'desc',
+        enough: lastn,
+      });
       return { messages: docs.reverse().map(toMessage) };
     },
     /**
@@ -304,7 +338,10 @@ export function createMemoryService(c: Collections, serialize: Serialize, { list
           const old = docs.filter((d) => d.createdAt < cutoff);
           if (old.length > 0) {
             // messages_bucket; the few ids of one bucket are filtered by FerretDB
-            await c.messages.updateMany({ bucket: bucketKey(sessionId, bucket), ...live, _id: { $in: old.map((d) => d._id) } }, { $set: { deletedAt: now } });
+            await c.messages.updateMany(
+              { bucket: bucketKey(sessionId, bucket), ...live, _id: { $in: old.map((d) => d._id) } },
+              { $set: { deletedAt: now } },
+            );
             gone.push(...old);
           }
           if (old.length < docs.length) break;

@@ -54,9 +54,7 @@ describe('metadata merge', () => {
   });
 
   it('merges message and user metadata with the same rules', async () => {
-    const [message] = (
-      await core().memory.add({ sessionId: 'mm', messages: [{ role: 'user', content: 'x', metadata: stored }] })
-    ).messages;
+    const [message] = (await core().memory.add({ sessionId: 'mm', messages: [{ role: 'user', content: 'x', metadata: stored }] })).messages;
     expect((await core().memory.updateMessage({ sessionId: 'mm', uuid: message!.uuid, metadata: patch })).metadata).toEqual(merged);
     await core().users.add({ userId: 'mu', metadata: stored });
     expect((await core().users.update({ userId: 'mu', metadata: patch })).metadata).toEqual(merged);
@@ -70,7 +68,9 @@ describe('stored metadata size', () => {
     await c.sessions.add({ sessionId: 'growing', metadata: { a: chunk } });
     await c.sessions.update({ sessionId: 'growing', metadata: { b: chunk } });
     await c.sessions.update({ sessionId: 'growing', metadata: { c: chunk } });
-    await expect(c.sessions.update({ sessionId: 'growing', metadata: { d: chunk } })).rejects.toThrow(/after this merge; the limit is 65536/);
+    await expect(c.sessions.update({ sessionId: 'growing', metadata: { d: chunk } })).rejects.toThrow(
+      /after this merge; the limit is 65536/,
+    );
     await expect(c.users.add({ userId: 'grower', metadata: { a: chunk, b: chunk, c: chunk } })).resolves.toBeDefined();
     await expect(c.users.update({ userId: 'grower', metadata: { d: chunk } })).rejects.toBeInstanceOf(ValidationError);
     // Replacing a value with a smaller one is fine, and nothing above was written.

@@ -51,7 +51,8 @@ export function metadataProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'metadata must be a JSON object';
   let values = 0;
   const walk = (v: unknown, path: string, depth: number): string | undefined => {
-    if (++values > METADATA_MAX_VALUES) return `metadata has more than ${METADATA_MAX_VALUES} values; its limit is ${METADATA_MAX_BYTES} bytes`;
+    if (++values > METADATA_MAX_VALUES)
+      return `metadata has more than ${METADATA_MAX_VALUES} values; its limit is ${METADATA_MAX_BYTES} bytes`;
     if (v === null || typeof v === 'boolean') return undefined;
     if (typeof v === 'string') {
       const problem = textProblem(v);

@@ -4,7 +4,16 @@
  * step is idempotent, so instances starting together may both run it.
  */
 import type { Collection } from 'mongodb';
-import { BUCKET_SIZE, bucketKey, bucketOf, type Collections, isDuplicateKeyError, type MessageDoc, type SessionDoc, type UserDoc } from './db';
+import {
+  BUCKET_SIZE,
+  bucketKey,
+  bucketOf,
+  type Collections,
+  isDuplicateKeyError,
+  type MessageDoc,
+  type SessionDoc,
+  type UserDoc,
+} from './db';
 import type { Listing } from './listing';
 
 const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
@@ -29,7 +38,10 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
   async (c, listing) => {
     for (const name of ['users', 'sessions'] as const) {
       const collection = c[name] as Collection<UserDoc | SessionDoc>;
-      const todo = await collection.find({ listNo: { $exists: false } }, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray();
+      const todo = await collection
+        .find({ listNo: { $exists: false } }, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .toArray();
       for (const { _id } of todo) {
         await collection.updateOne({ _id, listNo: { $exists: false } }, { $set: await listing.next(name) });
       }
@@ -46,9 +58,17 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
   // 5. Search terms and embeddings move from the messages to message_search (db.ts, SearchDoc).
   async (c) => {
     const messages = c.messages as unknown as Collection<MessageDoc & { terms?: string[]; embedding?: number[] }>;
-    const todo = await messages.find({ terms: { $exists: true } }, { projection: { sessionId: 1, deletedAt: 1, terms: 1, embedding: 1 } }).toArray();
+    const todo = await messages
+      .find({ terms: { $exists: true } }, { projection: { sessionId: 1, deletedAt: 1, terms: 1, embedding: 1 } })
+      .toArray();
     for (let i = 0; i < todo.length; i += 1000) {
-      const batch = todo.slice(i, i + 1000).map(({ _id, sessionId, deletedAt, terms = [], embedding }) => ({ _id, sessionId, deletedAt, terms, ...(embedding && { embedding }) }));
+      const batch = todo.slice(i, i + 1000).map(({ _id, sessionId, deletedAt, terms = [], embedding }) => ({
+        _id,
+        sessionId,
+        deletedAt,
+        terms,
+        ...(embedding && { embedding }),
+      }));
       // Moved already by an interrupted run: the duplicates are skipped.
       await c.search.insertMany(batch, { ordered: false }).catch((error: unknown) => {
         if (!isDuplicateKeyError(error)) throw error;

@@ -4,7 +4,10 @@ import { useTestCore } from './test/core';
 const core = useTestCore();
 
 /** Walks every page with `limit` 7, calling `between` after each fetch. */
-async function walk<T>(fetch: (cursor: string | null) => Promise<{ items: T[]; nextCursor: string | null }>, between: (page: number) => Promise<void>) {
+async function walk<T>(
+  fetch: (cursor: string | null) => Promise<{ items: T[]; nextCursor: string | null }>,
+  between: (page: number) => Promise<void>,
+) {
   const seen: T[] = [];
   let cursor: string | null = null;
   for (let page = 0; ; page++) {

@@ -36,7 +36,13 @@ export function toPage<D, T>(docs: D[], limit: number, key: (doc: D) => string |
 export async function walkBuckets<D>(
   read: (bucket: number) => Promise<D[]>,
   key: (doc: D) => number,
-  { from, to, order = 'asc', keep = () => true, enough }: { from: number; to: number; order?: 'asc' | 'desc'; keep?: (doc: D) => boolean; enough: number },
+  {
+    from,
+    to,
+    order = 'asc',
+    keep = () => true,
+    enough,
+  }: { from: number; to: number; order?: 'asc' | 'desc'; keep?: (doc: D) => boolean; enough: number },
 ): Promise<D[]> {
   const step = order === 'desc' ? -1 : 1;
   const docs: D[] = [];

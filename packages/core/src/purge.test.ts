@@ -9,7 +9,13 @@ describe('purge', () => {
     await c.users.add({ userId: 'p-user' });
     await c.sessions.add({ sessionId: 'p-owned', userId: 'p-user' });
     await c.memory.add({ sessionId: 'p-owned', messages: [{ role: 'user', content: 'a' }] });
-    await c.memory.add({ sessionId: 'p-dead', messages: [{ role: 'user', content: 'b' }, { role: 'user', content: 'c' }] });
+    await c.memory.add({
+      sessionId: 'p-dead',
+      messages: [
+        { role: 'user', content: 'b' },
+        { role: 'user', content: 'c' },
+      ],
+    });
     await c.memory.add({ sessionId: 'p-live', messages: [{ role: 'user', content: 'keep' }] });
     await c.users.delete({ userId: 'p-user' });
     await c.sessions.delete({ sessionId: 'p-dead' });

@@ -111,10 +111,22 @@ const operations: Record<string, () => Promise<unknown>> = {
   "a user's sessions": () => core().users.sessions({ userId: 'ada', limit: 2 }),
   "a user's sessions by activity, with total and previews": async () => {
     const first = await core().sessions.list({ userId: 'ada', sort: 'activity', limit: 1, withTotal: true, withLastMessage: true });
-    await core().sessions.list({ userId: 'ada', sort: 'activity', limit: 1, cursor: first.nextCursor, metadata: { 'metadata.n': { $gte: 0 } } });
+    await core().sessions.list({
+      userId: 'ada',
+      sort: 'activity',
+      limit: 1,
+      cursor: first.nextCursor,
+      metadata: { 'metadata.n': { $gte: 0 } },
+    });
   },
   'all sessions by activity, filtered by metadata and date': async () => {
-    const first = await core().sessions.list({ sort: 'activity', limit: 1, metadata: { 'metadata.n': 1 }, createdAfter: new Date(0), withTotal: true });
+    const first = await core().sessions.list({
+      sort: 'activity',
+      limit: 1,
+      metadata: { 'metadata.n': 1 },
+      createdAfter: new Date(0),
+      withTotal: true,
+    });
     await core().sessions.list({ sort: 'activity', limit: 1, cursor: first.nextCursor });
   },
   'all sessions, newest first': () => core().sessions.list({ order: 'desc', limit: 2 }),
@@ -123,7 +135,8 @@ const operations: Record<string, () => Promise<unknown>> = {
   'search by text': () => core().memory.search({ sessionId: 's1', text: 'lighthouse' }),
   'search by metadata and date': () =>
     core().memory.search({ sessionId: 's1', metadata: { 'metadata.i': { $gte: 3 } }, startDate: new Date(0) }),
-  "search a user's sessions by text": () => core().memory.searchUser({ userId: 'ada', text: 'lighthouse', metadata: { 'metadata.i': { $lt: 9 } } }),
+  "search a user's sessions by text": () =>
+    core().memory.searchUser({ userId: 'ada', text: 'lighthouse', metadata: { 'metadata.i': { $lt: 9 } } }),
   "search a user's sessions by metadata and date": () =>
     core().memory.searchUser({ userId: 'ada', metadata: { 'metadata.i': { $gte: 3 } }, startDate: new Date(0), searchType: 'mmr' }),
 };
@@ -137,6 +150,10 @@ describe(`every hot query is answered from an index (${backend})`, () => {
 });
 
 it('the check itself fails for a query that scans the collection', async () => {
-  const [query] = await queriesOf(() => core().collections.messages.find({ seq: { $gt: 3 } }).toArray());
+  const [query] = await queriesOf(() =>
+    core()
+      .collections.messages.find({ seq: { $gt: 3 } })
+      .toArray(),
+  );
   expect(query).toMatchObject({ collection: 'messages', indexed: false });
 });

@@ -24,7 +24,11 @@ export function createRetention(
   c: Collections,
   serialize: Serialize,
   publish: Publish,
-  { defaultDays, expireMessages, now }: { defaultDays?: number; expireMessages: (sessionId: string, cutoff: Date) => Promise<number>; now: () => Date },
+  {
+    defaultDays,
+    expireMessages,
+    now,
+  }: { defaultDays?: number; expireMessages: (sessionId: string, cutoff: Date) => Promise<number>; now: () => Date },
 ) {
   return async function expire(): Promise<RetentionResult> {
     const at = now();
@@ -39,7 +43,10 @@ export function createRetention(
       if ((session.lastActiveAt ?? session.createdAt) < cutoff) {
         const deleted = await serialize(sessionKey(session.sessionId), async () => {
           // Still inactive now that it is our turn (a message may have come in meanwhile).
-          const current = await c.sessions.findOne({ sessionId: session.sessionId, ...live, lastActiveAt: { $lt: cutoff } }, { projection: { _id: 1 } });
+          const current = await c.sessions.findOne(
+            { sessionId: session.sessionId, ...live, lastActiveAt: { $lt: cutoff } },
+            { projection: { _id: 1 } },
+          );
           if (current) await softDeleteSession(c, publish, session.sessionId, at);
           return current !== null;
         });

@@ -27,17 +27,23 @@ export function scopedTo(core: CoreApi & { collections: Collections }, userId: s
     return !session ? 'missing' : session.userId === userId ? 'own' : 'other';
   };
   /** Runs `run` on an own session; any other reads as a session that does not exist. */
-  const own = <I extends { sessionId: string }, R>(run: (input: I) => Promise<R>) => async (input: I): Promise<R> => {
-    if ((await ownership(input.sessionId)) === 'own') return run(input);
-    throw sessionNotFound(input.sessionId);
-  };
+  const own =
+    <I extends { sessionId: string }, R>(run: (input: I) => Promise<R>) =>
+    async (input: I): Promise<R> => {
+      if ((await ownership(input.sessionId)) === 'own') return run(input);
+      throw sessionNotFound(input.sessionId);
+    };
   /** Reads whose answer for a missing session is an empty history (a new chat): another user's session answers the same. */
-  const ownOrEmpty = <I extends { sessionId: string }, R>(run: (input: I) => Promise<R>, empty: R) => async (input: I): Promise<R> =>
-    (await ownership(input.sessionId)) === 'other' ? empty : run(input);
-  const self = <I extends { userId: string }, R>(run: (input: I) => Promise<R>) => async (input: I): Promise<R> => {
-    if (input.userId === userId) return run(input);
-    throw userNotFound(input.userId);
-  };
+  const ownOrEmpty =
+    <I extends { sessionId: string }, R>(run: (input: I) => Promise<R>, empty: R) =>
+    async (input: I): Promise<R> =>
+      (await ownership(input.sessionId)) === 'other' ? empty : run(input);
+  const self =
+    <I extends { userId: string }, R>(run: (input: I) => Promise<R>) =>
+    async (input: I): Promise<R> => {
+      if (input.userId === userId) return run(input);
+      throw userNotFound(input.userId);
+    };
 
   return {
     users: {

@@ -42,7 +42,13 @@ beforeAll(async () => {
   // Activity: a2 then a1 get messages (a1 most recently).
   await c.memory.add({ sessionId: 'a2', messages: [{ role: 'user', content: 'second chat' }] });
   await pause();
-  await c.memory.add({ sessionId: 'a1', messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'latest words' }] });
+  await c.memory.add({
+    sessionId: 'a1',
+    messages: [
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'latest words' },
+    ],
+  });
 });
 
 describe('session lists', () => {
@@ -65,7 +71,9 @@ describe('session lists', () => {
 
   it('filter by metadata (the search filter language) and by creation and update dates', async () => {
     expect(await all({ metadata: { 'metadata.topic': 'tea' } })).toEqual(['a1', 'a2', 'b1']);
-    expect(await all({ userId: 'ada', metadata: { $or: [{ 'metadata.n': { $gte: 3 } }, { 'metadata.topic': 'tea' }] }, limit: 1 })).toEqual(['a1', 'a2', 'a3', 'a5']);
+    expect(await all({ userId: 'ada', metadata: { $or: [{ 'metadata.n': { $gte: 3 } }, { 'metadata.topic': 'tea' }] }, limit: 1 })).toEqual(
+      ['a1', 'a2', 'a3', 'a5'],
+    );
     expect(await all({ userId: 'ada', createdBefore: t1 })).toEqual(['a1', 'a2', 'a3']);
     expect(await all({ userId: 'ada', createdAfter: t1, sort: 'activity' })).toEqual(['a5', 'a4']);
     const updated = await core().sessions.update({ sessionId: 'a4', metadata: { touched: true } });
@@ -76,7 +84,10 @@ describe('session lists', () => {
   it('count the matches and carry each session’s last message on request', async () => {
     const page = await core().sessions.list({ userId: 'ada', sort: 'activity', limit: 2, withTotal: true, withLastMessage: true });
     expect(page.total).toBe(5);
-    expect(page.items.map((s) => [s.sessionId, s.lastMessage?.content ?? null])).toEqual([['a1', 'latest words'], ['a2', 'second chat']]);
+    expect(page.items.map((s) => [s.sessionId, s.lastMessage?.content ?? null])).toEqual([
+      ['a1', 'latest words'],
+      ['a2', 'second chat'],
+    ]);
     const quiet = await core().sessions.list({ userId: 'ada', sort: 'created', order: 'desc', limit: 1, withLastMessage: true });
     expect(quiet.items[0]).toMatchObject({ sessionId: 'a5', lastMessage: null });
     expect((await core().sessions.list({ metadata: { 'metadata.topic': 'work' }, withTotal: true })).total).toBe(2);
@@ -109,7 +120,9 @@ describe('session lists', () => {
 
   it('refuse a cursor of another list and an unknown user', async () => {
     const byCreation = await core().sessions.list({ userId: 'ada', limit: 1 });
-    await expect(core().sessions.list({ userId: 'ada', sort: 'activity', cursor: byCreation.nextCursor })).rejects.toBeInstanceOf(ValidationError);
+    await expect(core().sessions.list({ userId: 'ada', sort: 'activity', cursor: byCreation.nextCursor })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     await expect(core().sessions.list({ userId: 'ada', cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
     await expect(core().users.sessions({ userId: 'nobody' })).rejects.toBeInstanceOf(NotFoundError);
     expect((await core().sessions.list({ userId: 'nobody' })).items).toEqual([]);

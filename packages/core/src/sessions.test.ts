@@ -78,7 +78,12 @@ describe('users', () => {
   it('leaves no live session to a user deleted while sessions were being added for it', async () => {
     const c = core();
     await c.users.add({ userId: 'racing' });
-    const adds = Array.from({ length: 30 }, (_, i) => c.sessions.add({ sessionId: `race-${i}`, userId: 'racing' }).then(() => 'added', (e: Error) => e.name));
+    const adds = Array.from({ length: 30 }, (_, i) =>
+      c.sessions.add({ sessionId: `race-${i}`, userId: 'racing' }).then(
+        () => 'added',
+        (e: Error) => e.name,
+      ),
+    );
     await c.users.delete({ userId: 'racing' });
     const outcomes = await Promise.all(adds);
     expect(outcomes.every((o) => o === 'added' || o === 'NotFoundError')).toBe(true);
@@ -97,7 +102,10 @@ describe('users', () => {
     await c.users.delete({ userId: 'cascade' });
     expect((await c.collections.users.findOne({ userId: 'cascade' }))?.deletedAt).toBeInstanceOf(Date);
     const sessions = await c.collections.sessions.find({ userId: 'cascade' }).sort({ sessionId: 1 }).toArray();
-    expect(sessions.map((s) => [s.sessionId, s.deletedAt instanceof Date])).toEqual([['c1', true], ['c2', true]]);
+    expect(sessions.map((s) => [s.sessionId, s.deletedAt instanceof Date])).toEqual([
+      ['c1', true],
+      ['c2', true],
+    ]);
     const messages = await c.collections.messages.find({ sessionId: 'c1' }).toArray();
     expect(messages.map((m) => m.deletedAt instanceof Date)).toEqual([true, true]);
     expect((await c.sessions.get({ sessionId: 'not-theirs' })).sessionId).toBe('not-theirs');

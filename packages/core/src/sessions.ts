@@ -10,14 +10,7 @@ import { lastMessage } from './memory';
 import { mergeUpdate } from './merge-update';
 import { type Metadata, withoutSystem } from './metadata';
 import { decodeCursor, toPage } from './paging';
-import {
-  AddSessionInput,
-  ListSessionsInput,
-  SessionIdInput,
-  type SessionListItem,
-  type SessionPage,
-  UpdateSessionInput,
-} from './schemas';
+import { AddSessionInput, ListSessionsInput, SessionIdInput, type SessionListItem, type SessionPage, UpdateSessionInput } from './schemas';
 import { isEmptyFilter } from './search/filter';
 import { type Serialize, sessionKey, userKey } from './serialize';
 import { parse } from './validate';
@@ -118,7 +111,9 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       const query = parse(ListSessionsInput, input);
       const page = await findSessions(c, listing, query);
       const items: SessionListItem[] = query.withLastMessage
-        ? await Promise.all(page.docs.map(async (d) => ({ ...toSession(d), lastMessage: await lastMessage(c, d).then((m) => m && toMessage(m)) })))
+        ? await Promise.all(
+            page.docs.map(async (d) => ({ ...toSession(d), lastMessage: await lastMessage(c, d).then((m) => m && toMessage(m)) })),
+          )
         : page.docs.map(toSession);
       // `count`, not countDocuments: FerretDB pushes the count command's filter down, not the aggregation
       // countDocuments sends (the deprecation is about sharded clusters mid-migration).
@@ -128,7 +123,8 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
 }
 
 /** Keys of a session in each sort; cursors carry the last item's. */
-const sortKeys = (sort: 'created' | 'activity', d: SessionDoc) => (sort === 'created' ? [d.listNo!] : [d.lastActiveAt.getTime(), d.listNo!]);
+const sortKeys = (sort: 'created' | 'activity', d: SessionDoc) =>
+  sort === 'created' ? [d.listNo!] : [d.lastActiveAt.getTime(), d.listNo!];
 
 /**
  * The documents of one page, and the filter that selects every matching session. Unfiltered lists
@@ -138,7 +134,8 @@ const sortKeys = (sort: 'created' | 'activity', d: SessionDoc) => (sort === 'cre
  */
 async function findSessions(c: Collections, listing: Listing, q: z.output<typeof ListSessionsInput>) {
   const order = q.order ?? (q.sort === 'activity' ? 'desc' : 'asc');
-  const range = (from?: Date | null, to?: Date | null) => (from || to ? { ...(from && { $gte: from }), ...(to && { $lte: to }) } : undefined);
+  const range = (from?: Date | null, to?: Date | null) =>
+    from || to ? { ...(from && { $gte: from }), ...(to && { $lte: to }) } : undefined;
   const created = range(q.createdAfter, q.createdBefore);
   const updated = range(q.updatedAfter, q.updatedBefore);
   // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
@@ -163,7 +160,12 @@ async function findSessions(c: Collections, listing: Listing, q: z.output<typeof
     .sort(q.sort === 'activity' ? { lastActiveAt: dir, listNo: dir } : { listNo: dir })
     .limit(q.limit + 1)
     .toArray();
-  const { items, nextCursor } = toPage(docs, q.limit, (d) => JSON.stringify(sortKeys(q.sort, d)), (d) => d);
+  const { items, nextCursor } = toPage(
+    docs,
+    q.limit,
+    (d) => JSON.stringify(sortKeys(q.sort, d)),
+    (d) => d,
+  );
   return { docs: items, nextCursor, filter };
 }
 

@@ -20,7 +20,19 @@ const unstorable: [string, Record<string, unknown>][] = [
   ['a NUL in a metadata value', { role: 'user', content: 'hi', metadata: { note: 'a\u0000b' } }],
   ['a NUL in a metadata key', { role: 'user', content: 'hi', metadata: { 'a\u0000b': 1 } }],
   ['a lone surrogate in a metadata key', { role: 'user', content: 'hi', metadata: { '\uDC00': 1 } }],
-  ['an array inside an array', { role: 'user', content: 'hi', metadata: { grid: [[1, 2], [3, 4]] } }],
+  [
+    'an array inside an array',
+    {
+      role: 'user',
+      content: 'hi',
+      metadata: {
+        grid: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+    },
+  ],
   ['a date past the year 9999', { role: 'user', content: 'hi', createdAt: '9999-12-31T23:59:59-23:59' }],
   ['a date before the year 1', { role: 'user', content: 'hi', createdAt: new Date(-62198755200001) }],
 ];

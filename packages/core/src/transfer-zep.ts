@@ -35,7 +35,13 @@ export class ZepImportError extends Error {
 }
 
 /** The export records of a Zep server's data, each named for errors (`where`). */
-export async function* zepRecords({ url, apiKey, pageSize = 100, messagePageSize = 500, fetch: fetchFn = fetch }: ZepImportOptions): AsyncGenerator<{
+export async function* zepRecords({
+  url,
+  apiKey,
+  pageSize = 100,
+  messagePageSize = 500,
+  fetch: fetchFn = fetch,
+}: ZepImportOptions): AsyncGenerator<{
   where: string;
   record: Json;
   weight: number;
@@ -46,7 +52,8 @@ export async function* zepRecords({ url, apiKey, pageSize = 100, messagePageSize
   } catch {
     throw new ValidationError(`--url: not a URL: ${JSON.stringify(url)}`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new ValidationError(`--url: not an http(s) URL: ${JSON.stringify(url)}`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new ValidationError(`--url: not an http(s) URL: ${JSON.stringify(url)}`);
 
   /** GET a JSON document; undefined for a 404. */
   async function get(path: string, query: Record<string, number>): Promise<unknown> {
@@ -123,7 +130,9 @@ export async function* zepRecords({ url, apiKey, pageSize = 100, messagePageSize
     };
     let seen = 0;
     for (let page = 1; ; page++) {
-      const body = (await get(`${path}/messages`, { limit: messagePageSize, cursor: page })) as { messages?: Json[] | null; total_count?: number } | undefined;
+      const body = (await get(`${path}/messages`, { limit: messagePageSize, cursor: page })) as
+        | { messages?: Json[] | null; total_count?: number }
+        | undefined;
       const messages = body?.messages ?? [];
       for (const m of messages) {
         const role = text(m.role) ?? text(m.role_type) ?? 'unknown';

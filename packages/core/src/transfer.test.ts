@@ -32,19 +32,37 @@ async function everything(core: Core) {
   const c = core.collections;
   const all = async (collection: typeof c.users | typeof c.sessions | typeof c.messages | typeof c.search | typeof c.meta) =>
     (await (collection as typeof c.users).find({}).sort({ _id: 1 }).toArray()) as unknown[];
-  return { users: await all(c.users), sessions: await all(c.sessions), messages: await all(c.messages), search: await all(c.search), meta: await all(c.meta) };
+  return {
+    users: await all(c.users),
+    sessions: await all(c.sessions),
+    messages: await all(c.messages),
+    search: await all(c.search),
+    meta: await all(c.meta),
+  };
 }
 
 /** What Mnemo derives from the data (counters, buckets, search terms), by id rather than by `_id`. */
 async function derived(core: Core) {
   const c = core.collections;
-  const sessions = (await c.sessions.find({ live: true }).toArray()).map(({ sessionId, messageCount, termDocs, termLength }) => ({ sessionId, messageCount, termDocs, termLength }));
+  const sessions = (await c.sessions.find({ live: true }).toArray()).map(({ sessionId, messageCount, termDocs, termLength }) => ({
+    sessionId,
+    messageCount,
+    termDocs,
+    termLength,
+  }));
   const messages = await c.messages.find({ deletedAt: null }).toArray();
   const terms = new Map((await c.search.find({ deletedAt: null }).toArray()).map((s) => [s._id.toHexString(), s.terms]));
   return {
     sessions: sessions.sort((a, b) => a.sessionId.localeCompare(b.sessionId)),
     messages: messages
-      .map(({ sessionId, uuid, seq, bucket, tokenCount, _id }) => ({ sessionId, uuid, seq, bucket, tokenCount, terms: terms.get(_id.toHexString()) }))
+      .map(({ sessionId, uuid, seq, bucket, tokenCount, _id }) => ({
+        sessionId,
+        uuid,
+        seq,
+        bucket,
+        tokenCount,
+        terms: terms.get(_id.toHexString()),
+      }))
       .sort((a, b) => a.sessionId.localeCompare(b.sessionId) || a.seq - b.seq),
   };
 }
@@ -57,7 +75,13 @@ const parts = [
 
 /** A store with everything an export must carry, and soft-deleted records it must leave out. */
 async function seed(core: Core) {
-  await core.users.add({ userId: 'ada', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', metadata: { plan: 'pro', nested: { a: [1, 2] } } });
+  await core.users.add({
+    userId: 'ada',
+    email: 'ada@example.com',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    metadata: { plan: 'pro', nested: { a: [1, 2] } },
+  });
   await core.users.add({ userId: 'bob', metadata: {} });
   await core.users.add({ userId: 'gone' });
   await core.sessions.add({ sessionId: 'ada-1', userId: 'ada', metadata: { topic: 'engines' }, retentionDays: 30 });
@@ -67,7 +91,13 @@ async function seed(core: Core) {
   await core.memory.add({
     sessionId: 'ada-1',
     messages: [
-      { role: 'user', content: 'Tell me about the Analytical Engine, café ünïcode 🚂', uuid: 'm-1', metadata: { lang: 'en' }, createdAt: new Date('2020-01-02T03:04:05.678Z') },
+      {
+        role: 'user',
+        content: 'Tell me about the Analytical Engine, café ünïcode 🚂',
+        uuid: 'm-1',
+        metadata: { lang: 'en' },
+        createdAt: new Date('2020-01-02T03:04:05.678Z'),
+      },
       { role: 'assistant', parts, uuid: 'm-2', tokenCount: 42 },
       { role: 'assistant', content: 'Still stream', uuid: 'm-3', status: 'streaming' },
       { role: 'user', content: 'deleted later', uuid: 'm-4' },
@@ -76,7 +106,13 @@ async function seed(core: Core) {
   await core.memory.deleteMessage({ sessionId: 'ada-1', uuid: 'm-4' });
   // A long session (several buckets of 32), without a user, created by its first message.
   for (let i = 0; i < 3; i++) {
-    await core.memory.add({ sessionId: 'long', messages: Array.from({ length: 30 }, (_, j) => ({ role: j % 2 ? 'assistant' : 'user', content: `Message ${i * 30 + j} about gardens and seeds` })) });
+    await core.memory.add({
+      sessionId: 'long',
+      messages: Array.from({ length: 30 }, (_, j) => ({
+        role: j % 2 ? 'assistant' : 'user',
+        content: `Message ${i * 30 + j} about gardens and seeds`,
+      })),
+    });
   }
   await core.memory.truncate({ sessionId: 'long', uuid: (await core.memory.get({ sessionId: 'long', lastn: 3 })).messages[0]!.uuid }); // the last 2 go
   await core.sessions.add({ sessionId: 'bob-empty', userId: 'bob' });
@@ -92,7 +128,10 @@ describe('export and import', () => {
   it('exports live records only, header first, in a fixed key order', async () => {
     await seed(source());
     exported = await exportText(source());
-    const lines = exported.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = exported
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toEqual({ type: 'mnemo-export', version: 1 });
     expect(lines.filter((l) => l.type === 'user').map((l) => l.userId)).toEqual(['ada', 'bob']);
     expect(lines.filter((l) => l.type === 'session').map((l) => l.sessionId)).toEqual(['ada-1', 'long', 'bob-empty']);
@@ -105,13 +144,54 @@ describe('export and import', () => {
       /^mnemo-export user user session (m:ada-1 ){3}session (m:long ){88}session$/,
     );
     const first = exported.split('\n')[2]!;
-    expect(Object.keys(JSON.parse(first))).toEqual(['type', 'userId', 'uuid', 'email', 'firstName', 'lastName', 'metadata', 'createdAt', 'updatedAt']);
+    expect(Object.keys(JSON.parse(first))).toEqual([
+      'type',
+      'userId',
+      'uuid',
+      'email',
+      'firstName',
+      'lastName',
+      'metadata',
+      'createdAt',
+      'updatedAt',
+    ]);
     const session = lines.find((l) => l.sessionId === 'ada-1' && l.type === 'session')!;
-    expect(Object.keys(session)).toEqual(['type', 'sessionId', 'uuid', 'userId', 'metadata', 'retentionDays', 'createdAt', 'updatedAt', 'lastMessageAt', 'lastActiveAt']);
+    expect(Object.keys(session)).toEqual([
+      'type',
+      'sessionId',
+      'uuid',
+      'userId',
+      'metadata',
+      'retentionDays',
+      'createdAt',
+      'updatedAt',
+      'lastMessageAt',
+      'lastActiveAt',
+    ]);
     expect(session).toMatchObject({ userId: 'ada', retentionDays: 30, metadata: { topic: 'engines' } });
     const [m1, m2, m3] = messages;
-    expect(Object.keys(m1!)).toEqual(['type', 'sessionId', 'uuid', 'seq', 'role', 'content', 'parts', 'status', 'metadata', 'tokenCount', 'createdAt', 'updatedAt']);
-    expect(m1).toMatchObject({ uuid: 'm-1', seq: 1, createdAt: '2020-01-02T03:04:05.678Z', metadata: { lang: 'en' }, parts: null, status: 'complete' });
+    expect(Object.keys(m1!)).toEqual([
+      'type',
+      'sessionId',
+      'uuid',
+      'seq',
+      'role',
+      'content',
+      'parts',
+      'status',
+      'metadata',
+      'tokenCount',
+      'createdAt',
+      'updatedAt',
+    ]);
+    expect(m1).toMatchObject({
+      uuid: 'm-1',
+      seq: 1,
+      createdAt: '2020-01-02T03:04:05.678Z',
+      metadata: { lang: 'en' },
+      parts: null,
+      status: 'complete',
+    });
     expect(m2).toMatchObject({ uuid: 'm-2', seq: 2, parts, content: 'It is sunny in Lisbon.', tokenCount: 42 });
     expect(m3).toMatchObject({ uuid: 'm-3', status: 'streaming' });
     // Deterministic: the same store exports the same bytes.
@@ -126,7 +206,8 @@ describe('export and import', () => {
     expect(mine).toEqual(theirs);
     // The internal fields a Mnemo write sets, on every imported document.
     const c = target().collections;
-    for (const u of await c.users.find({}).toArray()) expect(u).toMatchObject({ live: true, deletedAt: null, listNo: expect.any(Number), listBucket: 0 });
+    for (const u of await c.users.find({}).toArray())
+      expect(u).toMatchObject({ live: true, deletedAt: null, listNo: expect.any(Number), listBucket: 0 });
     const long = (await c.sessions.findOne({ sessionId: 'long' }))!;
     expect(long).toMatchObject({ live: true, deletedAt: null, lastSeq: 88, messageCount: 88, listNo: 2, listBucket: 0, userId: null });
     expect((await c.sessions.findOne({ sessionId: 'ada-1' }))!).toMatchObject({ lastSeq: 3, messageCount: 3, retentionDays: 30 });
@@ -148,7 +229,9 @@ describe('export and import', () => {
     const s = source();
     for (const sessionId of ['ada-1', 'long']) {
       expect(await t.memory.get({ sessionId, lastn: 50 })).toEqual(await s.memory.get({ sessionId, lastn: 50 }));
-      expect(await t.memory.list({ sessionId, limit: 40, order: 'desc' })).toEqual(await s.memory.list({ sessionId, limit: 40, order: 'desc' }));
+      expect(await t.memory.list({ sessionId, limit: 40, order: 'desc' })).toEqual(
+        await s.memory.list({ sessionId, limit: 40, order: 'desc' }),
+      );
     }
     expect((await t.memory.get({ sessionId: 'ada-1' })).messages.map((m) => m.status)).toEqual(['complete', 'complete', 'streaming']);
     const hits = await t.memory.search({ sessionId: 'ada-1', text: 'analytical engine' });
@@ -166,11 +249,19 @@ describe('export and import', () => {
 
   it('exports one user: their record, their sessions, those sessions’ messages', async () => {
     const text = await exportText(source(), { userId: 'ada' });
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(['mnemo-export', 'user', 'session', 'message', 'message', 'message']);
     expect(lines.slice(1).every((l) => l.userId === 'ada' || l.sessionId === 'ada-1')).toBe(true);
     // …the same lines as in the full export.
-    expect(lines.slice(1).map((l) => JSON.stringify(l)).every((l) => exported.includes(`${l}\n`))).toBe(true);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => JSON.stringify(l))
+        .every((l) => exported.includes(`${l}\n`)),
+    ).toBe(true);
     expect((await exportText(source(), { userId: 'bob' })).trimEnd().split('\n')).toHaveLength(3);
     await expect(exportText(source(), { userId: 'gone' })).rejects.toThrow(/not found/);
   });
@@ -198,19 +289,51 @@ describe('export and import', () => {
 describe('bad input', () => {
   const header = '{"type":"mnemo-export","version":1}';
   const user = (userId: string) =>
-    JSON.stringify({ type: 'user', userId, uuid: `u-${userId}`, email: null, firstName: null, lastName: null, metadata: {}, createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' });
+    JSON.stringify({
+      type: 'user',
+      userId,
+      uuid: `u-${userId}`,
+      email: null,
+      firstName: null,
+      lastName: null,
+      metadata: {},
+      createdAt: '2024-01-01T00:00:00.000Z',
+      updatedAt: '2024-01-01T00:00:00.000Z',
+    });
   const session = (sessionId: string, userId: string | null = null) =>
     JSON.stringify({
-      type: 'session', sessionId, uuid: `s-${sessionId}`, userId, metadata: {}, retentionDays: null,
-      createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', lastMessageAt: null, lastActiveAt: '2024-01-01T00:00:00.000Z',
+      type: 'session',
+      sessionId,
+      uuid: `s-${sessionId}`,
+      userId,
+      metadata: {},
+      retentionDays: null,
+      createdAt: '2024-01-01T00:00:00.000Z',
+      updatedAt: '2024-01-01T00:00:00.000Z',
+      lastMessageAt: null,
+      lastActiveAt: '2024-01-01T00:00:00.000Z',
     });
   const message = (sessionId: string, uuid: string, seq: number, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
-      type: 'message', sessionId, uuid, seq, role: 'user', content: `hello ${uuid}`, parts: null, status: 'complete', metadata: {}, tokenCount: 3,
-      createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z', ...extra,
+      type: 'message',
+      sessionId,
+      uuid,
+      seq,
+      role: 'user',
+      content: `hello ${uuid}`,
+      parts: null,
+      status: 'complete',
+      metadata: {},
+      tokenCount: 3,
+      createdAt: '2024-01-01T00:00:00.000Z',
+      updatedAt: '2024-01-01T00:00:00.000Z',
+      ...extra,
     });
   const attempt = async (...lines: string[]) => {
-    const error = await importText(other(), `${lines.join('\n')}\n`).then(() => undefined, (e: unknown) => e);
+    const error = await importText(other(), `${lines.join('\n')}\n`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ImportError);
     return (error as ImportError).message;
   };
@@ -222,13 +345,17 @@ describe('bad input', () => {
     expect(await attempt(header, user('bad-1'), '{"type":"user", oops')).toMatch(/^line 3: not JSON/);
     expect(await attempt(header, '[1]')).toMatch(/^line 2: not a JSON object/);
     expect(await attempt(header, '{"type":"chair"}')).toMatch(/^line 2: unknown record type "chair"/);
-    expect(await attempt(header, user('bad-2').replace('"metadata":{}', '"metadata":{"$x":1}'))).toMatch(/^line 2: user record: metadata: .*\$/);
+    expect(await attempt(header, user('bad-2').replace('"metadata":{}', '"metadata":{"$x":1}'))).toMatch(
+      /^line 2: user record: metadata: .*\$/,
+    );
     expect(await attempt(header, user('bad-3').replace('"email":null,', ''))).toMatch(/^line 2: user record: email/);
     expect(await attempt(header, user('bad-4').replace(/}$/, ',"extra":1}'))).toMatch(/^line 2: user record: .*extra/);
     expect(await attempt(header, session('bad-s1'), message('bad-s1', 'has space', 1))).toMatch(/^line 3: message record: uuid/);
     expect(await attempt(header, message('bad-s2', 'm', 0))).toMatch(/^line 2: message record: seq/);
     expect(await attempt(header, message('bad-s2', 'm', 1, { createdAt: 'yesterday' }))).toMatch(/^line 2: message record: createdAt/);
-    expect(await attempt(header, message('nowhere', 'm', 1))).toMatch(/^line 2: message m: its session "nowhere" is neither in the database nor earlier/);
+    expect(await attempt(header, message('nowhere', 'm', 1))).toMatch(
+      /^line 2: message m: its session "nowhere" is neither in the database nor earlier/,
+    );
     expect(await attempt(header, session('orphan', 'nobody'))).toMatch(/^line 2: session "orphan": its user "nobody" is neither/);
     expect(await attempt(header, session('dup-seq'), message('dup-seq', 'a', 1), message('dup-seq', 'b', 1))).toMatch(
       /^line 4: message b: seq 1 of session "dup-seq" is already used by the message on line 3/,
@@ -244,8 +371,13 @@ describe('bad input', () => {
 
   it('refuses a message whose seq another live message holds, and skips a repeated one', async () => {
     await other().memory.add({ sessionId: 'taken', messages: [{ role: 'user', content: 'mine', uuid: 'mine' }] });
-    expect(await attempt(header, session('taken'), message('taken', 'theirs', 1))).toMatch(/^line 3: message theirs: seq 1 of session "taken" is taken by another message \(mine\)/);
-    const result = await importText(other(), `${[header, session('twice'), message('twice', 'a', 1), message('twice', 'a', 1), message('twice', 'a', 2)].join('\n')}\n`);
+    expect(await attempt(header, session('taken'), message('taken', 'theirs', 1))).toMatch(
+      /^line 3: message theirs: seq 1 of session "taken" is taken by another message \(mine\)/,
+    );
+    const result = await importText(
+      other(),
+      `${[header, session('twice'), message('twice', 'a', 1), message('twice', 'a', 1), message('twice', 'a', 2)].join('\n')}\n`,
+    );
     expect(result).toEqual({ imported: { users: 0, sessions: 1, messages: 1 }, skipped: { users: 0, sessions: 0, messages: 2 } });
   });
 });

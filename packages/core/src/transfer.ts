@@ -221,11 +221,17 @@ async function* numberedLines(input: AsyncIterable<string | Uint8Array>): AsyncG
 function toItem(value: unknown, where: string, weight: number, { appended = false } = {}): Item | 'header' {
   const type = (value as { type?: unknown } | null)?.type;
   const schema =
-    type === EXPORT_FORMAT ? HeaderRecord
-    : type === 'user' ? UserRecord
-    : type === 'session' ? SessionRecord
-    : type === 'message' ? (appended ? AppendedMessageRecord : MessageRecord)
-    : undefined;
+    type === EXPORT_FORMAT
+      ? HeaderRecord
+      : type === 'user'
+        ? UserRecord
+        : type === 'session'
+          ? SessionRecord
+          : type === 'message'
+            ? appended
+              ? AppendedMessageRecord
+              : MessageRecord
+            : undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImportError(where, 'not a JSON object');
   if (!schema) throw new ImportError(where, `unknown record type ${JSON.stringify(type)} (expected "user", "session" or "message")`);
   const result = schema.safeParse(value);
@@ -254,8 +260,10 @@ async function* fileItems(input: AsyncIterable<string | Uint8Array>): AsyncGener
     }
     if (!header) {
       const { type, version } = (value ?? {}) as { type?: unknown; version?: unknown };
-      if (type !== EXPORT_FORMAT) throw new ImportError(where, `not a Mnemo export: the first line must be {"type":"${EXPORT_FORMAT}","version":${EXPORT_VERSION}}`);
-      if (version !== EXPORT_VERSION) throw new ImportError(where, `unsupported export version ${JSON.stringify(version)} (this Mnemo reads version ${EXPORT_VERSION})`);
+      if (type !== EXPORT_FORMAT)
+        throw new ImportError(where, `not a Mnemo export: the first line must be {"type":"${EXPORT_FORMAT}","version":${EXPORT_VERSION}}`);
+      if (version !== EXPORT_VERSION)
+        throw new ImportError(where, `unsupported export version ${JSON.stringify(version)} (this Mnemo reads version ${EXPORT_VERSION})`);
     }
     const item = toItem(value, where, line.length);
     if (!header) header = true;
@@ -285,7 +293,10 @@ const FRESH_MEMORY = 10_000;
 
 export function createTransfer(c: Collections, serialize: Serialize, listing: Listing, { queueEmbeddings, idle }: TransferOptions = {}) {
   /** The live documents of a listed collection in list order, a bucket at a time (the next one read meanwhile). */
-  async function* listed<D extends UserDoc | SessionDoc>(name: 'users' | 'sessions', read: (listBucket: number) => Promise<D[]>): AsyncGenerator<D> {
+  async function* listed<D extends UserDoc | SessionDoc>(
+    name: 'users' | 'sessions',
+    read: (listBucket: number) => Promise<D[]>,
+  ): AsyncGenerator<D> {
     const last = bucketOf((await c.meta.findOne({ _id: name }))?.last ?? 0);
     let next = early(read(0));
     for (let bucket = 0; bucket <= last; bucket++) {
@@ -333,7 +344,11 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
   /** A user's live sessions in list order, 100 at a time (keyset on `listNo`). */
   async function* sessionsOf(userId: string): AsyncGenerator<SessionDoc> {
     for (let after = -1; ; ) {
-      const docs = await c.sessions.find({ userId, ...live, listNo: { $gt: after } }).sort({ listNo: 1 }).limit(100).toArray(); // sessions_user
+      const docs = await c.sessions
+        .find({ userId, ...live, listNo: { $gt: after } })
+        .sort({ listNo: 1 })
+        .limit(100)
+        .toArray(); // sessions_user
       yield* docs;
       if (docs.length < 100) return;
       after = docs.at(-1)!.listNo!;
@@ -432,18 +447,26 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
     for (const { where, record } of items) {
       const problem = (message: string) => (out.problem = new ImportError(where, message));
       if (record.type === 'user') {
-        const existing = users.has(record.userId) ? { deletedAt: null } : await c.users.findOne({ userId: record.userId }, { projection: { deletedAt: 1 } }); // users_userId
+        const existing = users.has(record.userId)
+          ? { deletedAt: null }
+          : await c.users.findOne({ userId: record.userId }, { projection: { deletedAt: 1 } }); // users_userId
         if (existing?.deletedAt === null) {
           result.skipped.users++;
           continue;
         }
         const { userId, uuid, email, firstName, lastName, metadata, createdAt, updatedAt } = record;
-        const profile = { ...(email !== null && { email }), ...(firstName !== null && { firstName }), ...(lastName !== null && { lastName }) };
+        const profile = {
+          ...(email !== null && { email }),
+          ...(firstName !== null && { firstName }),
+          ...(lastName !== null && { lastName }),
+        };
         out.users.push({ doc: { uuid, userId, ...profile, metadata, createdAt, updatedAt, ...revive }, replace: existing !== null });
         users.add(userId);
       } else if (record.type === 'session') {
         const { sessionId, userId } = record;
-        const existing = sessions.get(sessionId) ? { deletedAt: null } : await c.sessions.findOne({ sessionId }, { projection: { deletedAt: 1, lastSeq: 1 } }); // sessions_sessionId
+        const existing = sessions.get(sessionId)
+          ? { deletedAt: null }
+          : await c.sessions.findOne({ sessionId }, { projection: { deletedAt: 1, lastSeq: 1 } }); // sessions_sessionId
         if (existing?.deletedAt === null) {
           result.skipped.sessions++;
           await sessionState(sessionId);
@@ -451,7 +474,9 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
         }
         if (userId !== null && !users.has(userId)) {
           if (!(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
-            problem(`session ${JSON.stringify(sessionId)}: its user ${JSON.stringify(userId)} is neither in the database nor earlier in the input`);
+            problem(
+              `session ${JSON.stringify(sessionId)}: its user ${JSON.stringify(userId)} is neither in the database nor earlier in the input`,
+            );
             break;
           }
           users.add(userId);
@@ -506,7 +531,9 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
         seq ??= state.lastSeq + 1;
         const seqKey = `${sessionId}\u001f${seq}`;
         if (seqs.has(seqKey)) {
-          problem(`message ${uuid}: seq ${seq} of session ${JSON.stringify(sessionId)} is already used by the message on ${seqs.get(seqKey)}`);
+          problem(
+            `message ${uuid}: seq ${seq} of session ${JSON.stringify(sessionId)} is already used by the message on ${seqs.get(seqKey)}`,
+          );
           break;
         }
         seen.add(id);
@@ -539,12 +566,18 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
   }
 
   /** Inserts the planned messages; ids or seqs taken meanwhile (or repeated across batches) are sorted out one by one. */
-  async function insertMessages(planned: Plan['messages'], result: ImportResult): Promise<{ stored: Plan['messages']; problem?: ImportError }> {
+  async function insertMessages(
+    planned: Plan['messages'],
+    result: ImportResult,
+  ): Promise<{ stored: Plan['messages']; problem?: ImportError }> {
     if (planned.length === 0) return { stored: [] };
     const failed = new Set<number>();
     await inChunks(planned, async (chunk, offset) => {
       try {
-        await c.messages.insertMany(chunk.map((m) => m.doc), { ordered: false });
+        await c.messages.insertMany(
+          chunk.map((m) => m.doc),
+          { ordered: false },
+        );
       } catch (error) {
         const duplicates = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
         if (duplicates.length === 0 || duplicates.some((e) => e.code !== 11000)) throw error;
@@ -563,10 +596,14 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
         continue;
       }
       if (at && at.deletedAt === null) {
-        problem ??= new ImportError(where, `message ${uuid}: seq ${seq} of session ${JSON.stringify(sessionId)} is taken by another message (${at.uuid})`);
+        problem ??= new ImportError(
+          where,
+          `message ${uuid}: seq ${seq} of session ${JSON.stringify(sessionId)} is taken by another message (${at.uuid})`,
+        );
         continue;
       }
-      for (const stale of [same, at]) if (stale) await Promise.all([c.messages.deleteOne({ _id: stale._id }), c.search.deleteOne({ _id: stale._id })]);
+      for (const stale of [same, at])
+        if (stale) await Promise.all([c.messages.deleteOne({ _id: stale._id }), c.search.deleteOne({ _id: stale._id })]);
       await c.messages.insertOne(doc);
       stored.push(planned[i]!);
     }
@@ -588,7 +625,8 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
           await c.search.deleteMany({ sessionId: doc.sessionId }); // search_session
         }
         const key = 'sessionId' in doc ? { sessionId: doc.sessionId } : { userId: (doc as UserDoc).userId };
-        const replaced = replace && (await (c[name] as typeof c.users).findOneAndReplace({ ...key, deletedAt: { $ne: null } } as never, full as never));
+        const replaced =
+          replace && (await (c[name] as typeof c.users).findOneAndReplace({ ...key, deletedAt: { $ne: null } } as never, full as never));
         if (!replaced) inserts.push({ ...full, _id: new ObjectId() });
       }
       if (inserts.length > 0) await (c[name] as typeof c.users).insertMany(inserts as never[], { ordered: true });
@@ -604,7 +642,9 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
     for (const id of p.drop) await Promise.all([c.messages.deleteOne({ _id: id }), c.search.deleteOne({ _id: id })]);
     const { stored, problem } = await insertMessages(p.messages, result);
     if (stored.length > 0) {
-      await inChunks(stored, (chunk) => c.search.insertMany(chunk.map(({ doc, terms }) => ({ _id: doc._id, sessionId: doc.sessionId, deletedAt: null, terms }))));
+      await inChunks(stored, (chunk) =>
+        c.search.insertMany(chunk.map(({ doc, terms }) => ({ _id: doc._id, sessionId: doc.sessionId, deletedAt: null, terms }))),
+      );
       const bySession = new Map<string, Plan['messages']>();
       for (const m of stored) bySession.set(m.doc.sessionId, [...(bySession.get(m.doc.sessionId) ?? []), m]);
       for (const [sessionId, messages] of bySession) {
@@ -616,7 +656,10 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
             { $max: { lastSeq }, $inc: { messageCount: messages.length, termDocs: messages.length, termLength } },
           ),
         );
-        queueEmbeddings?.(sessionId, messages.map((m) => m.doc).filter((d) => d.status !== 'streaming'));
+        queueEmbeddings?.(
+          sessionId,
+          messages.map((m) => m.doc).filter((d) => d.status !== 'streaming'),
+        );
       }
       result.imported.messages += stored.length;
       await idle?.();

@@ -11,7 +11,6 @@ import { type Serialize, sessionKey, userKey } from './serialize';
 import { softDeleteSession } from './sessions';
 import { parse } from './validate';
 
-
 export function createUserService(c: Collections, serialize: Serialize, listing: Listing, publish: Publish) {
   async function liveUser(userId: string): Promise<UserDoc> {
     const doc = await c.users.findOne({ userId, ...live }); // users_userId

@@ -27,7 +27,10 @@ export async function* walk<T>(fetchPage: FetchPage<T>, pageSize = WALK_PAGE_SIZ
 
 /** Items [offset, offset + limit); no limit (or 0) means all the rest. Stops walking once full. */
 export async function slice<T>(items: AsyncIterable<T>, offset = 0, limit?: number): Promise<T[]> {
-  for (const [name, value] of [['offset', offset], ['limit', limit ?? 0]] as const) {
+  for (const [name, value] of [
+    ['offset', offset],
+    ['limit', limit ?? 0],
+  ] as const) {
     if (!Number.isInteger(value) || value < 0) throw new ValidationError(`${name} must be a non-negative integer, got ${value}`);
   }
   const out: T[] = [];

@@ -31,7 +31,9 @@ export async function ensureFerretDb(log: (m: string) => void = () => {}, toolsD
   if (!runs('go', ['version'])) {
     throw new LocalDbError(
       'No database available: set MONGODB_URI to a MongoDB server, put `mongod` on PATH, ' +
-        'or install Go (https://go.dev/dl, >= 1.22) so Mnemo can build FerretDB ' + FERRETDB_VERSION + '.',
+        'or install Go (https://go.dev/dl, >= 1.22) so Mnemo can build FerretDB ' +
+        FERRETDB_VERSION +
+        '.',
     );
   }
   const lock = `${FERRETDB_BIN}.lock`;
@@ -52,7 +54,9 @@ export async function ensureFerretDb(log: (m: string) => void = () => {}, toolsD
     if (existsSync(FERRETDB_BIN)) return FERRETDB_BIN;
     log(`Building FerretDB ${FERRETDB_VERSION} with go (once; about a minute)…`);
     const started = Date.now();
-    const { Dir } = JSON.parse(run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { env: goEnv })) as { Dir: string };
+    const { Dir } = JSON.parse(run('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { env: goEnv })) as {
+      Dir: string;
+    };
     rmSync(src, { recursive: true, force: true });
     run('cp', ['-R', Dir, src]);
     run('chmod', ['-R', 'u+w', src]);
@@ -82,12 +86,24 @@ export async function pings(uri: string): Promise<boolean> {
  * Starts FerretDB with a backend's flags (`--handler=… --…-url=…`) on a free loopback port and
  * waits until it answers ping.
  */
-export async function startFerretDb(bin: string, backendArgs: string[], stateDir: string, logFile: string): Promise<{ uri: string; server: Guarded }> {
+export async function startFerretDb(
+  bin: string,
+  backendArgs: string[],
+  stateDir: string,
+  logFile: string,
+): Promise<{ uri: string; server: Guarded }> {
   mkdirSync(stateDir, { recursive: true });
   const port = await freePort();
   const server = spawnGuarded(
     bin,
-    [...backendArgs, `--state-dir=${stateDir}`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=warn'],
+    [
+      ...backendArgs,
+      `--state-dir=${stateDir}`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
     logFile,
   );
   const uri = `mongodb://127.0.0.1:${port}/`;

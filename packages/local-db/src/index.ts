@@ -77,7 +77,10 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
     const clusterDir = join(dir, 'postgres');
     const existing = existsSync(join(clusterDir, 'PG_VERSION'));
     try {
-      if (!pgBin) throw new LocalDbError('PostgreSQL is not installed (no initdb, postgres and psql on PATH, from pg_config or in the usual folders).');
+      if (!pgBin)
+        throw new LocalDbError(
+          'PostgreSQL is not installed (no initdb, postgres and psql on PATH, from pg_config or in the usual folders).',
+        );
       const pg = await startPostgres({ bin: pgBin, dir: clusterDir, logFile: join(dir, 'postgres.log'), durable, log });
       servers.push(pg.server);
       backendArgs = ['--handler=postgresql', `--postgresql-url=${pg.url}`];
@@ -94,7 +97,9 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
     const ferret = await startFerretDb(bin, backendArgs, stateDir, join(dir, 'ferretdb.log'));
     servers.unshift(ferret.server);
     for (const server of servers) server.restartOnExit(warn);
-    log(`Local database: FerretDB ${FERRETDB_VERSION} on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} at ${ferret.uri}, data in ${dir}`);
+    log(
+      `Local database: FerretDB ${FERRETDB_VERSION} on ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'} at ${ferret.uri}, data in ${dir}`,
+    );
     return { uri: ferret.uri, backend, stop: stopInOrder(servers) };
   } catch (error) {
     await stopInOrder(servers)();
@@ -112,7 +117,11 @@ function stopInOrder(servers: Guarded[]): () => Promise<void> {
 async function startMongod(dir: string, log: (message: string) => void, warn: (message: string) => void): Promise<LocalDb> {
   const port = await freePort();
   mkdirSync(join(dir, 'mongod'), { recursive: true });
-  const server = spawnGuarded('mongod', ['--dbpath', join(dir, 'mongod'), '--bind_ip', '127.0.0.1', '--port', String(port)], join(dir, 'mongod.log'));
+  const server = spawnGuarded(
+    'mongod',
+    ['--dbpath', join(dir, 'mongod'), '--bind_ip', '127.0.0.1', '--port', String(port)],
+    join(dir, 'mongod.log'),
+  );
   const uri = `mongodb://127.0.0.1:${port}/`;
   await waitUntil(`mongod at ${uri}`, server, () => pings(uri));
   server.restartOnExit(warn);

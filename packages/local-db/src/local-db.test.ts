@@ -46,7 +46,7 @@ describe('local database', () => {
     }
   });
 
-  it("gives every index FerretDB creates a GIN twin on its leading key, in every database, and plans each query afresh", async () => {
+  it('gives every index FerretDB creates a GIN twin on its leading key, in every database, and plans each query afresh', async () => {
     const dir = dataDir();
     const db = await startLocalDb({ dataDir: dir, durable: false });
     try {
@@ -55,7 +55,9 @@ describe('local database', () => {
         await c.db('two').collection('users').createIndex({ userId: 1 });
       });
       const psql = (sql: string) =>
-        execFileSync(join(findPostgres()!, 'psql'), ['-h', join(dir, 'postgres'), '-U', 'mnemo', '-d', 'ferretdb', '-XAtc', sql], { encoding: 'utf8' });
+        execFileSync(join(findPostgres()!, 'psql'), ['-h', join(dir, 'postgres'), '-U', 'mnemo', '-d', 'ferretdb', '-XAtc', sql], {
+          encoding: 'utf8',
+        });
       const twins = psql(
         "SELECT schemaname || ': ' || regexp_replace(indexdef, '.* USING gin ', '') FROM pg_indexes WHERE indexdef LIKE '% USING gin %' AND tablename NOT LIKE '\\_ferretdb%' ORDER BY 1",
       );
@@ -79,7 +81,10 @@ describe('local database', () => {
       const things = c.db('mnemo').collection('things');
       await things.createIndex({ name: 1 }, { unique: true, name: 'things_name' });
       await things.insertMany(Array.from({ length: 1500 }, (_, i) => ({ name: `n${i}`, int: new Int32(i), double: new Double(i) })));
-      await c.db('other').collection('misc').insertOne({ at: new Date(0) });
+      await c
+        .db('other')
+        .collection('misc')
+        .insertOne({ at: new Date(0) });
     });
     await old.stop();
 
@@ -120,9 +125,14 @@ describe('local database', () => {
       const things = client.db('crash').collection('things');
       await things.insertOne({ n: 1 });
       const pidOf = (exe: RegExp) => processesOf(dir).find((p) => exe.test(p.command.split(' ')[0]!))!.pid;
-      for (const [name, exe] of [['ferretdb', /ferretdb$/], ['postgres', /\/postgres$/]] as const) {
+      for (const [name, exe] of [
+        ['ferretdb', /ferretdb$/],
+        ['postgres', /\/postgres$/],
+      ] as const) {
         process.kill(pidOf(exe), 'SIGKILL');
-        await expect.poll(() => warn.mock.calls.flat().join('\n'), { timeout: 10_000 }).toContain(`${name} exited (SIGKILL); starting it again`);
+        await expect
+          .poll(() => warn.mock.calls.flat().join('\n'), { timeout: 10_000 })
+          .toContain(`${name} exited (SIGKILL); starting it again`);
         await expect.poll(() => things.countDocuments().catch(() => -1), { timeout: 30_000, interval: 250 }).toBeGreaterThan(0);
         await things.insertOne({ after: name });
       }

@@ -53,7 +53,8 @@ export async function moveSqliteToPostgres(options: Omit<LocalDbOptions, 'ferret
         }
         if (batch.length > 0) await tdb.collection(coll).insertMany(batch);
         const [expected, copied] = await Promise.all([sdb.collection(coll).countDocuments(), tdb.collection(coll).countDocuments()]);
-        if (copied !== expected) throw new LocalDbError(`${name}.${coll}: copied ${copied} of ${expected} documents; the SQLite store stays in use.`);
+        if (copied !== expected)
+          throw new LocalDbError(`${name}.${coll}: copied ${copied} of ${expected} documents; the SQLite store stays in use.`);
         counts[`${name}.${coll}`] = copied;
         log(`Moved ${name}.${coll}: ${copied} documents`);
       }

@@ -70,10 +70,14 @@ function ensureCluster(bin: string, dir: string, as: Account | undefined, durabl
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   if (as) chownSync(staging, as.uid, as.gid);
-  run(join(bin, 'initdb'), ['-D', staging, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', ...(durable ? [] : ['--no-sync'])], {
-    as,
-    cwd: staging,
-  });
+  run(
+    join(bin, 'initdb'),
+    ['-D', staging, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', ...(durable ? [] : ['--no-sync'])],
+    {
+      as,
+      cwd: staging,
+    },
+  );
   renameSync(staging, dir);
   return true;
 }
@@ -98,7 +102,8 @@ export interface Postgres {
 export async function startPostgres({ bin, dir, logFile, durable = true, log }: PostgresOptions): Promise<Postgres> {
   const as = unprivilegedAccount();
   if (as) assertReachable(dir, as);
-  if (ensureCluster(bin, dir, as, durable)) log(`Created a PostgreSQL cluster in ${dir}${as ? ` (owned by ${as.name}: PostgreSQL refuses root)` : ''}`);
+  if (ensureCluster(bin, dir, as, durable))
+    log(`Created a PostgreSQL cluster in ${dir}${as ? ` (owned by ${as.name}: PostgreSQL refuses root)` : ''}`);
   const sockets = socketDir(dir);
   mkdirSync(sockets, { recursive: true, mode: 0o700 });
   if (as) chownSync(sockets, as.uid, as.gid);
@@ -108,10 +113,15 @@ export async function startPostgres({ bin, dir, logFile, durable = true, log }: 
     unix_socket_permissions: '0700', // only its owner (and root) may connect
     ...(!durable && { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
   };
-  const server = spawnGuarded(join(bin, 'postgres'), ['-D', dir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], logFile, {
-    signal: 'INT', // fast shutdown: connections are closed, not waited for
-    as,
-  });
+  const server = spawnGuarded(
+    join(bin, 'postgres'),
+    ['-D', dir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+    logFile,
+    {
+      signal: 'INT', // fast shutdown: connections are closed, not waited for
+      as,
+    },
+  );
   const psql = (database: string, sql: string) =>
     run(join(bin, 'psql'), ['-h', sockets, '-U', SUPERUSER, '-d', database, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
       input: sql,
@@ -119,7 +129,10 @@ export async function startPostgres({ bin, dir, logFile, durable = true, log }: 
     });
   await waitUntil('PostgreSQL', server, async () => (psql('postgres', 'SELECT 1'), true), 30_000);
   try {
-    psql('postgres', `SELECT 'CREATE DATABASE ${DATABASE}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${DATABASE}')\\gexec`);
+    psql(
+      'postgres',
+      `SELECT 'CREATE DATABASE ${DATABASE}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${DATABASE}')\\gexec`,
+    );
     psql(DATABASE, TWINS_SQL);
   } catch (error) {
     await server.stop();

@@ -76,7 +76,12 @@ export interface Guarded {
  * terminal reaches Mnemo, which stops its servers in order, and not the servers directly. Its
  * stdin watcher is the shell's own `read`, so killing it leaves no process behind.
  */
-export function spawnGuarded(command: string, args: string[], logFile: string, { signal = 'TERM', as }: { signal?: 'TERM' | 'INT'; as?: Account } = {}): Guarded {
+export function spawnGuarded(
+  command: string,
+  args: string[],
+  logFile: string,
+  { signal = 'TERM', as }: { signal?: 'TERM' | 'INT'; as?: Account } = {},
+): Guarded {
   // (A background job's stdin is /dev/null unless redirected: the watcher reads ours through fd 3.)
   const guard = `exec 3<&0; "$0" "$@" & pid=$!
 (while read -r _; do :; done <&3; kill -${signal} $pid 2>/dev/null) & watcher=$!
@@ -126,7 +131,9 @@ export async function waitUntil(what: string, server: Guarded, ready: () => Prom
     }
     if (exited || Date.now() > deadline) {
       await server.stop();
-      throw new LocalDbError(`${what} did not become ready${exited ? ' (it exited)' : ''}${lastError ? ` (${lastError})` : ''}. Its log:\n${server.logTail()}`);
+      throw new LocalDbError(
+        `${what} did not become ready${exited ? ' (it exited)' : ''}${lastError ? ` (${lastError})` : ''}. Its log:\n${server.logTail()}`,
+      );
     }
     await sleep(100);
   }

@@ -49,7 +49,9 @@ export function processesOf(dataDir: string): { pid: number; command: string }[]
 /** CPU seconds (user + system) a live process has used so far; 0 once it has exited. Linux only. */
 export function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15), in ticks of 1/100 s
   } catch {
     return 0;

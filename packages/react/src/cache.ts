@@ -55,19 +55,13 @@ export function cachedListItems<T>(queryClient: QueryClient, keys: QueryKey[]): 
   });
 }
 
-export function updateLists<T>(
-  queryClient: QueryClient,
-  keys: QueryKey[],
-  fn: (items: T[], atEnd: boolean) => T[],
-): void {
+export function updateLists<T>(queryClient: QueryClient, keys: QueryKey[], fn: (items: T[], atEnd: boolean) => T[]): void {
   for (const queryKey of keys) queryClient.setQueriesData({ queryKey }, (data: unknown) => mapListItems(data, fn));
 }
 
 /** Replaces items by `key` (no-op for items not present). */
 export function replaceBy<T, K>(items: T[], key: (item: T) => K, replacements: Map<K, T>): T[] {
-  return items.some((item) => replacements.has(key(item)))
-    ? items.map((item) => replacements.get(key(item)) ?? item)
-    : items;
+  return items.some((item) => replacements.has(key(item))) ? items.map((item) => replacements.get(key(item)) ?? item) : items;
 }
 
 /** Appends the items whose key is not there yet (adding is idempotent per key). */

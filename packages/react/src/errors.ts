@@ -26,8 +26,8 @@ export function describeError(error: unknown): string {
   if (isMnemoError(error)) {
     const zod = error.data?.zodError;
     if (zod) {
-      const fields = Object.entries(zod.fieldErrors as Record<string, string[] | undefined>).flatMap(
-        ([field, messages]) => (messages ?? []).map((m) => (m.includes(field) ? m : `${field}: ${m}`)),
+      const fields = Object.entries(zod.fieldErrors as Record<string, string[] | undefined>).flatMap(([field, messages]) =>
+        (messages ?? []).map((m) => (m.includes(field) ? m : `${field}: ${m}`)),
       );
       const all = [...zod.formErrors, ...fields];
       if (all.length > 0) return all.join('; ');

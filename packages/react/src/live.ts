@@ -57,7 +57,13 @@ export function useLiveSessions(enabled: boolean, userId?: string) {
           // Lists sorted by activity or filtered may now hold it elsewhere, or not at all: they re-fetch.
           void invalidateSessionLists(queryClient, (input) => input.sort === 'activity' || isFiltered(input));
           if (isInCachedLists(queryClient, session.sessionId)) {
-            updateLists<Session>(queryClient, keys.sessionLists(), (items) => replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, { ...items.find((s) => s.sessionId === session.sessionId), ...session }]])));
+            updateLists<Session>(queryClient, keys.sessionLists(), (items) =>
+              replaceBy(
+                items,
+                (s) => s.sessionId,
+                new Map([[session.sessionId, { ...items.find((s) => s.sessionId === session.sessionId), ...session }]]),
+              ),
+            );
           } else void Promise.all([utils.session.list.invalidate(), utils.user.sessions.invalidate()]); // a new session
           return;
         }
@@ -74,13 +80,17 @@ export function useLiveSessions(enabled: boolean, userId?: string) {
 
 type ListInput = Exclude<RouterInputs['session']['list'], void | undefined>;
 const isFiltered = (input: ListInput) =>
-  Boolean(input.metadata && Object.keys(input.metadata).length) || Boolean(input.createdAfter || input.createdBefore || input.updatedAfter || input.updatedBefore);
+  Boolean(input.metadata && Object.keys(input.metadata).length) ||
+  Boolean(input.createdAfter || input.createdBefore || input.updatedAfter || input.updatedBefore);
 
 /** Invalidates the cached session lists whose input passes `which` (read from tRPC's key: `[path, { input }]`). */
 function invalidateSessionLists(queryClient: ReturnType<typeof useQueryClient>, which: (input: ListInput) => boolean) {
   return Promise.all(
     keys.sessionLists().map((queryKey) =>
-      queryClient.invalidateQueries({ queryKey, predicate: (query) => which((query.queryKey[1] as { input?: ListInput } | undefined)?.input ?? {}) }),
+      queryClient.invalidateQueries({
+        queryKey,
+        predicate: (query) => which((query.queryKey[1] as { input?: ListInput } | undefined)?.input ?? {}),
+      }),
     ),
   );
 }

@@ -52,7 +52,8 @@ export function upsertMessages(queryClient: QueryClient, sessionId: string, mess
     const pages = data.pages.map((page, i) => {
       const items = replace(page.items);
       if (backward && i === 0) return { ...page, items: [...[...added].reverse(), ...items], total: page.total + added.length };
-      if (!backward && i === last && page.nextCursor === null) return { ...page, items: [...items, ...added], total: page.total + added.length };
+      if (!backward && i === last && page.nextCursor === null)
+        return { ...page, items: [...items, ...added], total: page.total + added.length };
       return { ...page, items, total: page.total + added.length };
     });
     queryClient.setQueryData<Pages>(queryKey, { ...data, pages });

@@ -2,14 +2,27 @@ import { QueryClientProvider, useQuery, useSuspenseQuery } from '@tanstack/react
 import { render, screen, waitFor } from '@testing-library/react';
 import { Suspense } from 'react';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { allItems, createMnemoTRPCClient, type Memory, MnemoProvider, mnemoQueries, useMemory, useMessages, useSessions, useUsers } from './index';
+import {
+  allItems,
+  createMnemoTRPCClient,
+  type Memory,
+  MnemoProvider,
+  mnemoQueries,
+  useMemory,
+  useMessages,
+  useSessions,
+  useUsers,
+} from './index';
 import { createTestQueryClient, renderMnemoHook, uniqueId, useTestServer } from './test/harness';
 
 const server = useTestServer();
 
 async function sessionWithMessages(count: number): Promise<string> {
   const sessionId = uniqueId('q');
-  await server().core.memory.add({ sessionId, messages: Array.from({ length: count }, (_, i) => ({ role: 'user', content: `m${i + 1}` })) });
+  await server().core.memory.add({
+    sessionId,
+    messages: Array.from({ length: count }, (_, i) => ({ role: 'user', content: `m${i + 1}` })),
+  });
   return sessionId;
 }
 
@@ -76,7 +89,11 @@ describe('mnemoQueries', () => {
     await queryClient.prefetchInfiniteQuery(queries.messages(sessionId, { order: 'desc' }));
     expect(counter.calls).toEqual(['memory.get', 'message.list']);
 
-    const { result } = renderMnemoHook(() => useMemory(sessionId, { lastn: 5, staleTime: 60_000 }), { ...server(), fetch: counter.fetch, queryClient });
+    const { result } = renderMnemoHook(() => useMemory(sessionId, { lastn: 5, staleTime: 60_000 }), {
+      ...server(),
+      fetch: counter.fetch,
+      queryClient,
+    });
     expect(result.current.isSuccess).toBe(true); // at the first render: from the cache
     expect(result.current.data?.messages.map((m) => m.content)).toEqual(['m1', 'm2']);
     expect(result.current.data).toBe(queryClient.getQueryData(queries.memory(sessionId, { lastn: 5 }).queryKey));

@@ -4,10 +4,22 @@
  * tRPC's `getQueryKey`, so a factory's cache entry is the one the matching hook reads.
  */
 import type { AppRouter } from '@mnemo/client';
-import { type InfiniteData, infiniteQueryOptions, queryOptions, type UseInfiniteQueryOptions, type UseInfiniteQueryResult } from '@tanstack/react-query';
+import {
+  type InfiniteData,
+  infiniteQueryOptions,
+  queryOptions,
+  type UseInfiniteQueryOptions,
+  type UseInfiniteQueryResult,
+} from '@tanstack/react-query';
 import type { TRPCClient } from '@trpc/client';
 import { getQueryKey } from '@trpc/react-query';
-import type { ExtractCursorType, TRPCHookResult, TRPCUseQueryBaseOptions, UseTRPCQueryOptions, UseTRPCQueryResult } from '@trpc/react-query/shared';
+import type {
+  ExtractCursorType,
+  TRPCHookResult,
+  TRPCUseQueryBaseOptions,
+  UseTRPCQueryOptions,
+  UseTRPCQueryResult,
+} from '@trpc/react-query/shared';
 import { type Memory, type RouterInputs, type RouterOutputs, trpc } from './trpc';
 
 type QueryProcedure = { useQuery: (...args: never[]) => { error: unknown } };
@@ -45,7 +57,8 @@ export type InfiniteQueryHookOptions<P extends InfiniteProcedure, TInput, TPage,
 /** What a query hook returns for procedure `P`: tRPC's `useQuery` result. */
 export type QueryHookResult<P extends QueryProcedure, TData> = UseTRPCQueryResult<TData, QueryErrorOf<P>>;
 /** What a paged hook returns for procedure `P`: tRPC's `useInfiniteQuery` result. */
-export type InfiniteQueryHookResult<P extends InfiniteProcedure, TData> = TRPCHookResult & UseInfiniteQueryResult<TData, InfiniteQueryErrorOf<P>>;
+export type InfiniteQueryHookResult<P extends InfiniteProcedure, TData> = TRPCHookResult &
+  UseInfiniteQueryResult<TData, InfiniteQueryErrorOf<P>>;
 
 type Input<P extends keyof RouterInputs, Q extends string> = Exclude<RouterInputs[P][Q & keyof RouterInputs[P]], void | undefined>;
 type ListInput<P extends keyof RouterInputs, Q extends string> = Omit<Input<P, Q>, 'cursor'>;
@@ -106,7 +119,9 @@ export function mnemoQueries(client: TRPCClient<AppRouter>) {
       return infiniteQueryOptions({
         queryKey: getQueryKey(trpc.message.list, input, 'infinite'),
         queryFn: ({ pageParam, signal, direction }): Promise<RouterOutputs['message']['list']> =>
-          client.message.list.query({ ...input, ...(pageParam && { cursor: pageParam }), direction } as Input<'message', 'list'>, { signal }),
+          client.message.list.query({ ...input, ...(pageParam && { cursor: pageParam }), direction } as Input<'message', 'list'>, {
+            signal,
+          }),
         initialPageParam: null as Cursor,
         getNextPageParam: nextCursor,
       });
@@ -116,7 +131,9 @@ export function mnemoQueries(client: TRPCClient<AppRouter>) {
       infiniteQueryOptions({
         queryKey: getQueryKey(trpc.session.list, query, 'infinite'),
         queryFn: ({ pageParam, signal, direction }): Promise<RouterOutputs['session']['list']> =>
-          client.session.list.query({ ...query, ...(pageParam && { cursor: pageParam }), direction } as Input<'session', 'list'>, { signal }),
+          client.session.list.query({ ...query, ...(pageParam && { cursor: pageParam }), direction } as Input<'session', 'list'>, {
+            signal,
+          }),
         initialPageParam: null as Cursor,
         getNextPageParam: nextCursor,
       }),
@@ -126,7 +143,9 @@ export function mnemoQueries(client: TRPCClient<AppRouter>) {
       return infiniteQueryOptions({
         queryKey: getQueryKey(trpc.user.sessions, input, 'infinite'),
         queryFn: ({ pageParam, signal, direction }): Promise<RouterOutputs['user']['sessions']> =>
-          client.user.sessions.query({ ...input, ...(pageParam && { cursor: pageParam }), direction } as Input<'user', 'sessions'>, { signal }),
+          client.user.sessions.query({ ...input, ...(pageParam && { cursor: pageParam }), direction } as Input<'user', 'sessions'>, {
+            signal,
+          }),
         initialPageParam: null as Cursor,
         getNextPageParam: nextCursor,
       });

@@ -73,7 +73,11 @@ describe('tokens for browsers', () => {
     await backend.onSignUp(ada);
     const browser = browserOf(backend, ada);
     const mnemo = recordingFetch();
-    const { result } = renderMnemoHook(() => ({ user: useUser(ada), memory: useMemory(`${ada}-chat`) }), { url: env.MNEMO_URL, getToken: browser.getToken, fetch: mnemo.fetch });
+    const { result } = renderMnemoHook(() => ({ user: useUser(ada), memory: useMemory(`${ada}-chat`) }), {
+      url: env.MNEMO_URL,
+      getToken: browser.getToken,
+      fetch: mnemo.fetch,
+    });
     await waitFor(() => expect(result.current.user.data).toMatchObject({ userId: ada }));
     await act(() => result.current.user.refetch());
     expect(browser.getToken).toHaveBeenCalledTimes(1);

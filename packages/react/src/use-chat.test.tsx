@@ -19,7 +19,11 @@ const contents = (messages: { content: string }[] | undefined) => messages?.map(
 
 async function chat(count: number): Promise<string> {
   const sessionId = uniqueId('chat');
-  const messages = Array.from({ length: count }, (_, i) => ({ uuid: `m${i + 1}`, role: i % 2 === 0 ? 'user' : 'assistant', content: `m${i + 1}` }));
+  const messages = Array.from({ length: count }, (_, i) => ({
+    uuid: `m${i + 1}`,
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content: `m${i + 1}`,
+  }));
   await server().core.memory.add({ sessionId, messages });
   return sessionId;
 }
@@ -27,7 +31,10 @@ async function chat(count: number): Promise<string> {
 describe('chat hooks', () => {
   it('a new chat loads as an empty history, not an error', async () => {
     const sessionId = uniqueId('new');
-    const { result } = renderMnemoHook(() => ({ memory: useMemory(sessionId), messages: useMessages(sessionId, { order: 'desc' }) }), server());
+    const { result } = renderMnemoHook(
+      () => ({ memory: useMemory(sessionId), messages: useMessages(sessionId, { order: 'desc' }) }),
+      server(),
+    );
     await waitFor(() => expect(result.current.memory.isSuccess && result.current.messages.isSuccess).toBe(true));
     expect(result.current.memory.data).toEqual({ messages: [] });
     expect(allItems(result.current.messages.data)).toEqual([]);
@@ -62,12 +69,22 @@ describe('chat hooks', () => {
 
     gate.hold();
     act(() => result.current.update.mutate({ sessionId, uuid: 'm2', append: ' (edited)' }));
-    await waitFor(() => expect(shown()).toEqual([['m1', 'm2 (edited)', 'm3', 'm4'], ['m4', 'm3', 'm2 (edited)', 'm1']]));
+    await waitFor(() =>
+      expect(shown()).toEqual([
+        ['m1', 'm2 (edited)', 'm3', 'm4'],
+        ['m4', 'm3', 'm2 (edited)', 'm1'],
+      ]),
+    );
     gate.release({ thenHold: true });
     await waitFor(() => expect(result.current.update.isSuccess).toBe(true));
 
     act(() => result.current.truncate.mutate({ sessionId, uuid: 'm2' }));
-    await waitFor(() => expect(shown()).toEqual([['m1', 'm2 (edited)'], ['m2 (edited)', 'm1']]));
+    await waitFor(() =>
+      expect(shown()).toEqual([
+        ['m1', 'm2 (edited)'],
+        ['m2 (edited)', 'm1'],
+      ]),
+    );
     gate.release(); // its re-fetches go through too
     await waitFor(() => expect(result.current.truncate.isSuccess).toBe(true));
 
@@ -75,7 +92,10 @@ describe('chat hooks', () => {
     act(() => result.current.remove.mutate({ sessionId, uuid: 'no-such-message' }));
     gate.release();
     await waitFor(() => expect(result.current.remove.isError).toBe(true));
-    expect(shown()).toEqual([['m1', 'm2 (edited)'], ['m2 (edited)', 'm1']]);
+    expect(shown()).toEqual([
+      ['m1', 'm2 (edited)'],
+      ['m2 (edited)', 'm1'],
+    ]);
     expect(contents((await server().core.memory.get({ sessionId })).messages)).toEqual(['m1', 'm2 (edited)']);
   });
 });
@@ -83,8 +103,14 @@ describe('chat hooks', () => {
 describe('live updates', () => {
   it('two tabs of one chat see each other’s messages, edits and deletes', async () => {
     const sessionId = await chat(2);
-    const tabA = renderMnemoHook(() => ({ memory: useMemory(sessionId, { live: true }), scroll: useMessages(sessionId, { order: 'desc', live: true }) }), server());
-    const tabB = renderMnemoHook(() => ({ memory: useMemory(sessionId, { live: true }), add: useAddMemory(), remove: useDeleteMessage() }), server());
+    const tabA = renderMnemoHook(
+      () => ({ memory: useMemory(sessionId, { live: true }), scroll: useMessages(sessionId, { order: 'desc', live: true }) }),
+      server(),
+    );
+    const tabB = renderMnemoHook(
+      () => ({ memory: useMemory(sessionId, { live: true }), add: useAddMemory(), remove: useDeleteMessage() }),
+      server(),
+    );
     await waitFor(() => expect(tabA.result.current.memory.isSuccess && tabB.result.current.memory.isSuccess).toBe(true));
 
     const sent = Date.now();
@@ -96,7 +122,9 @@ describe('live updates', () => {
     // A backend worker (core directly, no HTTP) streams a reply: the tab sees it grow.
     await server().core.memory.add({ sessionId, messages: [{ uuid: 'bot', role: 'assistant', content: 'Thinking', status: 'streaming' }] });
     await server().core.memory.updateMessage({ sessionId, uuid: 'bot', append: '… done', status: 'complete' });
-    await waitFor(() => expect(tabA.result.current.memory.data?.messages.at(-1)).toMatchObject({ content: 'Thinking… done', status: 'complete' }));
+    await waitFor(() =>
+      expect(tabA.result.current.memory.data?.messages.at(-1)).toMatchObject({ content: 'Thinking… done', status: 'complete' }),
+    );
 
     await act(() => tabB.result.current.remove.mutateAsync({ sessionId, uuid: 'm1' }));
     await waitFor(() => expect(contents(tabA.result.current.memory.data?.messages)).toEqual(['m2', 'from tab B', 'Thinking… done']));

@@ -128,10 +128,10 @@ describe('useAddMemory', () => {
   it('rolls back when the server rejects the batch, and resending the same uuid stores it once', async () => {
     const sessionId = await sessionWithMessages(2);
     const gate = createGatedFetch();
-    const { result } = renderMnemoHook(
-      () => ({ memory: useMemory(sessionId), messages: useMessages(sessionId), add: useAddMemory() }),
-      { ...server(), fetch: gate.fetch },
-    );
+    const { result } = renderMnemoHook(() => ({ memory: useMemory(sessionId), messages: useMessages(sessionId), add: useAddMemory() }), {
+      ...server(),
+      fetch: gate.fetch,
+    });
     await waitFor(() => expect(result.current.memory.isSuccess && result.current.messages.isSuccess).toBe(true));
     const memoryBefore = result.current.memory.data;
     const messagesBefore = result.current.messages.data;
@@ -268,13 +268,12 @@ describe('useUpdateMessage', () => {
 
   it('useSearchMemory finds messages and is refreshed when messages are added', async () => {
     const sessionId = await sessionWithMessages(2);
-    const { result } = renderMnemoHook(
-      () => ({ search: useSearchMemory({ sessionId, text: 'penguins' }), add: useAddMemory() }),
-      server(),
-    );
+    const { result } = renderMnemoHook(() => ({ search: useSearchMemory({ sessionId, text: 'penguins' }), add: useAddMemory() }), server());
     await waitFor(() => expect(result.current.search.isSuccess).toBe(true));
     expect(result.current.search.data).toEqual([]);
-    await act(() => result.current.add.mutateAsync(withUuids({ sessionId, messages: [{ role: 'user', content: 'Penguins cannot fly.' }] })));
+    await act(() =>
+      result.current.add.mutateAsync(withUuids({ sessionId, messages: [{ role: 'user', content: 'Penguins cannot fly.' }] })),
+    );
     await waitFor(() => expect(result.current.search.data?.map((r) => r.message.content)).toEqual(['Penguins cannot fly.']));
   });
 
@@ -300,7 +299,9 @@ describe('useUpdateMessage', () => {
     await waitFor(() => expect(result.current.unknown.isError).toBe(true));
     expect(describeError(result.current.unknown.error)).toMatch(/not found/);
 
-    await act(() => result.current.add.mutateAsync(withUuids({ sessionId: second, messages: [{ role: 'user', content: 'An otter, an otter!' }] })));
+    await act(() =>
+      result.current.add.mutateAsync(withUuids({ sessionId: second, messages: [{ role: 'user', content: 'An otter, an otter!' }] })),
+    );
     await waitFor(() =>
       expect(result.current.search.data?.map((r) => [r.message.sessionId, r.message.content])).toEqual([
         [second, 'An otter, an otter!'],

@@ -22,7 +22,10 @@ export type MemoryOptions<TData = Memory> = QueryHookOptions<typeof trpc.memory.
  * The last `lastn` messages of a session, oldest first; a new chat (no such session yet) has none.
  * Disabled while `sessionId` is undefined. Its query is `mnemoQueries(client).memory(sessionId, { lastn })`.
  */
-export function useMemory<TData = Memory>(sessionId: string | undefined, options?: MemoryOptions<TData>): QueryHookResult<typeof trpc.memory.get, TData>;
+export function useMemory<TData = Memory>(
+  sessionId: string | undefined,
+  options?: MemoryOptions<TData>,
+): QueryHookResult<typeof trpc.memory.get, TData>;
 // The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
 export function useMemory(sessionId: string | undefined, options?: MemoryOptions): QueryHookResult<typeof trpc.memory.get, Memory>;
 export function useMemory<TData>(sessionId: string | undefined, { lastn, live = false, ...options }: MemoryOptions<TData> = {}) {

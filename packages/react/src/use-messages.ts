@@ -12,12 +12,18 @@ import type { PageOptions } from './use-sessions';
 
 /** `useMessages`' own options, and any TanStack Query option (`select`, `enabled`, `staleTime`, …). */
 type MessagePages = InfiniteData<MessagePage, CursorOf<RouterInputs['message']['list']>>;
-export type MessagesOptions<TData = MessagePages> = InfiniteQueryHookOptions<typeof trpc.message.list, RouterInputs['message']['list'], MessagePage, TData> & PageOptions & {
-  /** 'asc' (default): oldest first, each page newer. 'desc': newest first, each page older (a chat's scroll-back). */
-  order?: 'asc' | 'desc';
-  /** Keep the loaded pages up to date with every client's writes (a `message.onChange` subscription). */
-  live?: boolean;
-};
+export type MessagesOptions<TData = MessagePages> = InfiniteQueryHookOptions<
+  typeof trpc.message.list,
+  RouterInputs['message']['list'],
+  MessagePage,
+  TData
+> &
+  PageOptions & {
+    /** 'asc' (default): oldest first, each page newer. 'desc': newest first, each page older (a chat's scroll-back). */
+    order?: 'asc' | 'desc';
+    /** Keep the loaded pages up to date with every client's writes (a `message.onChange` subscription). */
+    live?: boolean;
+  };
 
 /**
  * A session's messages, page by page (`fetchNextPage`); none for a new chat; disabled while `sessionId` is
@@ -28,7 +34,10 @@ export function useMessages<TData = MessagePages>(
   options?: MessagesOptions<TData>,
 ): InfiniteQueryHookResult<typeof trpc.message.list, TData>;
 // The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
-export function useMessages(sessionId: string | undefined, options?: MessagesOptions): InfiniteQueryHookResult<typeof trpc.message.list, MessagePages>;
+export function useMessages(
+  sessionId: string | undefined,
+  options?: MessagesOptions,
+): InfiniteQueryHookResult<typeof trpc.message.list, MessagePages>;
 export function useMessages<TData>(sessionId: string | undefined, { limit, order, live = false, ...options }: MessagesOptions<TData> = {}) {
   useLiveMessages(live ? sessionId : undefined);
   return trpc.message.list.useInfiniteQuery(sessionId === undefined ? skipToken : { sessionId, limit, order }, {
@@ -39,7 +48,11 @@ export function useMessages<TData>(sessionId: string | undefined, { limit, order
 
 /** Snapshots every cache of a session's messages (for a rollback) after cancelling their fetches. */
 async function saveSession(utils: ReturnType<typeof trpc.useUtils>, queryClient: ReturnType<typeof useQueryClient>, sessionId: string) {
-  await Promise.all([utils.memory.get.cancel({ sessionId }), utils.message.list.cancel({ sessionId }), queryClient.cancelQueries({ queryKey: keys.messagesOfSession(sessionId) })]);
+  await Promise.all([
+    utils.memory.get.cancel({ sessionId }),
+    utils.message.list.cancel({ sessionId }),
+    queryClient.cancelQueries({ queryKey: keys.messagesOfSession(sessionId) }),
+  ]);
   return snapshot(queryClient, [keys.memory(sessionId), keys.messages(sessionId), keys.messagesOfSession(sessionId)]);
 }
 

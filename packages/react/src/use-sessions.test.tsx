@@ -35,13 +35,24 @@ describe('session queries', () => {
       server(),
     );
     await waitFor(() => expect(result.current.sidebar.isSuccess && result.current.work.isSuccess).toBe(true));
-    const sidebar = () => allItems(result.current.sidebar.data).map((s) => [s.sessionId.slice(userId.length + 1), s.lastMessage?.content ?? null]);
-    expect(sidebar()).toEqual([['third', null], ['second', null], ['first', null]]);
+    const sidebar = () =>
+      allItems(result.current.sidebar.data).map((s) => [s.sessionId.slice(userId.length + 1), s.lastMessage?.content ?? null]);
+    expect(sidebar()).toEqual([
+      ['third', null],
+      ['second', null],
+      ['first', null],
+    ]);
     expect(result.current.sidebar.data?.pages[0]?.total).toBe(3);
     expect(allItems(result.current.work.data).map((s) => s.sessionId)).toEqual([`${userId}-second`]);
 
     await server().core.memory.add({ sessionId: `${userId}-first`, messages: [{ role: 'user', content: 'newest words' }] });
-    await waitFor(() => expect(sidebar()).toEqual([['first', 'newest words'], ['third', null], ['second', null]]));
+    await waitFor(() =>
+      expect(sidebar()).toEqual([
+        ['first', 'newest words'],
+        ['third', null],
+        ['second', null],
+      ]),
+    );
   });
 
   it('useSession returns the session with real Dates, and a 404 for an unknown id', async () => {
@@ -185,10 +196,7 @@ describe('session mutations', () => {
     const [doomed, kept] = [uniqueId('doomed'), uniqueId('kept')];
     await core.sessions.add({ sessionId: doomed, userId });
     await core.sessions.add({ sessionId: kept, userId });
-    const { result } = renderMnemoHook(
-      () => ({ all: useSessions(), mine: useUserSessions(userId), remove: useDeleteSession() }),
-      server(),
-    );
+    const { result } = renderMnemoHook(() => ({ all: useSessions(), mine: useUserSessions(userId), remove: useDeleteSession() }), server());
     await waitFor(() => expect(result.current.all.isSuccess && result.current.mine.isSuccess).toBe(true));
     expect(allItems(result.current.all.data).map((s) => s.sessionId)).toContain(doomed);
 

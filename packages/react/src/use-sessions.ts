@@ -24,9 +24,19 @@ export type SessionListOptions = Omit<Exclude<RouterInputs['session']['list'], v
 const nextCursor = (page: { nextCursor: string | null }) => page.nextCursor;
 
 type SessionPages = InfiniteData<SessionPage, CursorOf<RouterInputs['session']['list']>>;
-type SessionsQueryOptions<TData = SessionPages> = InfiniteQueryHookOptions<typeof trpc.session.list, RouterInputs['session']['list'], SessionPage, TData>;
+type SessionsQueryOptions<TData = SessionPages> = InfiniteQueryHookOptions<
+  typeof trpc.session.list,
+  RouterInputs['session']['list'],
+  SessionPage,
+  TData
+>;
 type UserSessionPages = InfiniteData<SessionPage, CursorOf<RouterInputs['user']['sessions']>>;
-type UserSessionsQueryOptions<TData = UserSessionPages> = InfiniteQueryHookOptions<typeof trpc.user.sessions, RouterInputs['user']['sessions'], SessionPage, TData>;
+type UserSessionsQueryOptions<TData = UserSessionPages> = InfiniteQueryHookOptions<
+  typeof trpc.user.sessions,
+  RouterInputs['user']['sessions'],
+  SessionPage,
+  TData
+>;
 
 /** One session by id; disabled while `sessionId` is undefined. `options`: TanStack Query's (`select`, `enabled`, …). */
 export function useSession<TData = Session>(
@@ -34,7 +44,10 @@ export function useSession<TData = Session>(
   options?: QueryHookOptions<typeof trpc.session.get, Session, TData>,
 ): QueryHookResult<typeof trpc.session.get, TData>;
 // The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
-export function useSession(sessionId: string | undefined, options?: QueryHookOptions<typeof trpc.session.get, Session>): QueryHookResult<typeof trpc.session.get, Session>;
+export function useSession(
+  sessionId: string | undefined,
+  options?: QueryHookOptions<typeof trpc.session.get, Session>,
+): QueryHookResult<typeof trpc.session.get, Session>;
 export function useSession<TData>(sessionId: string | undefined, options?: QueryHookOptions<typeof trpc.session.get, Session, TData>) {
   return trpc.session.get.useQuery(sessionId === undefined ? skipToken : { sessionId }, options);
 }
@@ -49,7 +62,10 @@ export function useSessions<TData = SessionPages>(
   options?: SessionsQueryOptions<TData>,
 ): InfiniteQueryHookResult<typeof trpc.session.list, TData>;
 // The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
-export function useSessions(query?: SessionListOptions, options?: SessionsQueryOptions): InfiniteQueryHookResult<typeof trpc.session.list, SessionPages>;
+export function useSessions(
+  query?: SessionListOptions,
+  options?: SessionsQueryOptions,
+): InfiniteQueryHookResult<typeof trpc.session.list, SessionPages>;
 export function useSessions<TData>({ live = false, ...query }: SessionListOptions = {}, options?: SessionsQueryOptions<TData>) {
   useLiveSessions(live);
   return trpc.session.list.useInfiniteQuery(query, { ...options, getNextPageParam: nextCursor });
@@ -108,9 +124,7 @@ export function useUpdateSessionMetadata() {
       const patch = withoutSystem(metadata ?? {});
       const merge = (s: Session): Session => ({ ...s, metadata: mergeMetadata(s.metadata, patch) });
       utils.session.get.setData({ sessionId }, (s) => s && merge(s));
-      updateLists<Session>(queryClient, keys.sessionLists(), (items) =>
-        items.map((s) => (s.sessionId === sessionId ? merge(s) : s)),
-      );
+      updateLists<Session>(queryClient, keys.sessionLists(), (items) => items.map((s) => (s.sessionId === sessionId ? merge(s) : s)));
       return { saved };
     },
     onError: (_error, _input, context) => restore(queryClient, context?.saved),

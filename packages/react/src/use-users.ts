@@ -13,14 +13,18 @@ export function useUser<TData = User>(
   options?: QueryHookOptions<typeof trpc.user.get, User, TData>,
 ): QueryHookResult<typeof trpc.user.get, TData>;
 // The last signature is the one `ReturnType<typeof hook>` sees: the result without `select`.
-export function useUser(userId: string | undefined, options?: QueryHookOptions<typeof trpc.user.get, User>): QueryHookResult<typeof trpc.user.get, User>;
+export function useUser(
+  userId: string | undefined,
+  options?: QueryHookOptions<typeof trpc.user.get, User>,
+): QueryHookResult<typeof trpc.user.get, User>;
 export function useUser<TData>(userId: string | undefined, options?: QueryHookOptions<typeof trpc.user.get, User, TData>) {
   return trpc.user.get.useQuery(userId === undefined ? skipToken : { userId }, options);
 }
 
 /** `useUsers`' own options, and any TanStack Query option (`select`, `enabled`, `staleTime`, …). */
 type UserPages = InfiniteData<UserPage, CursorOf<RouterInputs['user']['list']>>;
-export type UsersOptions<TData = UserPages> = PageOptions & InfiniteQueryHookOptions<typeof trpc.user.list, RouterInputs['user']['list'], UserPage, TData>;
+export type UsersOptions<TData = UserPages> = PageOptions &
+  InfiniteQueryHookOptions<typeof trpc.user.list, RouterInputs['user']['list'], UserPage, TData>;
 
 /** All live users, oldest first, page by page. */
 export function useUsers<TData = UserPages>(options?: UsersOptions<TData>): InfiniteQueryHookResult<typeof trpc.user.list, TData>;
@@ -48,9 +52,7 @@ export function useUpdateUser() {
   return trpc.user.update.useMutation({
     onSuccess: (user) => {
       utils.user.get.setData({ userId: user.userId }, user);
-      updateLists<User>(queryClient, keys.userLists(), (items) =>
-        replaceBy(items, (u) => u.userId, new Map([[user.userId, user]])),
-      );
+      updateLists<User>(queryClient, keys.userLists(), (items) => replaceBy(items, (u) => u.userId, new Map([[user.userId, user]])));
     },
   });
 }

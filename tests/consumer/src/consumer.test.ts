@@ -100,7 +100,11 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  console.log(`[consumer] ${Object.entries(timings).map(([step, s]) => `${step} ${s.toFixed(1)} s`).join(', ')}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `[consumer] ${Object.entries(timings)
+      .map(([step, s]) => `${step} ${s.toFixed(1)} s`)
+      .join(', ')}; total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -135,7 +139,11 @@ describe('the packed packages in an app outside the workspace', () => {
       LOG_LEVEL: 'warn',
     };
     delete env.MNEMO_AUTH_SECRET;
-    const server: ChildProcess = spawn(join(app, 'node_modules/.bin/mnemo'), ['serve'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server: ChildProcess = spawn(join(app, 'node_modules/.bin/mnemo'), ['serve'], {
+      cwd: app,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     server.stdout!.on('data', (chunk) => (output += chunk));
     server.stderr!.on('data', (chunk) => (output += chunk));
@@ -145,7 +153,13 @@ describe('the packed packages in an app outside the workspace', () => {
         for (const deadline = Date.now() + 60_000; ; ) {
           if (server.exitCode !== null) throw new Error(`mnemo serve exited with ${server.exitCode}:\n${output}`);
           if (Date.now() > deadline) throw new Error(`mnemo serve did not answer in 60 s:\n${output}`);
-          if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+          if (
+            await fetch(`${url}/healthz`).then(
+              (r) => r.ok,
+              () => false,
+            )
+          )
+            break;
           await new Promise((ok) => setTimeout(ok, 100));
         }
       });
@@ -153,8 +167,15 @@ describe('the packed packages in an app outside the workspace', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<div id="root">');
 
-      const { stdout } = await timed('client call', () => run(join(BIN, 'tsx'), ['node/client.ts'], app, { ...process.env, MNEMO_URL: url }));
-      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ count: 1, first: 'Hi, I am Ada.', createdIsDate: true, missing: 'NOT_FOUND' });
+      const { stdout } = await timed('client call', () =>
+        run(join(BIN, 'tsx'), ['node/client.ts'], app, { ...process.env, MNEMO_URL: url }),
+      );
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({
+        count: 1,
+        first: 'Hi, I am Ada.',
+        createdIsDate: true,
+        missing: 'NOT_FOUND',
+      });
 
       const { stdout: help } = await run(join(app, 'node_modules/.bin/mnemo'), ['--help'], app, env);
       expect(help).toContain('serve');
@@ -196,7 +217,11 @@ describe('the packed packages in an app outside the workspace', () => {
     };
     const react = ['react', 'react-dom'];
     await timed('sizes', async () => {
-      await measure('@mnemo/client (createMnemoClient), with @trpc/client and superjson', `export { createMnemoClient } from '@mnemo/client';`, []);
+      await measure(
+        '@mnemo/client (createMnemoClient), with @trpc/client and superjson',
+        `export { createMnemoClient } from '@mnemo/client';`,
+        [],
+      );
       await measure('@mnemo/client, its own code', `export * from '@mnemo/client';`, ['@trpc/client', '@trpc/server', 'superjson']);
       await measure(
         '@mnemo/react (all hooks), with @mnemo/client, tRPC, TanStack Query (not React)',
@@ -212,9 +237,15 @@ describe('the packed packages in an app outside the workspace', () => {
         '@tanstack/react-query',
       ]);
     });
-    const appJs = readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(assets, f)));
+    const appJs = readdirSync(assets)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(assets, f)));
     sizes['the whole React app (React included)'] =
       `${(appJs.reduce((n, b) => n + b.length, 0) / 1024).toFixed(1)} kB min, ${(appJs.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0) / 1024).toFixed(1)} kB min+gzip`;
-    console.log(`[consumer] bundle sizes:\n${Object.entries(sizes).map(([what, size]) => `  ${what}: ${size}`).join('\n')}`);
+    console.log(
+      `[consumer] bundle sizes:\n${Object.entries(sizes)
+        .map(([what, size]) => `  ${what}: ${size}`)
+        .join('\n')}`,
+    );
   });
 });

@@ -24,7 +24,8 @@ const expectError = (reply: Reply, status: number, message?: RegExp) => {
   expect(reply.json).toEqual({ message: expect.any(String) });
   if (message) expect(reply.json.message).toMatch(message);
 };
-const addMessages = (sessionId: string, messages: object[]) => api('POST', `/sessions/${encodeURIComponent(sessionId)}/memory`, { messages });
+const addMessages = (sessionId: string, messages: object[]) =>
+  api('POST', `/sessions/${encodeURIComponent(sessionId)}/memory`, { messages });
 
 describe('sessions', () => {
   it('POST /sessions creates a session (201) with the Zep shape', async () => {
@@ -151,7 +152,10 @@ describe('memory', () => {
 
   it('GET memory: lastn, the message window (3 here) by default, lastn=0 → the window', async () => {
     const sessionId = id('m');
-    await addMessages(sessionId, [1, 2, 3, 4, 5].map((i) => ({ role: 'human', content: `m${i}` })));
+    await addMessages(
+      sessionId,
+      [1, 2, 3, 4, 5].map((i) => ({ role: 'human', content: `m${i}` })),
+    );
     const contents = async (query: string) =>
       (await api('GET', `/sessions/${sessionId}/memory${query}`)).json.messages.map((m: { content: string }) => m.content);
     expect(await contents('')).toEqual(['m3', 'm4', 'm5']);
@@ -198,7 +202,10 @@ describe('memory', () => {
 describe('messages', () => {
   it('GET messages: {messages, total_count, row_count}; cursor is a 1-based page; no limit → all', async () => {
     const sessionId = id('msg');
-    await addMessages(sessionId, [1, 2, 3, 4, 5].map((i) => ({ role: 'human', content: `m${i}` })));
+    await addMessages(
+      sessionId,
+      [1, 2, 3, 4, 5].map((i) => ({ role: 'human', content: `m${i}` })),
+    );
     const list = async (query: string) => (await api('GET', `/sessions/${sessionId}/messages${query}`)).json;
     const all = await list('');
     expect(all).toMatchObject({ total_count: 5, row_count: 5 });
@@ -296,7 +303,11 @@ describe('users', () => {
   it('PATCH /user/{id}: profile fields replace when given, metadata merges (`system` allowed)', async () => {
     const userId = id('u');
     await api('POST', '/user', { user_id: userId, email: 'a@example.com', first_name: 'A', metadata: { a: { x: 1 } } });
-    const reply = await api('PATCH', `/user/${userId}`, { user_id: 'ignored', first_name: 'B', metadata: { a: { y: 2 }, system: { s: 1 } } });
+    const reply = await api('PATCH', `/user/${userId}`, {
+      user_id: 'ignored',
+      first_name: 'B',
+      metadata: { a: { y: 2 }, system: { s: 1 } },
+    });
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({
       user_id: userId,

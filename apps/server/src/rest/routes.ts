@@ -69,9 +69,7 @@ export interface RestRoute<P extends string = string, Q extends z.ZodType = z.Zo
 }
 
 /** Identity with inference: checks one route's handler against its own path, query and body. */
-function route<P extends string, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(
-  r: RestRoute<P, Q, B>,
-): RestRoute {
+function route<P extends string, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(r: RestRoute<P, Q, B>): RestRoute {
   return r as unknown as RestRoute;
 }
 
@@ -108,8 +106,7 @@ export const REST_ROUTES: RestRoute[] = [
     response: ZepSession,
     list: true,
     errors: [400, 401],
-    handler: async ({ api, query }) =>
-      (await slice(walk(api.session.list), query.cursor, query.limit)).map(toZepSession),
+    handler: async ({ api, query }) => (await slice(walk(api.session.list), query.cursor, query.limit)).map(toZepSession),
   }),
   route({
     method: 'GET',
@@ -192,11 +189,14 @@ export const REST_ROUTES: RestRoute[] = [
       // Pages are walked from the first message up to the one asked for; every page carries the total.
       const start = pageOffset(query.cursor, query.limit);
       let total = 0;
-      const pages = walk(async (page) => {
-        const result = await api.message.list({ ...page, sessionId: params.sessionId });
-        total = result.total;
-        return result;
-      }, query.limit ? Math.min(WALK_PAGE_SIZE, start + query.limit) : WALK_PAGE_SIZE);
+      const pages = walk(
+        async (page) => {
+          const result = await api.message.list({ ...page, sessionId: params.sessionId });
+          total = result.total;
+          return result;
+        },
+        query.limit ? Math.min(WALK_PAGE_SIZE, start + query.limit) : WALK_PAGE_SIZE,
+      );
       const rows = await slice(pages, start, query.limit); // an unknown session has none, as in Zep
       return { messages: rows.map(toZepMessage), total_count: total, row_count: rows.length };
     },
@@ -286,7 +286,8 @@ export const REST_ROUTES: RestRoute[] = [
   route({
     method: 'POST',
     path: '/users/:userId/search',
-    summary: 'Search the messages of all of a user’s sessions (Mnemo; Zep has no such route): Zep’s search payload, results naming their session',
+    summary:
+      'Search the messages of all of a user’s sessions (Mnemo; Zep has no such route): Zep’s search payload, results naming their session',
     query: SearchQuery,
     body: SearchRequest,
     response: ZepUserSearchResult,
@@ -297,14 +298,15 @@ export const REST_ROUTES: RestRoute[] = [
   }),
 ];
 
-
 /** Zep's SDKs send JSON with any Content-Type (zep-js PATCHes message metadata as text/plain). */
 function parseJsonWhateverTheContentType(app: FastifyInstance): void {
   const secureJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') return done(null, undefined);
-    secureJson(req, body as string, (error, value) => (error ? done(badRequest('request body is not valid JSON')) : done(null, value)));
+    void secureJson(req, body as string, (error, value) =>
+      error ? done(badRequest('request body is not valid JSON')) : done(null, value),
+    );
   });
 }
 

@@ -79,10 +79,12 @@ export const ZepSearchResult = z
   .register(zepSchemas, { id: 'MemorySearchResult' });
 
 /** A result of the user search (a Mnemo route; Zep has none): Zep's search result, naming the message's session. */
-export const ZepUserSearchResult = ZepSearchResult.extend({ session_id: z.string().describe('the session the message belongs to') }).register(
-  zepSchemas,
-  { id: 'UserSearchResult', description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.' },
-);
+export const ZepUserSearchResult = ZepSearchResult.extend({
+  session_id: z.string().describe('the session the message belongs to'),
+}).register(zepSchemas, {
+  id: 'UserSearchResult',
+  description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.',
+});
 
 export const ApiError = z.object({ message: z.string() }).register(zepSchemas, { id: 'APIError' });
 
@@ -119,9 +121,7 @@ const UserProfile = {
   last_name: opt(z.string()),
   metadata: opt(Metadata),
 };
-export const CreateUserRequest = z
-  .object({ user_id: z.string(), ...UserProfile })
-  .register(zepSchemas, { id: 'CreateUserRequest' });
+export const CreateUserRequest = z.object({ user_id: z.string(), ...UserProfile }).register(zepSchemas, { id: 'CreateUserRequest' });
 export const UpdateUserRequest = z
   .object(UserProfile)
   .register(zepSchemas, { id: 'UpdateUserRequest', description: 'Metadata is merged; the path names the user.' });

@@ -16,7 +16,11 @@ describe('POST /users/{id}/search', () => {
   it('searches all of the user’s sessions with Zep’s payload, naming each result’s session', async () => {
     expect((await api('POST', '/user', { user_id: 'ada' })).status).toBe(201);
     expect((await api('POST', '/user', { user_id: 'bob' })).status).toBe(201);
-    for (const [session_id, user_id] of [['ada-trip', 'ada'], ['ada-pets', 'ada'], ['bob-trip', 'bob']]) {
+    for (const [session_id, user_id] of [
+      ['ada-trip', 'ada'],
+      ['ada-pets', 'ada'],
+      ['bob-trip', 'bob'],
+    ]) {
       expect((await api('POST', '/sessions', { session_id, user_id })).status).toBe(201);
     }
     const add = (sessionId: string, messages: unknown[]) => api('POST', `/sessions/${sessionId}/memory`, { messages });
@@ -25,7 +29,12 @@ describe('POST /users/{id}/search', () => {
       { role: 'user', content: 'A hotel in Lisbon by the river.', metadata: { topic: 'hotel' }, created_at: '2024-05-03T10:00:00Z' },
     ]);
     await add('ada-pets', [
-      { role: 'user', content: 'My cat Miso needs a sitter while I am in Lisbon.', metadata: { topic: 'pets' }, created_at: '2024-05-02T10:00:00Z' },
+      {
+        role: 'user',
+        content: 'My cat Miso needs a sitter while I am in Lisbon.',
+        metadata: { topic: 'pets' },
+        created_at: '2024-05-02T10:00:00Z',
+      },
     ]);
     await add('bob-trip', [{ role: 'user', content: 'Bob flies to Lisbon too.', metadata: { topic: 'travel' } }]);
 

@@ -3,14 +3,7 @@
  * unchanged, against a real Mnemo server: what a Zep user switching over runs.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  AuthenticationError,
-  Memory,
-  Message,
-  NotFoundError,
-  Session,
-  ZepClient,
-} from '@getzep/zep-js';
+import { AuthenticationError, Memory, Message, NotFoundError, Session, ZepClient } from '@getzep/zep-js';
 import { describe, expect, it, vi } from 'vitest';
 import { createToken } from '../auth';
 import { useTestServer } from '../testing';

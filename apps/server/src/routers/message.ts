@@ -15,11 +15,13 @@ export const messageRouter = {
    * A session's message events, live (SSE). The first event is a `reset` (re-read) unless the
    * client resumes with `lastEventId` within the server's event log (core/events.ts).
    */
-  onChange: procedure
-    .input(z.object({ sessionId: Id, lastEventId: z.string().max(64).nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      for await (const { id, event } of ctx.core.events.messages(input.sessionId, { lastEventId: input.lastEventId, signal })) {
-        yield tracked(id, event);
-      }
-    }),
+  onChange: procedure.input(z.object({ sessionId: Id, lastEventId: z.string().max(64).nullish() })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    for await (const { id, event } of ctx.core.events.messages(input.sessionId, { lastEventId: input.lastEventId, signal })) {
+      yield tracked(id, event);
+    }
+  }),
 } satisfies TRPCRouterRecord;

@@ -11,11 +11,13 @@ export const sessionRouter = {
   /** Filtered, sorted pages of sessions, with totals and previews on request (ListSessionsInput). */
   list: procedure.input(ListSessionsInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
   /** Session events (created, changed, deleted), of one user or of all sessions, live (SSE); see message.onChange. */
-  onChange: procedure
-    .input(z.object({ userId: Id.optional(), lastEventId: z.string().max(64).nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      for await (const { id, event } of ctx.core.events.sessions(input.userId, { lastEventId: input.lastEventId, signal })) {
-        yield tracked(id, event);
-      }
-    }),
+  onChange: procedure.input(z.object({ userId: Id.optional(), lastEventId: z.string().max(64).nullish() })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    for await (const { id, event } of ctx.core.events.sessions(input.userId, { lastEventId: input.lastEventId, signal })) {
+      yield tracked(id, event);
+    }
+  }),
 } satisfies TRPCRouterRecord;

@@ -34,13 +34,22 @@ export class MemoryManager {
    * `listSessionsChunked` to read everything.
    */
   async listSessions(limit?: number, cursor?: number): Promise<Session[]> {
-    const items = await zepCall(() => slice(walk((page) => this.trpc.session.list.query(page)), cursor, limit));
+    const items = await zepCall(() =>
+      slice(
+        walk((page) => this.trpc.session.list.query(page)),
+        cursor,
+        limit,
+      ),
+    );
     return items.map(toSession);
   }
 
   /** Every live session exactly once, in chunks of `chunkSize`, following Mnemo's keyset cursor. */
   async *listSessionsChunked(chunkSize = 100): AsyncGenerator<Session[], void, unknown> {
-    const pages = chunks(walk((page) => this.trpc.session.list.query(page)), chunkSize);
+    const pages = chunks(
+      walk((page) => this.trpc.session.list.query(page)),
+      chunkSize,
+    );
     while (true) {
       const next = await zepCall(() => pages.next());
       if (next.done) return;
@@ -52,7 +61,9 @@ export class MemoryManager {
   async getMemory(sessionID: string, lastn?: number): Promise<Memory> {
     requireId(sessionID, 'sessionID');
     const memory = await zepCall(async () =>
-      zepMemory(await this.trpc.memory.get.query({ sessionId: sessionID, lastn }), () => this.trpc.session.get.query({ sessionId: sessionID })),
+      zepMemory(await this.trpc.memory.get.query({ sessionId: sessionID, lastn }), () =>
+        this.trpc.session.get.query({ sessionId: sessionID }),
+      ),
     );
     return new Memory({ messages: memory.messages.map(toMessage) });
   }

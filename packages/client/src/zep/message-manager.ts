@@ -15,7 +15,11 @@ export class MessageManager {
   async getSessionMessages(sessionId: string, limit?: number, cursor?: number): Promise<Message[]> {
     requireId(sessionId, 'sessionId');
     const items = await zepCall(() =>
-      slice(walk((page) => this.trpc.message.list.query({ sessionId, ...page })), pageOffset(cursor, limit), limit),
+      slice(
+        walk((page) => this.trpc.message.list.query({ sessionId, ...page })),
+        pageOffset(cursor, limit),
+        limit,
+      ),
     );
     return items.map(toMessage);
   }

@@ -25,9 +25,9 @@ describe('seed-sessions.md snippets through the Zep facade', () => {
   it('Add a Session', async () => {
     // --- snippet "Add a Session"
     const sessionData: ISession = {
-        session_id: sessionID,
-        user_id: userID, // Optionally associate this session with a user
-        metadata: { foo: "bar" },
+      session_id: sessionID,
+      user_id: userID, // Optionally associate this session with a user
+      metadata: { foo: 'bar' },
     };
     const session = new Session(sessionData);
     await client.memory.addSession(session);
@@ -41,8 +41,8 @@ describe('seed-sessions.md snippets through the Zep facade', () => {
   it('Updating Session Metadata (merged, not replaced)', async () => {
     // --- snippet "Add a Session" (the update example)
     const sessionData: ISession = {
-        session_id: sessionID,
-        metadata: { qax: "baz" },
+      session_id: sessionID,
+      metadata: { qax: 'baz' },
     };
     const session = new Session(sessionData);
     await client.memory.updateSession(session);
@@ -58,7 +58,7 @@ describe('seed-sessions.md snippets through the Zep facade', () => {
 
     // --- snippet "Get a Session"
     const session = await client.memory.getSession(sessionID);
-    console.debug("Retrieved session ", session.toDict());
+    console.debug('Retrieved session ', session.toDict());
     // --- end of snippet
 
     expect(debug).toHaveBeenCalledExactlyOnceWith('Retrieved session ', {
@@ -96,9 +96,9 @@ describe('seed-sessions.md snippets through the Zep facade', () => {
 
     // List All Sessions using a generator
     for await (const sessionChunk of client.memory.listSessionsChunked(100)) {
-        for (const session of sessionChunk) {
-            console.debug("Retrieved session ", session.toDict());
-        }
+      for (const session of sessionChunk) {
+        console.debug('Retrieved session ', session.toDict());
+      }
     }
     // --- end of snippet
 

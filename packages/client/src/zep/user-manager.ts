@@ -35,13 +35,22 @@ export class UserManager {
 
   /** Users [cursor, cursor + limit) by offset; same cost model as `memory.listSessions`. */
   async list(limit?: number, cursor?: number): Promise<User[]> {
-    const items = await zepCall(() => slice(walk((page) => this.trpc.user.list.query(page)), cursor, limit));
+    const items = await zepCall(() =>
+      slice(
+        walk((page) => this.trpc.user.list.query(page)),
+        cursor,
+        limit,
+      ),
+    );
     return items.map(toUser);
   }
 
   /** Every live user exactly once, in chunks of `chunkSize`. */
   async *listChunked(chunkSize = 100): AsyncGenerator<User[], void, unknown> {
-    const pages = chunks(walk((page) => this.trpc.user.list.query(page)), chunkSize);
+    const pages = chunks(
+      walk((page) => this.trpc.user.list.query(page)),
+      chunkSize,
+    );
     while (true) {
       const next = await zepCall(() => pages.next());
       if (next.done) return;

@@ -218,5 +218,4 @@ describe('ZepClient with auth on', () => {
     const forged = new ZepClient(server.url, await signToken('not the secret'));
     await expect(forged.memory.listSessions()).rejects.toBeInstanceOf(AuthenticationError);
   });
-
 });

@@ -54,7 +54,11 @@ describe('memory search with an embeddings provider', () => {
     const messages = await addAndEmbed('pets', ['I adopted a kitten last week', 'We need a new sedan', 'Pizza for dinner tonight?']);
     const ids = (await core().collections.messages.find({ sessionId: 'pets' }).sort({ seq: 1 }).toArray()).map((d) => d._id);
     const stored = await Promise.all(ids.map((_id) => core().collections.search.findOne({ _id })));
-    expect(stored.map((d) => d?.embedding)).toEqual([fakeVector(messages[0]!.content), fakeVector(messages[1]!.content), fakeVector(messages[2]!.content)]);
+    expect(stored.map((d) => d?.embedding)).toEqual([
+      fakeVector(messages[0]!.content),
+      fakeVector(messages[1]!.content),
+      fakeVector(messages[2]!.content),
+    ]);
     const request = requests.find((r) => r.body.input.includes('I adopted a kitten last week'))!;
     expect(request.body).toEqual({ input: messages.map((m) => m.content), model: 'fake-embedder' });
     expect(request.authorization).toBe('Bearer sk-test');
@@ -94,7 +98,13 @@ describe('memory search with an embeddings provider', () => {
     expect(mmr[1]!.embedding).toEqual(fakeVector('our terrier barks'));
 
     // λ = 1 is pure relevance: the near-duplicate comes back.
-    const relevanceOnly = await core().memory.search({ sessionId: 'mmr', text: 'kitten feline puppy', limit: 2, searchType: 'mmr', mmrLambda: 1 });
+    const relevanceOnly = await core().memory.search({
+      sessionId: 'mmr',
+      text: 'kitten feline puppy',
+      limit: 2,
+      searchType: 'mmr',
+      mmrLambda: 1,
+    });
     expect(relevanceOnly.map((r) => r.message.content).sort()).toEqual(['my cat naps', 'my cat naps again']);
   });
 

@@ -20,7 +20,13 @@ export class EmbeddingsError extends Error {
   override name = 'EmbeddingsError';
 }
 
-export function createEmbeddingsClient({ url, model = 'text-embedding-3-small', apiKey, batchSize = 64, timeoutMs = 30_000 }: EmbeddingsConfig) {
+export function createEmbeddingsClient({
+  url,
+  model = 'text-embedding-3-small',
+  apiKey,
+  batchSize = 64,
+  timeoutMs = 30_000,
+}: EmbeddingsConfig) {
   async function request(input: string[]): Promise<number[][]> {
     const response = await fetch(url, {
       method: 'POST',

@@ -111,5 +111,4 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
 }
 
 /** True for an empty filter (`{}`), which narrows nothing. */
-export const isEmptyFilter = (filter: MetadataFilter | null | undefined): boolean =>
-  !filter || Object.keys(filter).length === 0;
+export const isEmptyFilter = (filter: MetadataFilter | null | undefined): boolean => !filter || Object.keys(filter).length === 0;

@@ -86,7 +86,9 @@ describe('memory.searchUser', () => {
     }
     expect(stats.termDocs).toBe(26);
     const ids = new Set(results.map((r) => r.message.uuid));
-    const docs = await core().collections.messages.find({ sessionId: { $in: sessions.map((s) => s.sessionId) } }).toArray();
+    const docs = await core()
+      .collections.messages.find({ sessionId: { $in: sessions.map((s) => s.sessionId) } })
+      .toArray();
     const candidates = docs.filter((d) => ids.has(d.uuid)).map((d) => ({ uuid: d.uuid, terms: tokenize(d.content) }));
     const scores = bm25(candidates, ['otter'], stats);
     const expected = new Map(candidates.map((c, i) => [c.uuid, scores[i]!]));
@@ -148,7 +150,13 @@ describe('memory.searchUser', () => {
 
   it('validates as session search does', async () => {
     await expect(core().memory.searchUser({ userId: 'ada' })).rejects.toThrow(/empty query/);
-    for (const bad of [{ text: '  ' }, { text: 'x', limit: 0 }, { text: 'x', metadata: { owner: 'x' } }, { text: 'x', mmrLambda: 2 }, { userId: '' }]) {
+    for (const bad of [
+      { text: '  ' },
+      { text: 'x', limit: 0 },
+      { text: 'x', metadata: { owner: 'x' } },
+      { text: 'x', mmrLambda: 2 },
+      { userId: '' },
+    ]) {
       await expect(core().memory.searchUser({ userId: 'ada', ...(bad as object) })).rejects.toThrow(ValidationError);
     }
   });

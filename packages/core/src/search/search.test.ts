@@ -13,8 +13,16 @@ const CONVERSATION = [
   { role: 'assistant', content: 'Lisbon is lovely in spring. Would you like hotel recommendations?', metadata: { topic: 'plans' } },
   { role: 'user', content: 'Yes: a quiet hotel near the river, under 150 euros a night.', metadata: { topic: 'hotel', score: 4 } },
   { role: 'assistant', content: "Try the Memmo Alfama; it's quiet, central and has river views.", metadata: { topic: 'hotel', score: 5 } },
-  { role: 'user', content: 'My daughter is allergic to peanuts. Which restaurants are safe?', metadata: { topic: 'food', score: 2, tags: ['health', 'food'] } },
-  { role: 'assistant', content: 'Most restaurants in Lisbon list allergens; ask for dishes without amendoim (peanut).', metadata: { topic: 'food', score: 3, tags: ['food'] } },
+  {
+    role: 'user',
+    content: 'My daughter is allergic to peanuts. Which restaurants are safe?',
+    metadata: { topic: 'food', score: 2, tags: ['health', 'food'] },
+  },
+  {
+    role: 'assistant',
+    content: 'Most restaurants in Lisbon list allergens; ask for dishes without amendoim (peanut).',
+    metadata: { topic: 'food', score: 3, tags: ['food'] },
+  },
   { role: 'user', content: 'I also need to renew my passport before I travel.', metadata: { topic: 'documents', score: 1 } },
   { role: 'assistant', content: 'Passport renewals take about six weeks, so book an appointment soon.', metadata: { topic: 'documents' } },
   { role: 'user', content: "What's the weather like in Lisbon in April?", metadata: { topic: 'weather' } },
@@ -33,7 +41,10 @@ beforeAll(async () => {
   await core().memory.add({ sessionId: 'trip', messages: CONVERSATION.slice(0, 4) });
   await core().memory.add({ sessionId: 'trip', messages: CONVERSATION.slice(4) });
   // Another session with similar words must not leak into results.
-  await core().memory.add({ sessionId: 'other', messages: [{ role: 'user', content: 'Peanuts, passports and Lisbon hotels by the river.' }] });
+  await core().memory.add({
+    sessionId: 'other',
+    messages: [{ role: 'user', content: 'Peanuts, passports and Lisbon hotels by the river.' }],
+  });
 });
 
 describe('memory.search ranking', () => {
@@ -87,18 +98,18 @@ describe('memory.search filters', () => {
   });
 
   it('supports $in, $nin, $ne, $exists, $and and $or', async () => {
-    expect(await search({ metadata: { 'metadata.topic': { $in: ['weather', 'documents'] }, 'metadata.score': { $exists: true } } })).toEqual([
-      contentOf(10),
-      contentOf(7),
-    ]);
+    expect(
+      await search({ metadata: { 'metadata.topic': { $in: ['weather', 'documents'] }, 'metadata.score': { $exists: true } } }),
+    ).toEqual([contentOf(10), contentOf(7)]);
     expect(await search({ metadata: { $or: [{ 'metadata.score': { $lt: 2 } }, { 'metadata.tags': { $in: ['health'] } }] } })).toEqual([
       contentOf(7),
       contentOf(5),
     ]);
-    expect(await search({ metadata: { $and: [{ 'metadata.topic': { $ne: 'plans' } }, { 'metadata.topic': { $nin: ['hotel', 'food', 'weather'] } }] } })).toEqual([
-      contentOf(8),
-      contentOf(7),
-    ]);
+    expect(
+      await search({
+        metadata: { $and: [{ 'metadata.topic': { $ne: 'plans' } }, { 'metadata.topic': { $nin: ['hotel', 'food', 'weather'] } }] },
+      }),
+    ).toEqual([contentOf(8), contentOf(7)]);
   });
 
   it('narrows by creation date, inclusive', async () => {
@@ -165,7 +176,13 @@ describe('memory.search and deletion', () => {
     expect(await search({ sessionId: 'revived', text: 'zebra', limit: 100 })).toHaveLength(20);
     await core().sessions.delete({ sessionId: 'revived' });
     // Adding messages revives the session; its old messages stay deleted.
-    await core().memory.add({ sessionId: 'revived', messages: [{ role: 'user', content: 'a new zebra sighting' }, { role: 'user', content: 'zebras again' }] });
+    await core().memory.add({
+      sessionId: 'revived',
+      messages: [
+        { role: 'user', content: 'a new zebra sighting' },
+        { role: 'user', content: 'zebras again' },
+      ],
+    });
     expect(await search({ sessionId: 'revived', text: 'zebra sightings', limit: 100 })).toEqual(['a new zebra sighting', 'zebras again']);
     expect(await search({ sessionId: 'revived', metadata: { 'metadata.old': true } })).toEqual([]);
     expect(await search({ sessionId: 'revived', text: 'zebra', limit: 100 })).toEqual(['zebras again', 'a new zebra sighting']);
@@ -174,7 +191,10 @@ describe('memory.search and deletion', () => {
   it('skips a single soft-deleted message', async () => {
     const { messages } = await core().memory.add({
       sessionId: 'single',
-      messages: [{ role: 'user', content: 'the heron flew' }, { role: 'user', content: 'a heron again' }],
+      messages: [
+        { role: 'user', content: 'the heron flew' },
+        { role: 'user', content: 'a heron again' },
+      ],
     });
     await core().collections.messages.updateOne({ uuid: messages[0]!.uuid }, { $set: { deletedAt: new Date() } });
     expect(await search({ sessionId: 'single', text: 'heron' })).toEqual(['a heron again']);
@@ -199,11 +219,17 @@ describe('memory.search scoring', () => {
     expect(await search({ sessionId: 'scoring', text: 'common', limit: 100 })).toHaveLength(31);
   });
 
-  it('stores each message\'s terms beside it, not in it, and counts them on the session', async () => {
-    const { messages } = await core().memory.add({ sessionId: 'terms', messages: [{ role: 'user', content: "Running, runs & RUN: don't stop!" }] });
+  it("stores each message's terms beside it, not in it, and counts them on the session", async () => {
+    const { messages } = await core().memory.add({
+      sessionId: 'terms',
+      messages: [{ role: 'user', content: "Running, runs & RUN: don't stop!" }],
+    });
     const stored = await core().collections.messages.findOne({ uuid: messages[0]!.uuid });
     expect(stored).not.toHaveProperty('terms');
-    expect(await core().collections.search.findOne({ _id: stored!._id })).toMatchObject({ sessionId: 'terms', terms: ['run', 'run', 'run', 'dont', 'stop'] });
+    expect(await core().collections.search.findOne({ _id: stored!._id })).toMatchObject({
+      sessionId: 'terms',
+      terms: ['run', 'run', 'run', 'dont', 'stop'],
+    });
     expect(await core().collections.sessions.findOne({ sessionId: 'terms' })).toMatchObject({ termDocs: 1, termLength: 5 });
     expect(await core().memory.message({ sessionId: 'terms', uuid: messages[0]!.uuid })).not.toHaveProperty('terms');
   });

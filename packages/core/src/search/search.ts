@@ -227,7 +227,9 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
         ? undefined
         : new Set(
             (
-              await perSession(scope, (sessionId) => c.messages.find({ ...filter, sessionId, ...live }, { projection: { _id: 1 } }).toArray())
+              await perSession(scope, (sessionId) =>
+                c.messages.find({ ...filter, sessionId, ...live }, { projection: { _id: 1 } }).toArray(),
+              )
             ).map((d) => d._id.toHexString()),
           ); // messages_session_created
     const allowed = passing && ((doc: SearchDoc) => passing.has(doc._id.toHexString()));
@@ -254,7 +256,9 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
         score: (TEXT_WEIGHT * score) / bestText + (1 - TEXT_WEIGHT) * (similarity.get(doc._id.toHexString()) ?? 0),
       }));
       const found = new Set(candidates.map((d) => d._id.toHexString()));
-      hits.push(...vectors.filter((v) => !found.has(v.doc._id.toHexString())).map((v) => ({ doc: v.doc, score: (1 - TEXT_WEIGHT) * v.similarity })));
+      hits.push(
+        ...vectors.filter((v) => !found.has(v.doc._id.toHexString())).map((v) => ({ doc: v.doc, score: (1 - TEXT_WEIGHT) * v.similarity })),
+      );
     }
 
     hits.sort(byRelevance);
@@ -263,7 +267,10 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
   }
 
   /** The messages of `hits`, in order, by `_id` (one equality query each, which FerretDB pushes down). */
-  async function results(hits: { id: ObjectId; score: number; embedding?: number[] }[], withEmbedding: boolean): Promise<MemorySearchResult[]> {
+  async function results(
+    hits: { id: ObjectId; score: number; embedding?: number[] }[],
+    withEmbedding: boolean,
+  ): Promise<MemorySearchResult[]> {
     const docs = await Promise.all(hits.map(({ id }) => c.messages.findOne({ _id: id, ...live }))); // _id
     return hits.flatMap(({ score, embedding }, i) => {
       const doc = docs[i];
@@ -277,14 +284,18 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
    */
   async function searchIn(scope: Scope, q: Query): Promise<MemorySearchResult[]> {
     if (scope.length === 0) return [];
-    const dates = q.startDate || q.endDate ? { createdAt: { ...(q.startDate && { $gte: q.startDate }), ...(q.endDate && { $lte: q.endDate }) } } : {};
+    const dates =
+      q.startDate || q.endDate ? { createdAt: { ...(q.startDate && { $gte: q.startDate }), ...(q.endDate && { $lte: q.endDate }) } } : {};
     // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
     const filter = { ...q.metadata, ...dates } as Filter<MessageDoc>;
     const mmr = q.searchType === 'mmr';
     const text = q.text?.trim();
     if (text) {
       const hits = await textSearch(scope, q, text, filter);
-      return results(hits.map(({ doc, score }) => ({ id: doc._id, score, embedding: doc.embedding })), mmr);
+      return results(
+        hits.map(({ doc, score }) => ({ id: doc._id, score, embedding: doc.embedding })),
+        mmr,
+      );
     }
     // Each session's newest `limit` matches, merged: the newest `limit` of them all.
     const docs = (

@@ -5,13 +5,37 @@ import { tokenize } from './tokenize';
 describe('porterStem', () => {
   // Examples from Porter's paper, "An algorithm for suffix stripping" (1980).
   it.each([
-    ['caresses', 'caress'], ['ponies', 'poni'], ['cats', 'cat'], ['feed', 'feed'], ['agreed', 'agre'],
-    ['plastered', 'plaster'], ['motoring', 'motor'], ['sing', 'sing'], ['conflated', 'conflat'], ['hopping', 'hop'],
-    ['falling', 'fall'], ['filing', 'file'], ['happy', 'happi'], ['relational', 'relat'], ['conditional', 'condit'],
-    ['digitizer', 'digit'], ['vietnamization', 'vietnam'], ['hopefulness', 'hope'], ['sensibiliti', 'sensibl'],
-    ['triplicate', 'triplic'], ['electrical', 'electr'], ['goodness', 'good'], ['allowance', 'allow'],
-    ['adjustment', 'adjust'], ['adoption', 'adopt'], ['effective', 'effect'], ['probate', 'probat'], ['controll', 'control'],
-    ['generalizations', 'gener'], ['connections', 'connect'], ['connecting', 'connect'],
+    ['caresses', 'caress'],
+    ['ponies', 'poni'],
+    ['cats', 'cat'],
+    ['feed', 'feed'],
+    ['agreed', 'agre'],
+    ['plastered', 'plaster'],
+    ['motoring', 'motor'],
+    ['sing', 'sing'],
+    ['conflated', 'conflat'],
+    ['hopping', 'hop'],
+    ['falling', 'fall'],
+    ['filing', 'file'],
+    ['happy', 'happi'],
+    ['relational', 'relat'],
+    ['conditional', 'condit'],
+    ['digitizer', 'digit'],
+    ['vietnamization', 'vietnam'],
+    ['hopefulness', 'hope'],
+    ['sensibiliti', 'sensibl'],
+    ['triplicate', 'triplic'],
+    ['electrical', 'electr'],
+    ['goodness', 'good'],
+    ['allowance', 'allow'],
+    ['adjustment', 'adjust'],
+    ['adoption', 'adopt'],
+    ['effective', 'effect'],
+    ['probate', 'probat'],
+    ['controll', 'control'],
+    ['generalizations', 'gener'],
+    ['connections', 'connect'],
+    ['connecting', 'connect'],
   ])('%s → %s', (word, stem) => {
     expect(porterStem(word)).toBe(stem);
   });
@@ -20,7 +44,16 @@ describe('porterStem', () => {
 describe('tokenize', () => {
   it('folds case and accents, splits on punctuation, drops stop words and apostrophes, and stems', () => {
     expect(tokenize("Hi! I'm at Zoë's CAFÉ — don't e-mail; it's 3.14 Travels!!")).toEqual([
-      'hi', 'im', 'zoe', 'cafe', 'dont', 'e', 'mail', '3', '14', 'travel',
+      'hi',
+      'im',
+      'zoe',
+      'cafe',
+      'dont',
+      'e',
+      'mail',
+      '3',
+      '14',
+      'travel',
     ]);
   });
 

@@ -29,7 +29,11 @@ export const MAX_INDEXED_CHARS = 128 * 1024;
 
 /** The terms of `text`, in order, with repeats (the first MAX_TERMS of them). */
 export function tokenize(text: string): string[] {
-  const folded = text.slice(0, MAX_INDEXED_CHARS).normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  const folded = text
+    .slice(0, MAX_INDEXED_CHARS)
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
   const terms: string[] = [];
   for (const match of folded.matchAll(WORD)) {
     let word = match[0];

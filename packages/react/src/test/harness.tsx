@@ -69,7 +69,13 @@ export function renderMnemoHook<T>(
     getToken,
     fetch,
     queryClient = createTestQueryClient(),
-  }: { url: string; apiKey?: string; getToken?: () => string | Promise<string>; fetch?: typeof globalThis.fetch; queryClient?: QueryClient },
+  }: {
+    url: string;
+    apiKey?: string;
+    getToken?: () => string | Promise<string>;
+    fetch?: typeof globalThis.fetch;
+    queryClient?: QueryClient;
+  },
 ) {
   const wrapper = ({ children }: { children: ReactNode }) => (
     <MnemoProvider url={url} apiKey={apiKey} getToken={getToken} queryClient={queryClient} fetch={fetch} EventSource={EventSource}>
