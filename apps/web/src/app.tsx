@@ -1,5 +1,6 @@
 import { MnemoProvider } from '@mnemo/react';
-import { useState } from 'react';
+import { type MouseEvent, useEffect, useRef, useState } from 'react';
+import { ProblemBanner, useQueryProblem } from './connection';
 import { useRoute } from './route';
 import { SessionsPage } from './sessions-page';
 import { UsersPage } from './users-page';
@@ -34,6 +35,9 @@ export function App() {
     // A new key starts from a clean cache (answers cached under the old key are dropped).
     <MnemoProvider key={apiKey} url={window.location.origin} apiKey={apiKey || undefined}>
       <div className="app">
+        <a className="skip-link" href="#main" onClick={skipToContent}>
+          Skip to main content
+        </a>
         <header className="topbar">
           <h1>Mnemo</h1>
           <nav aria-label="Pages">
@@ -48,6 +52,7 @@ export function App() {
           </nav>
           <ApiKey value={apiKey} onSave={saveKey} />
         </header>
+        <ProblemBanner hasKey={apiKey !== ''} />
         {route.page === 'users' && !viewer.userId ? (
           <UsersPage navigate={navigate} />
         ) : (
@@ -58,10 +63,25 @@ export function App() {
   );
 }
 
+/**
+ * The skip link: to the message box when a chat is open (what one comes for), else to the page's main
+ * region. (The hash holds the route, so the link moves focus itself instead of changing the hash.)
+ */
+function skipToContent(event: MouseEvent) {
+  event.preventDefault();
+  (document.getElementById('composer-text') ?? document.getElementById('main'))?.focus();
+}
+
+/** The API key form; it opens by itself, with the input focused, when the server answers 401. */
 function ApiKey({ value, onSave }: { value: string; onSave: (key: string) => void }) {
   const [open, setOpen] = useState(false);
   const [draft, setDraft] = useState(value);
-  if (!open)
+  const asked = useQueryProblem() === 'unauthorized';
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (asked) input.current?.focus();
+  }, [asked]);
+  if (!open && !asked)
     return (
       <button type="button" className="link api-key" onClick={() => setOpen(true)}>
         API key{value ? ' ✓' : ''}
@@ -79,7 +99,9 @@ function ApiKey({ value, onSave }: { value: string; onSave: (key: string) => voi
       <label htmlFor="api-key">API key</label>
       <input
         id="api-key"
+        ref={input}
         type="password"
+        aria-describedby={asked ? 'problem-text' : undefined}
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
         placeholder="only if the server needs one"

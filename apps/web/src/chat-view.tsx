@@ -105,7 +105,10 @@ function Composer({ sessionId }: { sessionId: string }) {
         placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
         onChange={(e) => setDraft(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey) send(e);
+          // Enter while an IME is composing (Japanese, Chinese, …) confirms the composition: it must not send.
+          // (keyCode 229 is how some browsers mark such key presses, around compositionend too.)
+          const composing = e.nativeEvent.isComposing || e.keyCode === 229;
+          if (e.key === 'Enter' && !e.shiftKey && !composing) send(e);
         }}
       />
       <button type="submit" disabled={!draft.trim()}>

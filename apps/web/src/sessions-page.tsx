@@ -37,7 +37,7 @@ export function SessionsPage({
         <NewSessionForm key={userId ?? ''} defaultUserId={userId} fixedUser={viewer !== undefined} onCreated={open} />
         <SessionList userId={userId} selected={sessionId} onSelect={open} />
       </aside>
-      <main className="main">
+      <main className="main" id="main" tabIndex={-1}>
         {sessionId ? (
           <ChatView key={sessionId} sessionId={sessionId} onDeleted={() => open(undefined)} />
         ) : (

@@ -1,5 +1,10 @@
-import { describeError, errorStatus } from '@mnemo/react';
+import { describeError, errorStatus, isMnemoError } from '@mnemo/react';
 import { type ReactNode, useEffect, useRef } from 'react';
+
+/** No answer from the server at all (it is down, or the network is): a request error without an HTTP status. */
+export function isUnreachable(error: unknown): boolean {
+  return isMnemoError(error) && errorStatus(error) === undefined;
+}
 
 /** A server (or network) error, shown as it is: never swallowed. */
 export function ErrorBox({ error, title = 'Something went wrong' }: { error: unknown; title?: string }) {
@@ -8,7 +13,9 @@ export function ErrorBox({ error, title = 'Something went wrong' }: { error: unk
     <div className="error" role="alert">
       <strong>{title}</strong>
       {status !== undefined && <span className="status">HTTP {status}</span>}
-      <div>{describeError(error)}</div>
+      <div>
+        {isUnreachable(error) ? `Mnemo is not reachable at ${window.location.origin} (${describeError(error)})` : describeError(error)}
+      </div>
       {status === 401 && <div className="hint">This server needs an API key: set it with “API key” in the header.</div>}
     </div>
   );

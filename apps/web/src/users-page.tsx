@@ -5,10 +5,10 @@ import { Empty, ErrorBox, formatDate, LoadMore, Loading, parseJsonObject } from 
 
 export function UsersPage({ navigate }: { navigate: (route: Route) => void }) {
   return (
-    <div className="users-page">
+    <main className="users-page" id="main" tabIndex={-1}>
       <NewUserForm />
       <UserTable onOpenSessions={(userId) => navigate({ page: 'sessions', userId })} />
-    </div>
+    </main>
   );
 }
 
@@ -92,7 +92,9 @@ function UserTable({ onOpenSessions }: { onOpenSessions: (userId: string) => voi
               <th>Name</th>
               <th>Email</th>
               <th>Created</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>

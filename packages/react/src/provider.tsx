@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type AppRouter, type GetToken, type MnemoClientOptions, mnemoLinks } from '@mnemo/client';
 import type { TRPCClient } from '@trpc/client';
 import { type ReactNode, useMemo, useRef, useState } from 'react';
-import { isClientError } from './errors';
+import { errorStatus, isClientError } from './errors';
 import { trpc } from './trpc';
 
 export interface MnemoProviderProps {
@@ -26,10 +26,16 @@ export interface MnemoProviderProps {
   children: ReactNode;
 }
 
-/** A QueryClient with Mnemo's defaults: 4xx errors are final, other failures retry up to 3 times. */
+/**
+ * A QueryClient with Mnemo's defaults: 4xx errors are final; a network failure (no answer at all, e.g.
+ * the server is down) is retried once after 300 ms, so a UI can say so promptly; server errors (5xx)
+ * retry up to 3 times with the usual backoff.
+ */
 export function createMnemoQueryClient(): QueryClient {
-  const retry = (failureCount: number, error: unknown) => !isClientError(error) && failureCount < 3;
-  return new QueryClient({ defaultOptions: { queries: { retry }, mutations: { retry: false } } });
+  const isNetworkError = (error: unknown) => errorStatus(error) === undefined;
+  const retry = (failureCount: number, error: unknown) => !isClientError(error) && failureCount < (isNetworkError(error) ? 1 : 3);
+  const retryDelay = (failureCount: number, error: unknown) => (isNetworkError(error) ? 300 : Math.min(1000 * 2 ** failureCount, 30_000));
+  return new QueryClient({ defaultOptions: { queries: { retry, retryDelay }, mutations: { retry: false } } });
 }
 
 export function createMnemoTRPCClient(options: MnemoClientOptions): TRPCClient<AppRouter> {

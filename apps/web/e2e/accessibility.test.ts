@@ -1,0 +1,219 @@
+/**
+ * Accessibility and error states (issue 15, items 9 and 10), in Chromium against the app started the
+ * way `pnpm start` does: axe-core (injected into the page) finds nothing on any page; Enter during IME
+ * composition does not send; the skip link reaches the message box; a dead server says so promptly
+ * and Retry recovers; a server that needs an API key asks for one.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createCore } from '@mnemo/core';
+import type { AxeResults } from 'axe-core';
+import { SignJWT } from 'jose';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildWeb, type RunningServer, startServer } from './server';
+import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SECRET = 'e2e-accessibility-secret';
+
+let server: RunningServer;
+let authServer: RunningServer;
+let browser: Browser;
+
+async function seed(target: RunningServer) {
+  const core = createCore({ mongoUri: inject('mongoUri'), dbName: target.dbName });
+  try {
+    await core.init();
+    await core.users.add({ userId: 'ada', firstName: 'Ada', email: 'ada@example.com' });
+    await core.sessions.add({ sessionId: 'tea', userId: 'ada', metadata: { topic: 'tea' } });
+    await core.memory.add({
+      sessionId: 'tea',
+      messages: [
+        { role: 'user', content: 'Which tea goes with lemon?' },
+        { role: 'assistant', content: 'Earl Grey, or a plain black tea.' },
+        { role: 'system', content: 'Keep answers short.' },
+      ],
+    });
+  } finally {
+    await core.close();
+  }
+}
+
+beforeAll(async () => {
+  await buildWeb();
+  [server, authServer] = await Promise.all([startServer(inject('mongoUri')), startServer(inject('mongoUri'), { authSecret: SECRET })]);
+  await Promise.all([seed(server), seed(authServer)]);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const s of [server, authServer]) {
+    if (!s) continue;
+    await s.stop();
+    const core = createCore({ mongoUri: inject('mongoUri'), dbName: s.dbName });
+    await core.db.dropDatabase();
+    await core.close();
+  }
+});
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+/** axe-core's violations on the page as it is now, one line each (empty: none). */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
+  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const messageTexts = (page: Page) => page.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
+
+describe('accessibility', () => {
+  it('axe finds no violations on the sessions list, a chat, the users page and an error state', async () => {
+    const page = await newPage();
+    try {
+      await page.goto(`${server.url}/#/sessions`);
+      await page.locator('nav[aria-label="Sessions"] .session-id', { hasText: 'tea' }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.goto(`${server.url}/#/sessions/tea`);
+      await page.getByText('Keep answers short.').waitFor();
+      await page.getByLabel('Session metadata').waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.goto(`${server.url}/#/users`);
+      await page.getByRole('cell', { name: 'ada', exact: true }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.goto(`${server.url}/#/sessions/no-such-session`);
+      await page.getByRole('alert').filter({ hasText: 'HTTP 404' }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the skip link is the first Tab stop and lands in the message box; keyboard focus is visible', async () => {
+    const page = await newPage();
+    try {
+      await page.goto(`${server.url}/#/sessions/tea`);
+      await page.getByText('Keep answers short.').waitFor();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to main content');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
+      expect(page.url()).toMatch(/#\/sessions\/tea$/); // the route is untouched
+
+      // Tab onwards to the Send button: its focus ring is drawn.
+      await page.getByLabel('Message', { exact: true }).fill('x');
+      await page.keyboard.press('Tab');
+      const outline = await page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement!);
+        return { text: document.activeElement!.textContent, style: style.outlineStyle, width: style.outlineWidth };
+      });
+      expect(outline).toEqual({ text: 'Send', style: 'solid', width: '2px' });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('Enter during IME composition does not send; Enter after it does', async () => {
+    const page = await newPage();
+    try {
+      await page.goto(`${server.url}/#/sessions/tea`);
+      await page.getByText('Keep answers short.').waitFor();
+      const before = await messageTexts(page);
+      const box = page.getByLabel('Message', { exact: true });
+      await box.fill('お茶');
+      for (const init of [{ isComposing: true }, { keyCode: 229 }]) {
+        await page.evaluate((extra) => {
+          const init = { key: 'Enter', code: 'Enter', bubbles: true, cancelable: true, ...extra };
+          document.getElementById('composer-text')!.dispatchEvent(new KeyboardEvent('keydown', init));
+        }, init);
+      }
+      await page.waitForTimeout(500);
+      expect(await messageTexts(page)).toEqual(before);
+      expect(await box.inputValue()).toBe('お茶');
+
+      await box.press('Enter');
+      await page.locator('li.message .content', { hasText: 'お茶' }).waitFor();
+      expect(await box.inputValue()).toBe('');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('error states', () => {
+  it('an unreachable server is reported within 3 s, with its URL and a Retry that works once it is back', async () => {
+    const page = await newPage();
+    try {
+      // Every API call fails as it would against a closed port; the page itself still loads.
+      const down = (url: URL) => url.pathname.startsWith('/trpc');
+      await page.route(down, (route) => route.abort('connectionrefused'));
+      const started = Date.now();
+      await page.goto(`${server.url}/#/sessions`);
+      const banner = page.getByRole('region', { name: 'Connection problem' });
+      await banner.getByText('Mnemo is not reachable').waitFor({ timeout: 3000 });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await banner.textContent()).toContain(server.url);
+      // Never the raw "Failed to fetch" alone: each failed part of the page says what it means.
+      const alerts = await page.getByRole('alert').allTextContents();
+      expect(alerts.length).toBeGreaterThan(1);
+      for (const text of alerts) expect(text).toContain('not reachable');
+      expect(await axeViolations(page)).toEqual([]);
+
+      // Still down: Retry fails again and the banner stays.
+      await banner.getByRole('button', { name: 'Retry' }).click();
+      await banner.getByRole('button', { name: 'Retry' }).waitFor();
+      expect(await banner.isVisible()).toBe(true);
+
+      // Back: Retry reloads what failed, and the banner goes.
+      await page.unroute(down);
+      await banner.getByRole('button', { name: 'Retry' }).click();
+      await page.locator('nav[aria-label="Sessions"] .session-id', { hasText: 'tea' }).waitFor();
+      await banner.waitFor({ state: 'detached' });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a 401 opens the API key form with an explanation; a valid key loads the sessions', async () => {
+    const page = await newPage();
+    try {
+      await page.goto(authServer.url);
+      await page.getByRole('alert').filter({ hasText: 'This Mnemo server needs an API key' }).waitFor();
+      const input = page.getByLabel('API key');
+      await input.waitFor();
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+      expect(await input.getAttribute('aria-describedby')).toBe('problem-text');
+      expect(await axeViolations(page)).toEqual([]);
+
+      // A wrong key: asked again, saying so.
+      await input.fill('not-a-token');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('alert').filter({ hasText: 'The server refused this API key' }).waitFor();
+
+      const admin = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('10m')
+        .sign(new TextEncoder().encode(SECRET));
+      await page.getByLabel('API key').fill(admin);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.locator('nav[aria-label="Sessions"] .session-id', { hasText: 'tea' }).waitFor();
+      expect(await page.getByRole('region', { name: 'Sign-in needed' }).count()).toBe(0);
+      await page.getByRole('button', { name: 'API key ✓' }).waitFor(); // the form closed again
+    } finally {
+      await page.close();
+    }
+  });
+});
