@@ -104,7 +104,15 @@ export type Core = ReturnType<typeof createCore>;
 
 export * from './errors';
 export * from './schemas';
-export { METADATA_RULES, mergeMetadata, metadataProblem, withoutSystem } from './metadata';
+export {
+  DELETE_MARKER,
+  isDeleteMarker,
+  METADATA_PATCH_RULES,
+  METADATA_RULES,
+  mergeMetadata,
+  metadataProblem,
+  withoutSystem,
+} from './metadata';
 export { describeZodError } from './validate';
 export { isDatabaseUnavailable } from './db';
 export { type CoreApi, scopedTo } from './scope';

@@ -61,6 +61,78 @@ describe('metadata merge', () => {
   });
 });
 
+describe('removing a metadata key ({ $delete: true })', () => {
+  const del = { $delete: true };
+
+  it('removes top-level and nested keys, and sets others in the same patch', async () => {
+    await core().sessions.add({ sessionId: 'del', metadata: { a: 1, b: { c: 2, d: 3 }, n: null, keep: 'k' } });
+    const updated = await core().sessions.update({ sessionId: 'del', metadata: { a: del, b: { c: del, e: 4 }, n: del, f: 5 } });
+    const expected = { b: { d: 3, e: 4 }, keep: 'k', f: 5 };
+    expect(updated.metadata).toEqual(expected);
+    const doc = await core().collections.sessions.findOne({ sessionId: 'del' });
+    expect(doc?.metadata).toEqual(expected);
+    // The last key of an object leaves the (empty) object.
+    expect((await core().sessions.update({ sessionId: 'del', metadata: { b: { d: del, e: del } } })).metadata).toEqual({
+      b: {},
+      keep: 'k',
+      f: 5,
+    });
+  });
+
+  it('does nothing for an absent key (nor creates its parents); leaves markers out of objects that replace', async () => {
+    await core().sessions.add({ sessionId: 'del-absent', metadata: { a: 1, s: 'x' } });
+    const updated = await core().sessions.update({ sessionId: 'del-absent', metadata: { missing: del, deep: { x: del }, a: { in: del } } });
+    expect(updated.metadata).toEqual({ a: {}, s: 'x' });
+    const again = await core().sessions.update({ sessionId: 'del-absent', metadata: { s: { t: { u: del, v: 1 } } } });
+    expect(again.metadata).toEqual({ a: {}, s: { t: { v: 1 } } });
+  });
+
+  it('works on message and user metadata, and in memory as the database does', async () => {
+    const stored = { a: { b: 1, c: 2 }, x: [1], y: null };
+    const patch = { a: { b: del }, x: del, y: del, z: { w: del } };
+    const expected = { a: { c: 2 } };
+    expect(mergeMetadata(stored, patch)).toEqual(expected);
+    expect(stored).toEqual({ a: { b: 1, c: 2 }, x: [1], y: null }); // inputs untouched
+    const [message] = (await core().memory.add({ sessionId: 'del-m', messages: [{ role: 'user', content: 'x', metadata: stored }] }))
+      .messages;
+    expect((await core().memory.updateMessage({ sessionId: 'del-m', uuid: message!.uuid, metadata: patch })).metadata).toEqual(expected);
+    await core().users.add({ userId: 'del-u', metadata: stored });
+    expect((await core().users.update({ userId: 'del-u', metadata: patch })).metadata).toEqual(expected);
+  });
+
+  it('is refused where metadata is stored whole, inside arrays, and in any other form', async () => {
+    const c = core();
+    await expect(c.sessions.add({ sessionId: 'del-bad', metadata: { a: del } })).rejects.toThrow(/only in a metadata update/);
+    await expect(c.users.add({ userId: 'del-bad', metadata: { a: { b: del } } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(c.memory.add({ sessionId: 'del-bad', messages: [{ role: 'user', content: 'x', metadata: { a: del } }] })).rejects.toThrow(
+      /only in a metadata update/,
+    );
+    await c.sessions.add({ sessionId: 'del-bad', metadata: { a: 1 } });
+    for (const metadata of [{ list: [del] }, { list: [{ a: del }] }, { a: { $delete: false } }, { a: { $delete: true, b: 1 } }, del]) {
+      await expect(c.sessions.update({ sessionId: 'del-bad', metadata })).rejects.toThrow(/whole value, and not inside an array/);
+    }
+    await expect(c.sessions.update({ sessionId: 'del-bad', metadata: { a: { $unset: true } } })).rejects.toThrow(
+      /must not start with "\$"/,
+    );
+    expect((await c.sessions.get({ sessionId: 'del-bad' })).metadata).toEqual({ a: 1 });
+  });
+
+  it('keeps every concurrent merge while keys are removed', async () => {
+    const initial = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`old${i}`, i]));
+    await core().sessions.add({ sessionId: 'del-parallel', metadata: { ...initial, nested: { ...initial } } });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        core().sessions.update({
+          sessionId: 'del-parallel',
+          metadata: { [`old${i}`]: del, [`new${i}`]: i, nested: { [`old${i}`]: del, [`new${i}`]: i } },
+        }),
+      ),
+    );
+    const expected = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`new${i}`, i]));
+    expect((await core().sessions.get({ sessionId: 'del-parallel' })).metadata).toEqual({ ...expected, nested: expected });
+  });
+});
+
 describe('stored metadata size', () => {
   it('is limited after a merge too: many small patches cannot grow metadata past 64 KiB', async () => {
     const c = core();

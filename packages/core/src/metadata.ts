@@ -3,9 +3,14 @@
  * apply the same merge optimistically).
  *
  * Merge: nested objects merge recursively; arrays and scalars replace; an object replaces a scalar
- * and vice versa; `null` is stored as `null`; `{}` changes nothing. The merge is expressed as a list
- * of `$set` operations on dotted paths so the database applies it in one atomic update and
- * concurrent merges of different keys all survive.
+ * and vice versa; `null` is stored as `null`; `{}` changes nothing; the value `{ "$delete": true }`
+ * (DELETE_MARKER) removes its key, at any depth (an absent key: nothing to do). The merge is
+ * expressed as a list of `$set`/`$unset` operations on dotted paths so the database applies it in
+ * one atomic update and concurrent merges of different keys all survive.
+ *
+ * Keys starting with `$` are refused in metadata, so no stored metadata holds the marker: it is
+ * allowed only as a value in a patch (`metadataProblem(value, 'patch')`), never in metadata being
+ * stored (creation, import) nor inside an array.
  */
 export type Metadata = Record<string, unknown>;
 
@@ -23,6 +28,21 @@ export const METADATA_RULES =
   'A JSON object. Keys: not empty, no ".", not starting with "$", not starting or ending with whitespace, not ' +
   '__proto__, constructor or prototype. No array directly inside an array. Nested 16 levels at most, 64 KiB at most ' +
   'as stored (after a merge too). Strings without U+0000 or lone surrogates.';
+/** How a merge removes a key, in words (for API documentation). */
+export const METADATA_PATCH_RULES =
+  'Merged into the stored metadata: nested objects merge, other values replace, null is stored as null; ' +
+  'the value {"$delete": true} removes its key (at any depth; nothing happens when the key is absent).';
+
+/** In a metadata patch, this value removes its key instead of being stored. */
+export const DELETE_MARKER = Object.freeze({ $delete: true as const });
+const DELETE_KEY = '$delete';
+
+/** Whether `value` is exactly `{ "$delete": true }` (DELETE_MARKER). */
+export function isDeleteMarker(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === DELETE_KEY && value[DELETE_KEY] === true;
+}
 
 /** Top-level metadata key reserved for the server (Zep's extractors write there). */
 export const SYSTEM_KEY = 'system';
@@ -46,11 +66,16 @@ export function textProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** Returns why `value` is not valid metadata, or undefined when it is. */
-export function metadataProblem(value: unknown): string | undefined {
+/**
+ * Returns why `value` is not valid metadata, or undefined when it is. `'stored'`: metadata as
+ * given at creation or import; `'patch'`: a merge into stored metadata, where DELETE_MARKER may
+ * be the value of a key (outside arrays). The other rules are the same.
+ */
+export function metadataProblem(value: unknown, kind: 'stored' | 'patch' = 'stored'): string | undefined {
   if (!isPlainObject(value)) return 'metadata must be a JSON object';
   let values = 0;
-  const walk = (v: unknown, path: string, depth: number): string | undefined => {
+  // `patch`: whether a marker may stand here (false inside arrays: an array is stored as given).
+  const walk = (v: unknown, path: string, depth: number, patch = false): string | undefined => {
     if (++values > METADATA_MAX_VALUES)
       return `metadata has more than ${METADATA_MAX_VALUES} values; its limit is ${METADATA_MAX_BYTES} bytes`;
     if (v === null || typeof v === 'boolean') return undefined;
@@ -73,22 +98,31 @@ export function metadataProblem(value: unknown): string | undefined {
     for (const [key, item] of Object.entries(v)) {
       if (key === '') return `${path} has an empty key`;
       if (key.includes('.')) return `metadata key "${key}" at ${path} must not contain "."`;
+      if (key === DELETE_KEY) return markerProblem(path, kind === 'patch');
       if (key.startsWith('$')) return `metadata key "${key}" at ${path} must not start with "$"`;
       // FerretDB cannot update a dotted path whose segment starts or ends with a space.
       if (key.trim() !== key) return `metadata key "${key}" at ${path} must not start or end with whitespace`;
       if (FORBIDDEN_KEYS.has(key)) return `metadata key "${key}" at ${path} is not allowed`;
       const keyProblem = textProblem(key);
       if (keyProblem) return `a metadata key at ${path} ${keyProblem}`;
-      const problem = walk(item, `${path}.${key}`, depth + 1);
+      if (patch && isDeleteMarker(item)) continue;
+      const problem = walk(item, `${path}.${key}`, depth + 1, patch);
       if (problem) return problem;
     }
     return undefined;
   };
-  const problem = walk(value, 'metadata', 1);
+  const problem = walk(value, 'metadata', 1, kind === 'patch');
   if (problem) return problem;
   const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
   if (bytes > METADATA_MAX_BYTES) return `metadata is ${bytes} bytes; the limit is ${METADATA_MAX_BYTES}`;
   return undefined;
+}
+
+function markerProblem(path: string, inPatch: boolean): string {
+  const where = `"$delete" at ${path}`;
+  return inPatch
+    ? `${where}: {"$delete": true} removes a key only as that key's whole value, and not inside an array`
+    : `${where}: {"$delete": true} removes a key only in a metadata update, not in metadata being stored`;
 }
 
 /** Message parts are stored as JSON text, so they have only these limits. */
@@ -141,19 +175,34 @@ export function withoutSystem(patch: Metadata): Metadata {
   return rest;
 }
 
+/** The value of a merge operation that removes its path (`$unset`). */
+export const UNSET: unique symbol = Symbol('unset');
+export type MergeOperation = [path: string[], value: unknown];
+
+/** `value` with the DELETE_MARKER keys dropped from its objects: what a patch's new object stores. */
+function withoutMarkers(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (isDeleteMarker(v) ? [] : [[k, withoutMarkers(v)]])));
+}
+
 /**
- * The `$set` operations (path segments → value) that merge `patch` into `stored`. Descends into
- * objects that exist (or are absent) in `stored`, so siblings written concurrently survive.
+ * The operations (path segments → value to `$set`, or UNSET to `$unset`) that merge `patch` into
+ * `stored`. Descends into objects that exist (or are absent) in `stored`, so siblings written
+ * concurrently survive. DELETE_MARKER unsets a key that is present and does nothing otherwise; in
+ * an object that replaces a non-object it is simply left out.
  */
-export function mergeOperations(stored: unknown, patch: Metadata, path: string[] = []): [string[], unknown][] {
-  const ops: [string[], unknown][] = [];
+export function mergeOperations(stored: unknown, patch: Metadata, path: string[] = []): MergeOperation[] {
+  const ops: MergeOperation[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    const current = isPlainObject(stored) ? stored[key] : undefined;
+    const present = isPlainObject(stored) && Object.hasOwn(stored, key);
+    const current = present ? stored[key] : undefined;
     const at = [...path, key];
-    if (isPlainObject(value) && isPlainObject(current)) ops.push(...mergeOperations(current, value, at));
+    if (isDeleteMarker(value)) {
+      if (present) ops.push([at, UNSET]);
+    } else if (isPlainObject(value) && isPlainObject(current)) ops.push(...mergeOperations(current, value, at));
     else if (isPlainObject(value) && current === undefined && Object.keys(value).length > 0)
       ops.push(...mergeOperations(undefined, value, at));
-    else ops.push([at, value]);
+    else ops.push([at, withoutMarkers(value)]);
   }
   return ops;
 }
@@ -167,7 +216,8 @@ export function mergeMetadata(stored: Metadata, patch: Metadata): Metadata {
       if (!isPlainObject(target[key])) target[key] = {};
       target = target[key] as Metadata;
     }
-    target[path.at(-1)!] = structuredClone(value);
+    if (value === UNSET) delete target[path.at(-1)!];
+    else target[path.at(-1)!] = structuredClone(value);
   }
   return result;
 }

@@ -20,11 +20,16 @@ export const Id = Text.min(1, 'must not be empty')
   .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
   .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'must not contain control characters');
 
-export const Metadata = z.custom<MetadataType>().superRefine((value, ctx) => {
-  const problem = metadataProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const metadataOf = (kind: 'stored' | 'patch') =>
+  z.custom<MetadataType>().superRefine((value, ctx) => {
+    const problem = metadataProblem(value, kind);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+/** Metadata being stored (creation, import). */
+export const Metadata = metadataOf('stored');
 export type Metadata = MetadataType;
+/** Metadata merged into what is stored (updates): `{ "$delete": true }` as a value removes its key. */
+export const MetadataPatch = metadataOf('patch');
 
 /**
  * A message's id (its `uuid` field, Zep's name): a UUID Mnemo makes, or any id a client makes, as
@@ -54,7 +59,8 @@ export const AddUserInput = z.object({
   metadata: Metadata.optional(),
 });
 export type AddUserInput = z.input<typeof AddUserInput>;
-export const UpdateUserInput = AddUserInput;
+/** Profile fields replace when given; metadata merges (MetadataPatch). */
+export const UpdateUserInput = AddUserInput.extend({ metadata: MetadataPatch.optional() });
 export type UpdateUserInput = z.input<typeof UpdateUserInput>;
 export const UserIdInput = z.object({ userId: Id });
 
@@ -82,8 +88,8 @@ export const AddSessionInput = z.object({
   retentionDays: RetentionDays.nullish(),
 });
 export type AddSessionInput = z.input<typeof AddSessionInput>;
-/** Metadata merges; `retentionDays` replaces when given (null: back to the server's default). */
-export const UpdateSessionInput = z.object({ sessionId: Id, metadata: Metadata.default({}), retentionDays: RetentionDays.nullish() });
+/** Metadata merges (MetadataPatch); `retentionDays` replaces when given (null: back to the server's default). */
+export const UpdateSessionInput = z.object({ sessionId: Id, metadata: MetadataPatch.default({}), retentionDays: RetentionDays.nullish() });
 export type UpdateSessionInput = z.input<typeof UpdateSessionInput>;
 export const SessionIdInput = z.object({ sessionId: Id });
 
@@ -162,12 +168,12 @@ export const ListMessagesInput = PageInput.extend({
 export type ListMessagesInput = z.input<typeof ListMessagesInput>;
 export const MessageIdInput = z.object({ sessionId: Id, uuid: MessageId });
 /**
- * Changes a message: metadata merges; `content` replaces the text, `append` adds to it (a streamed
+ * Changes a message: metadata merges (MetadataPatch); `content` replaces the text, `append` adds to it (a streamed
  * reply as it grows); `parts` replace the parts (and, without `content`, give the text); a changed
  * text or role re-counts tokens unless `tokenCount` is given, and re-indexes search.
  */
 export const UpdateMessageInput = MessageIdInput.extend({
-  metadata: Metadata.optional(),
+  metadata: MetadataPatch.optional(),
   tokenCount: TokenCount.optional(),
   role: Role.optional(),
   content: Text.optional(),

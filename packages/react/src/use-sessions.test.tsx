@@ -164,6 +164,29 @@ describe('session mutations', () => {
     expect((await core.sessions.get({ sessionId })).metadata).toEqual(merged);
   });
 
+  it('useUpdateSessionMetadata removes a key marked { $delete: true } at once, as the server does', async () => {
+    const { core } = server();
+    const sessionId = uniqueId('meta-del');
+    await core.sessions.add({ sessionId, metadata: { prefs: { lang: 'en', theme: 'dark' }, draft: 'x' } });
+    const gate = createGatedFetch();
+    const { result } = renderMnemoHook(() => ({ session: useSession(sessionId), update: useUpdateSessionMetadata() }), {
+      ...server(),
+      fetch: gate.fetch,
+    });
+    await waitFor(() => expect(result.current.session.isSuccess).toBe(true));
+
+    gate.hold();
+    act(() => result.current.update.mutate({ sessionId, metadata: { prefs: { theme: { $delete: true } }, draft: { $delete: true } } }));
+    const merged = { prefs: { lang: 'en' } };
+    await waitFor(() => expect(result.current.session.data?.metadata).toEqual(merged));
+    expect(result.current.update.isPending).toBe(true);
+
+    gate.release();
+    await waitFor(() => expect(result.current.update.isSuccess).toBe(true));
+    expect(result.current.session.data?.metadata).toEqual(merged);
+    expect((await core.sessions.get({ sessionId })).metadata).toEqual(merged);
+  });
+
   it('useUpdateSessionMetadata rolls back when the server rejects the metadata', async () => {
     const { core } = server();
     const sessionId = uniqueId('reject');

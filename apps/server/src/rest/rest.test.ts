@@ -86,6 +86,28 @@ describe('sessions', () => {
     expectError(await api('PATCH', '/sessions/does-not-exist', { metadata: { a: 1 } }), 404);
   });
 
+  it('PATCH metadata {"$delete": true} removes a key of a session, message or user; it is a 400 at creation', async () => {
+    const sessionId = id('s');
+    await api('POST', '/sessions', { session_id: sessionId, metadata: { a: { b: 1, c: 2 }, d: 3 } });
+    const reply = await api('PATCH', `/sessions/${sessionId}`, { metadata: { a: { $delete: true }, d: 4 } });
+    expect(reply.status).toBe(200);
+    expect(reply.json.metadata).toEqual({ d: 4 });
+    expect((await api('GET', `/sessions/${sessionId}`)).json.metadata).toEqual({ d: 4 });
+    expect((await api('PATCH', `/sessions/${sessionId}`, { metadata: { a: { $delete: true } } })).json.metadata).toEqual({ d: 4 });
+
+    const uuid = randomUUID();
+    await addMessages(sessionId, [{ uuid, role: 'human', content: 'x', metadata: { a: { b: 1, c: 2 } } }]);
+    const message = await api('PATCH', `/sessions/${sessionId}/messages/${uuid}`, { metadata: { a: { b: { $delete: true } } } });
+    expect(message.json.metadata).toEqual({ a: { c: 2 } });
+
+    const userId = id('u');
+    await api('POST', '/user', { user_id: userId, metadata: { a: 1, b: 2 } });
+    expect((await api('PATCH', `/user/${userId}`, { metadata: { a: { $delete: true } } })).json.metadata).toEqual({ b: 2 });
+
+    expectError(await api('POST', '/sessions', { session_id: id('s'), metadata: { a: { $delete: true } } }), 400, /metadata update/);
+    expectError(await api('PATCH', `/sessions/${sessionId}`, { metadata: { list: [{ $delete: true }] } }), 400, /inside an array/);
+  });
+
   it('GET /sessions: bare array; cursor is an offset; no limit → everything; past the end → []', async () => {
     const before = (await api('GET', '/sessions')).json as { session_id: string }[];
     const mine = [id('list'), id('list'), id('list')];

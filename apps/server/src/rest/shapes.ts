@@ -7,13 +7,15 @@
  * apply the domain rules (id format, metadata rules, …). Unknown fields are ignored and `null`
  * counts as absent, as Zep's decoder does.
  */
-import { METADATA_RULES } from '@mnemo/core/metadata';
+import { METADATA_PATCH_RULES, METADATA_RULES } from '@mnemo/core/metadata';
 import type { MemorySearchResult, Message, Session, User } from '@mnemo/core/schemas';
 import { z } from 'zod';
 
 export const zepSchemas = z.registry<{ id: string; description?: string }>();
 
 const Metadata = z.record(z.string(), z.unknown()).describe(METADATA_RULES);
+/** In updates: merged, and `{"$delete": true}` removes a key. */
+const MetadataPatch = z.record(z.string(), z.unknown()).describe(`${METADATA_PATCH_RULES} ${METADATA_RULES}`);
 const Timestamp = z.iso.datetime({ offset: true });
 /** Optional in Zep's sense: absent or null. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
@@ -95,7 +97,7 @@ export const CreateSessionRequest = z
   .register(zepSchemas, { id: 'CreateSessionRequest' });
 
 export const UpdateSessionRequest = z
-  .object({ metadata: opt(Metadata) })
+  .object({ metadata: opt(MetadataPatch) })
   .register(zepSchemas, { id: 'UpdateSessionRequest', description: 'Metadata is merged; `session_id`/`user_id` are ignored.' });
 
 const NewMessage = z.object({
@@ -112,7 +114,7 @@ export const AddMemoryRequest = z
   .register(zepSchemas, { id: 'AddMemoryRequest', description: '`summary` and `metadata` are ignored, as in Zep.' });
 
 export const UpdateMessageRequest = z
-  .object({ metadata: opt(Metadata), token_count: opt(z.number().int()) })
+  .object({ metadata: opt(MetadataPatch), token_count: opt(z.number().int()) })
   .register(zepSchemas, { id: 'UpdateMessageRequest' });
 
 const UserProfile = {
@@ -123,7 +125,7 @@ const UserProfile = {
 };
 export const CreateUserRequest = z.object({ user_id: z.string(), ...UserProfile }).register(zepSchemas, { id: 'CreateUserRequest' });
 export const UpdateUserRequest = z
-  .object(UserProfile)
+  .object({ ...UserProfile, metadata: opt(MetadataPatch) })
   .register(zepSchemas, { id: 'UpdateUserRequest', description: 'Metadata is merged; the path names the user.' });
 
 export const SearchRequest = z

@@ -20,7 +20,7 @@ export class MemoryManager {
     return toSession(await zepCall(() => this.trpc.session.add.mutate(fromSession(session))));
   }
 
-  /** Merges `session.metadata` into the stored metadata (other fields are ignored). */
+  /** Merges `session.metadata` into the stored metadata (`{ $delete: true }` removes a key; other fields are ignored). */
   async updateSession(session: ISession): Promise<Session> {
     const sessionId = requireId(session?.session_id, 'session.session_id');
     const metadata = session.metadata ?? {};

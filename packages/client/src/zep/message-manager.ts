@@ -31,7 +31,7 @@ export class MessageManager {
     return toMessage(await zepCall(() => this.trpc.message.get.query({ sessionId, uuid })));
   }
 
-  /** Merges `metadata` into the message's metadata (the top-level `system` key is dropped). */
+  /** Merges `metadata` into the message's metadata (`{ $delete: true }` removes a key; a top-level `system` is dropped). */
   async updateSessionMessageMetadata(sessionId: string, uuid: string, metadata: Record<string, any>): Promise<Message> {
     requireId(sessionId, 'sessionId');
     requireId(uuid, 'messageId');

@@ -20,7 +20,7 @@ export class UserManager {
     return toUser(await zepCall(() => this.trpc.user.get.query({ userId })));
   }
 
-  /** Sets the given fields; `metadata` is merged into the stored metadata. */
+  /** Sets the given fields; `metadata` is merged into the stored metadata (`{ $delete: true }` removes a key). */
   async update(user: IUpdateUserRequest): Promise<User> {
     requireId(user?.user_id, 'user.user_id');
     return toUser(await zepCall(() => this.trpc.user.update.mutate(fromUser(user))));
