@@ -9,12 +9,11 @@ import { createRequire } from 'node:module';
 import { createCore } from '@mnemo/core';
 import type { AxeResults } from 'axe-core';
 import { SignJWT } from 'jose';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWeb, type RunningServer, startServer } from './server';
+import { buildWeb, launchChromium, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SECRET = 'e2e-accessibility-secret';
 
@@ -45,10 +44,7 @@ beforeAll(async () => {
   await buildWeb();
   [server, authServer] = await Promise.all([startServer(inject('mongoUri')), startServer(inject('mongoUri'), { authSecret: SECRET })]);
   await Promise.all([seed(server), seed(authServer)]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

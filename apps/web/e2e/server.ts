@@ -3,6 +3,7 @@
  * (`tsx apps/server/src/main.ts`) on a free port, against the test run's database server with a
  * database of its own.
  */
+import { type Browser, chromium } from 'playwright-core';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,4 +80,12 @@ export async function startServer(mongoUri: string, { authSecret }: { authSecret
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Debian's Chromium (browsers cannot be downloaded here; CHROMIUM_PATH overrides), headless. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 }

@@ -4,13 +4,12 @@
  */
 import { createCore } from '@mnemo/core';
 import { SignJWT } from 'jose';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWeb, type RunningServer, startServer } from './server';
+import { buildWeb, launchChromium, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SECRET = 'e2e-user-token-secret';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: RunningServer;
 let browser: Browser;
 
@@ -27,10 +26,7 @@ beforeAll(async () => {
   } finally {
     await core.close();
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

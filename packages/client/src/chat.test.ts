@@ -6,22 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { startTestServer } from '@mnemo/server/testing';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createMnemoClient, isTRPCClientError, type MnemoClient, type RouterOutputs } from './index';
-import { signToken } from './test-token';
+import { createMnemoClient, type MnemoClient, type RouterOutputs } from './index';
+import { codeOf, signToken } from './test-token';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 /** What `onData` receives is `{ id, data }` (tracked events): the event is its data. */
 type Event = (RouterOutputs['message']['onChange'] extends AsyncIterable<infer E> ? E : never)['data'];
-
-async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-  } catch (err) {
-    if (isTRPCClientError(err)) return err.data?.code;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** Subscribes and collects events; `next(n)` resolves once `n` events have arrived in all (or throws after `ms`). */
 function listen(

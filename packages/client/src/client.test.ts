@@ -1,21 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { startTestServer } from '@mnemo/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMnemoClient, isTRPCClientError, type MnemoClient } from './index';
-import { signToken } from './test-token';
+import { createMnemoClient, type MnemoClient } from './index';
+import { codeOf, signToken } from './test-token';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
-
-/** The tRPC error code a failed call carries, as a client would branch on it. */
-async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-  } catch (err) {
-    if (isTRPCClientError(err)) return err.data?.code;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('createMnemoClient against a running server', () => {
   let server: TestServer;
