@@ -49,13 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const s of [server, authServer]) {
-    if (!s) continue;
-    await s.stop();
-    const core = createCore({ mongoUri: inject('mongoUri'), dbName: s.dbName });
-    await core.db.dropDatabase();
-    await core.close();
-  }
+  await Promise.all([server?.stop(), authServer?.stop()]);
 });
 
 async function newPage(): Promise<Page> {

@@ -33,11 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  if (server) {
-    const core = createCore({ mongoUri: inject('mongoUri'), dbName: server.dbName });
-    await core.db.dropDatabase();
-    await core.close();
-  }
 });
 
 const messageTexts = () => page.locator('ol[aria-label="Messages"] li.message .content').allTextContents();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createCore } from '@mnemo/core';
 import { freePort } from '@mnemo/local-db';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,6 +25,7 @@ export interface RunningServer {
   dbName: string;
   /** What the server printed (for failure messages). */
   output(): string;
+  /** Stops the server and drops its database. */
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,9 @@ export async function startServer(mongoUri: string, { authSecret }: { authSecret
         clearTimeout(timer);
       }
       rmSync(dataDir, { recursive: true, force: true });
+      const core = createCore({ mongoUri, dbName });
+      await core.db.dropDatabase();
+      await core.close();
     },
   };
 }

@@ -32,11 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  if (server) {
-    const core = createCore({ mongoUri: inject('mongoUri'), dbName: server.dbName });
-    await core.db.dropDatabase();
-    await core.close();
-  }
 });
 
 describe('the UI with a user token', () => {

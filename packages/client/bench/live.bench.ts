@@ -194,7 +194,6 @@ async function main() {
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
-      core?.events.close(); // ends open subscriptions, which would hold app.close()
       await app?.close().catch(() => {});
       await core?.db.dropDatabase().catch(() => {});
       await core?.close().catch(() => {});
