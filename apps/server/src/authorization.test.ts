@@ -64,6 +64,14 @@ async function seed(): Promise<Fixture> {
   await core.sessions.add({ sessionId: f.session, userId: f.owner, metadata: { note: SECRET_WORD } });
   await core.sessions.add({ sessionId: `other-s-${n}`, userId: f.other });
   await core.memory.add({ sessionId: f.session, messages: [{ uuid: f.uuid, role: 'user', content: `my ${SECRET_WORD} is safe` }] });
+  // What the restore cases undo: a deleted message of the owner's session, and a deleted session of the owner.
+  await core.memory.add({
+    sessionId: f.session,
+    messages: [{ uuid: `${f.uuid}-gone`, role: 'user', content: `my ${SECRET_WORD} was deleted` }],
+  });
+  await core.memory.deleteMessage({ sessionId: f.session, uuid: `${f.uuid}-gone` });
+  await core.memory.add({ sessionId: `${f.session}-gone`, messages: [{ role: 'user', content: SECRET_WORD }] }, { owner: f.owner });
+  await core.sessions.delete({ sessionId: `${f.session}-gone` });
   return f;
 }
 
@@ -95,7 +103,7 @@ async function tokenFor(kind: Kind, f: Fixture): Promise<string | undefined> {
 /** What a case may have written: every document of the fixture's users and sessions. */
 async function footprint(f: Fixture): Promise<string> {
   const { collections: c } = server().core;
-  const sessions = [f.session, `other-s-${f.n}`];
+  const sessions = [f.session, `other-s-${f.n}`, `${f.session}-gone`];
   const docs = await Promise.all([
     c.users.find({ userId: { $in: [f.owner, f.other] } }).toArray(),
     c.sessions.find({ sessionId: { $in: sessions } }).toArray(),
@@ -146,6 +154,10 @@ const PROCEDURES: Record<string, { call: (t: MnemoClient, f: Fixture) => Promise
     call: (t, f) => t.session.delete.mutate({ sessionId: f.session }),
     row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
   },
+  'session.restore': {
+    call: (t, f) => t.session.restore.mutate({ sessionId: `${f.session}-gone` }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
   'session.list': {
     call: (t) => t.session.list.query({ limit: 100, sort: 'activity' }),
     row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' },
@@ -180,6 +192,10 @@ const PROCEDURES: Record<string, { call: (t: MnemoClient, f: Fixture) => Promise
   },
   'message.delete': {
     call: (t, f) => t.message.delete.mutate({ sessionId: f.session, uuid: f.uuid }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'message.restore': {
+    call: (t, f) => t.message.restore.mutate({ sessionId: f.session, uuid: `${f.uuid}-gone` }),
     row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
   },
   'message.truncate': {

@@ -166,6 +166,48 @@ describe('deleting and truncating', () => {
   });
 });
 
+describe('undoing a delete', () => {
+  it('restores a deleted message in its place: read, counted and found again; idempotent; not after purge or reuse', async () => {
+    await core().memory.add({ sessionId: 'undo', messages: [user('alpha', 'u1'), user('bravo tango', 'u2'), user('charlie', 'u3')] });
+    await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u2' });
+    const restored = await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u2' });
+    expect(restored).toMatchObject({ uuid: 'u2', seq: 2, content: 'bravo tango' });
+    expect(await contents('undo')).toEqual(['alpha', 'bravo tango', 'charlie']);
+    expect((await core().sessions.get({ sessionId: 'undo' })).messageCount).toBe(3);
+    expect((await core().memory.list({ sessionId: 'undo' })).total).toBe(3);
+    expect(await found('undo', 'tango')).toEqual(['bravo tango']);
+    expect(await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u2' })).toEqual(restored); // already live
+    // Deleted, then a new message takes its id: the old one is gone for good.
+    await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u3' });
+    await core().memory.add({ sessionId: 'undo', messages: [user('charlie again', 'u3')] });
+    expect(await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3' })).toMatchObject({ content: 'charlie again', seq: 4 });
+    await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u1' });
+    await core().purge();
+    await expect(core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u1' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(core().memory.restoreMessage({ sessionId: 'nope', uuid: 'u1' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('restores a deleted session with the messages deleted with it, not those deleted before', async () => {
+    await core().users.add({ userId: 'undo-user' });
+    await core().sessions.add({ sessionId: 'undo-s', userId: 'undo-user', metadata: { topic: 'tea' } });
+    await core().memory.add({ sessionId: 'undo-s', messages: [user('one', 's1'), user('two', 's2'), user('three', 's3')] });
+    await core().memory.deleteMessage({ sessionId: 'undo-s', uuid: 's2' });
+    await core().sessions.delete({ sessionId: 'undo-s' });
+    await expect(core().memory.restoreMessage({ sessionId: 'undo-s', uuid: 's1' })).rejects.toBeInstanceOf(NotFoundError);
+    const session = await core().sessions.restore({ sessionId: 'undo-s' });
+    expect(session).toMatchObject({ sessionId: 'undo-s', userId: 'undo-user', metadata: { topic: 'tea' }, messageCount: 2 });
+    expect(await contents('undo-s')).toEqual(['one', 'three']);
+    expect(await found('undo-s', 'three')).toEqual(['three']);
+    expect((await core().users.sessions({ userId: 'undo-user' })).items.map((s) => s.sessionId)).toEqual(['undo-s']);
+    expect(await core().sessions.restore({ sessionId: 'undo-s' })).toEqual(session); // already live
+    // A session whose user is gone stays deleted; a purged one is not found.
+    await core().users.delete({ userId: 'undo-user' });
+    await expect(core().sessions.restore({ sessionId: 'undo-s' })).rejects.toBeInstanceOf(NotFoundError);
+    await core().purge();
+    await expect(core().sessions.restore({ sessionId: 'undo-s' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
 describe('events', () => {
   /** Collects a subscription's events until `count` are had. */
   async function take<E>(events: AsyncGenerator<Tracked<E>>, count: number): Promise<Tracked<E>[]> {

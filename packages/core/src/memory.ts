@@ -323,6 +323,35 @@ export function createMemoryService(
     },
 
     /**
+     * Undoes `deleteMessage` (the "Undo" after a delete): the soft-deleted message comes back where it
+     * was, searchable and counted again. A live message answers as it is; one purged, replaced by a
+     * new message with its id, or in a deleted session (restore the session) is NOT_FOUND.
+     */
+    async restoreMessage(input: { sessionId: string; uuid: string }): Promise<Message> {
+      const { sessionId, uuid } = parse(MessageIdInput, input);
+      return serialize(sessionKey(sessionId), async () => {
+        const doc = await c.messages.findOne({ uuid, sessionId }); // messages_id
+        if (!doc || !(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw messageNotFound(sessionId, uuid);
+        if (doc.deletedAt === null) return toMessage(doc);
+        const restored = { ...doc, deletedAt: null };
+        await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: null } }); // _id
+        const search = await c.search.findOneAndUpdate({ _id: doc._id }, { $set: { deletedAt: null } }); // _id
+        const session = await c.sessions.findOneAndUpdate(
+          { sessionId }, // sessions_sessionId
+          {
+            $inc: { messageCount: 1, termDocs: search ? 1 : 0, termLength: search?.terms.length ?? 0 },
+            $max: { lastMessageAt: doc.createdAt },
+            $set: { updatedAt: new Date() },
+          },
+          { returnDocument: 'after' },
+        );
+        publish({ type: 'messages', sessionId, messages: [toMessage(restored)] });
+        if (session) publish({ type: 'session', session: toSession(session) });
+        return toMessage(restored);
+      });
+    },
+
+    /**
      * Retention: soft-deletes the session's live messages created before `cutoff`, oldest buckets
      * first, stopping at the first bucket that has a message to keep (messages are appended in time
      * order; an import that kept older dates out of order is caught up on a later run). The count.

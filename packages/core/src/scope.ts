@@ -62,6 +62,12 @@ export function scopedTo(core: CoreApi & { collections: Collections }, userId: s
       get: own(sessions.get),
       update: own(sessions.update),
       delete: own(sessions.delete),
+      /** Their own deleted session (ownership of a deleted session is read from it: it is not live). */
+      restore: async (input) => {
+        const session = await c.sessions.findOne({ sessionId: input.sessionId }, { projection: { userId: 1 } }); // sessions_sessionId
+        if (session?.userId !== userId) throw sessionNotFound(input.sessionId);
+        return sessions.restore(input);
+      },
       list: (input = {}) => sessions.list({ ...input, userId }),
     },
     memory: {
@@ -72,6 +78,7 @@ export function scopedTo(core: CoreApi & { collections: Collections }, userId: s
       message: own(memory.message),
       updateMessage: own(memory.updateMessage),
       deleteMessage: own(memory.deleteMessage),
+      restoreMessage: own(memory.restoreMessage),
       truncate: own(memory.truncate),
       search: own(memory.search),
       searchUser: self(memory.searchUser),

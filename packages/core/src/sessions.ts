@@ -10,7 +10,15 @@ import { lastMessage } from './memory';
 import { mergeUpdate } from './merge-update';
 import { type Metadata, withoutSystem } from './metadata';
 import { decodeCursor, toPage } from './paging';
-import { AddSessionInput, ListSessionsInput, SessionIdInput, type SessionListItem, type SessionPage, UpdateSessionInput } from './schemas';
+import {
+  AddSessionInput,
+  ListSessionsInput,
+  type Session,
+  SessionIdInput,
+  type SessionListItem,
+  type SessionPage,
+  UpdateSessionInput,
+} from './schemas';
 import { isEmptyFilter } from './search/filter';
 import { type Serialize, sessionKey, userKey } from './serialize';
 import { parse } from './validate';
@@ -103,6 +111,31 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       await serialize(sessionKey(sessionId), async () => {
         if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
         await softDeleteSession(c, publish, sessionId, new Date());
+      });
+    },
+
+    /**
+     * Undoes `delete` (the "Undo" after a delete): the session comes back with the messages deleted
+     * with it (those deleted before stay deleted). A live session answers as it is; a purged one, or
+     * one whose user is deleted, is NOT_FOUND.
+     */
+    async restore(input: { sessionId: string }): Promise<Session> {
+      const { sessionId } = parse(SessionIdInput, input);
+      return serialize(sessionKey(sessionId), async () => {
+        const doc = await c.sessions.findOne({ sessionId }); // sessions_sessionId
+        if (!doc) throw sessionNotFound(sessionId);
+        if (doc.deletedAt === null) return toSession(doc);
+        if (doc.userId !== null && !(await c.users.findOne({ userId: doc.userId, ...live }, { projection: { _id: 1 } })))
+          throw userNotFound(doc.userId); // users_userId
+        const deletedWith = { sessionId, deletedAt: doc.deletedAt };
+        await c.messages.updateMany(deletedWith, { $set: { deletedAt: null } }); // messages_session_seq
+        await c.search.updateMany(deletedWith, { $set: { deletedAt: null } }); // search_session
+        const messageCount = await c.messages.count({ sessionId, ...live }); // messages_session_seq
+        const session = toSession(
+          (await c.sessions.findOneAndUpdate({ _id: doc._id }, { $set: { ...revive, messageCount } }, { returnDocument: 'after' }))!,
+        );
+        publish({ type: 'session', session });
+        return session;
       });
     },
 

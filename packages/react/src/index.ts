@@ -27,12 +27,20 @@ export {
   withUuids,
 } from './use-memory';
 export { useLiveMessages, useLiveSessions } from './live';
-export { type MessagesOptions, useDeleteMessage, useMessages, useTruncateMessages, useUpdateMessage } from './use-messages';
+export {
+  type MessagesOptions,
+  useDeleteMessage,
+  useMessages,
+  useRestoreMessage,
+  useTruncateMessages,
+  useUpdateMessage,
+} from './use-messages';
 export {
   type PageOptions,
   type SessionListOptions,
   useAddSession,
   useDeleteSession,
+  useRestoreSession,
   useSession,
   useSessions,
   useUpdateSessionMetadata,

@@ -25,7 +25,8 @@ const limitOf = (queryKey: QueryKey): number | undefined => (queryKey[1] as { in
 /**
  * Replaces the cached copies of `messages` (by uuid) and adds the others where they belong: after
  * the newest cached message of a memory, at the end of a forward list whose end is loaded, at the
- * top of a backward list. Older messages than those cached are left for a fetch to bring.
+ * top of a backward list, and in their place among the cached ones (a restored message). Older
+ * messages than those cached are left for a fetch to bring.
  */
 export function upsertMessages(queryClient: QueryClient, sessionId: string, messages: Message[]): void {
   if (messages.length === 0) return;
@@ -37,30 +38,52 @@ export function upsertMessages(queryClient: QueryClient, sessionId: string, mess
     const newest = Math.max(0, ...cached.map((m) => m.seq));
     return messages.filter((m) => !present.has(m.uuid) && m.seq > newest).sort(bySeq);
   };
+  /** The messages not in `cached` that fall between its oldest and newest. */
+  const inside = (cached: Message[]) => {
+    const present = new Set(cached.map((m) => m.uuid));
+    const seqs = cached.map((m) => m.seq);
+    const [oldest, newest] = [Math.min(...seqs), Math.max(...seqs)];
+    return messages.filter((m) => !present.has(m.uuid) && m.seq > oldest && m.seq < newest);
+  };
 
   for (const [queryKey, memory] of queryClient.getQueriesData<Memory>({ queryKey: keys.memory(sessionId) })) {
     if (!memory) continue;
-    const added = newer(memory.messages);
+    const added = [...inside(memory.messages), ...newer(memory.messages)];
+    const all = [...replace(memory.messages), ...added].sort(bySeq);
     // A `lastn` window keeps its size, as the server would answer it.
-    queryClient.setQueryData<Memory>(queryKey, { ...memory, messages: lastWindow(queryKey, [...replace(memory.messages), ...added]) });
+    queryClient.setQueryData<Memory>(queryKey, { ...memory, messages: lastWindow(queryKey, all) });
   }
   for (const [queryKey, data] of queryClient.getQueriesData<Pages>({ queryKey: keys.messages(sessionId) })) {
     if (!data?.pages.length) continue;
-    const added = newer(data.pages.flatMap((p) => p.items));
+    const cached = data.pages.flatMap((p) => p.items);
+    const added = newer(cached);
+    const placed = inside(cached);
     const backward = newestFirst(queryKey);
     const last = data.pages.length - 1;
-    const pages = data.pages.map((page, i) => {
+    let pages = data.pages.map((page, i) => {
+      const count = added.length + placed.length;
       const items = replace(page.items);
-      if (backward && i === 0) return { ...page, items: [...[...added].reverse(), ...items], total: page.total + added.length };
-      if (!backward && i === last && page.nextCursor === null)
-        return { ...page, items: [...items, ...added], total: page.total + added.length };
-      return { ...page, items, total: page.total + added.length };
+      if (backward && i === 0) return { ...page, items: [...[...added].reverse(), ...items], total: page.total + count };
+      if (!backward && i === last && page.nextCursor === null) return { ...page, items: [...items, ...added], total: page.total + count };
+      return { ...page, items, total: page.total + count };
     });
+    for (const message of placed) pages = insertInPlace(pages, message, backward);
     queryClient.setQueryData<Pages>(queryKey, { ...data, pages });
   }
   for (const message of messages) {
     queryClient.setQueriesData<Message>({ queryKey: keys.message(sessionId, message.uuid) }, (m) => m && message);
   }
+}
+
+/** Puts `message` among loaded pages (`backward`: newest first) that hold messages on both sides of it. */
+function insertInPlace(pages: MessagePage[], message: Message, backward: boolean): MessagePage[] {
+  const after = (m: Message) => (backward ? m.seq < message.seq : m.seq > message.seq);
+  const i = pages.findIndex((p) => p.items.some(after));
+  return pages.map((page, j) => {
+    if (j !== i) return page;
+    const at = page.items.findIndex(after);
+    return { ...page, items: [...page.items.slice(0, at), message, ...page.items.slice(at)] };
+  });
 }
 
 /**

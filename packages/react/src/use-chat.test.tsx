@@ -7,6 +7,7 @@ import {
   useDeleteMessage,
   useMemory,
   useMessages,
+  useRestoreMessage,
   useTruncateMessages,
   useUpdateMessage,
   useUserSessions,
@@ -97,6 +98,41 @@ describe('chat hooks', () => {
       ['m2 (edited)', 'm1'],
     ]);
     expect(contents((await server().core.memory.get({ sessionId })).messages)).toEqual(['m1', 'm2 (edited)']);
+  });
+});
+
+describe('undo', () => {
+  it('useRestoreMessage puts a deleted message back in its place, in every cached page and window', async () => {
+    const sessionId = await chat(5);
+    const { result } = renderMnemoHook(
+      () => ({
+        memory: useMemory(sessionId),
+        older: useMessages(sessionId, { order: 'desc', limit: 2 }),
+        remove: useDeleteMessage(),
+        restore: useRestoreMessage(),
+      }),
+      server(),
+    );
+    await waitFor(() => expect(result.current.memory.isSuccess && result.current.older.isSuccess).toBe(true));
+    await act(() => result.current.older.fetchNextPage());
+    await act(() => result.current.older.fetchNextPage());
+    const shown = () => [contents(result.current.memory.data?.messages), contents(allItems(result.current.older.data))];
+    await act(() => result.current.remove.mutateAsync({ sessionId, uuid: 'm3' }));
+    await waitFor(() =>
+      expect(shown()).toEqual([
+        ['m1', 'm2', 'm4', 'm5'],
+        ['m5', 'm4', 'm2', 'm1'],
+      ]),
+    );
+    // No re-fetch brings it back (restore re-reads no list): the hook places the server's answer.
+    await act(() => result.current.restore.mutateAsync({ sessionId, uuid: 'm3' }));
+    await waitFor(() =>
+      expect(shown()).toEqual([
+        ['m1', 'm2', 'm3', 'm4', 'm5'],
+        ['m5', 'm4', 'm3', 'm2', 'm1'],
+      ]),
+    );
+    expect(contents((await server().core.memory.get({ sessionId })).messages)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
   });
 });
 

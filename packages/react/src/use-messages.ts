@@ -120,6 +120,22 @@ export function useDeleteMessage() {
   });
 }
 
+/** Undoes `useDeleteMessage` (an "Undo"): the message is back in its place in every cache of its session. */
+export function useRestoreMessage() {
+  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
+  return trpc.message.restore.useMutation({
+    onSuccess: (message) => {
+      upsertMessages(queryClient, message.sessionId, [message]);
+      void Promise.all([
+        utils.session.get.invalidate({ sessionId: message.sessionId }),
+        utils.memory.search.invalidate({ sessionId: message.sessionId }),
+        utils.user.search.invalidate(),
+      ]);
+    },
+  });
+}
+
 /**
  * Deletes every message after `uuid` (and it too with `inclusive`): regenerate an answer, or edit a
  * message and send it again. Optimistic when the message is cached; back on error.

@@ -167,3 +167,17 @@ export function useDeleteSession() {
     },
   });
 }
+
+/** Undoes `useDeleteSession` (an "Undo"): the session is back, with the messages deleted with it, and the lists re-read. */
+export function useRestoreSession() {
+  const utils = trpc.useUtils();
+  return trpc.session.restore.useMutation({
+    onSuccess: async (session) => {
+      utils.session.get.setData({ sessionId: session.sessionId }, session);
+      await Promise.all([
+        utils.session.list.invalidate(),
+        session.userId !== null && utils.user.sessions.invalidate({ userId: session.userId }),
+      ]);
+    },
+  });
+}

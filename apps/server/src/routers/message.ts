@@ -9,6 +9,8 @@ export const messageRouter = {
   /** Metadata merge; content/append, role, parts and status for edits and streamed replies. */
   update: procedure.input(UpdateMessageInput).mutation(({ ctx, input }) => ctx.core.memory.updateMessage(input)),
   delete: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.deleteMessage(input)),
+  /** Undoes a delete: the soft-deleted message comes back (NOT_FOUND once purged or replaced). */
+  restore: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.restoreMessage(input)),
   /** Deletes the messages after `uuid` (and it too when `inclusive`): regenerate, edit and resend. */
   truncate: procedure.input(TruncateInput).mutation(({ ctx, input }) => ctx.core.memory.truncate(input)),
   /**

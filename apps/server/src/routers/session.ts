@@ -8,6 +8,8 @@ export const sessionRouter = {
   get: procedure.input(SessionIdInput).query(({ ctx, input }) => ctx.core.sessions.get(input)),
   update: procedure.input(UpdateSessionInput).mutation(({ ctx, input }) => ctx.core.sessions.update(input)),
   delete: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.delete(input)),
+  /** Undoes a delete: the session comes back with the messages deleted with it (NOT_FOUND once purged). */
+  restore: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.restore(input)),
   /** Filtered, sorted pages of sessions, with totals and previews on request (ListSessionsInput). */
   list: procedure.input(ListSessionsInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
   /** Session events (created, changed, deleted), of one user or of all sessions, live (SSE); see message.onChange. */
