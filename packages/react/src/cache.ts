@@ -37,12 +37,14 @@ function isPage<T>(data: unknown): data is PageLike<T> {
 export function mapListItems<T>(data: unknown, fn: (items: T[], atEnd: boolean) => T[]): unknown {
   if (isInfinite<T>(data)) {
     const last = data.pages.length - 1;
-    return {
-      ...data,
-      pages: data.pages.map((page, i) => ({ ...page, items: fn(page.items, i === last && page.nextCursor === null) })),
-    };
+    const items = data.pages.map((page, i) => fn(page.items, i === last && page.nextCursor === null));
+    if (items.every((page, i) => page === data.pages[i]!.items)) return data; // nothing changed
+    return { ...data, pages: data.pages.map((page, i) => ({ ...page, items: items[i]! })) };
   }
-  if (isPage<T>(data)) return { ...data, items: fn(data.items, data.nextCursor === null) };
+  if (isPage<T>(data)) {
+    const items = fn(data.items, data.nextCursor === null);
+    return items === data.items ? data : { ...data, items };
+  }
   return data;
 }
 
@@ -55,8 +57,13 @@ export function cachedListItems<T>(queryClient: QueryClient, keys: QueryKey[]): 
   });
 }
 
+/** Rewrites the items of every cached list under the keys; a list `fn` leaves as it is is not touched (nor re-dated). */
 export function updateLists<T>(queryClient: QueryClient, keys: QueryKey[], fn: (items: T[], atEnd: boolean) => T[]): void {
-  for (const queryKey of keys) queryClient.setQueriesData({ queryKey }, (data: unknown) => mapListItems(data, fn));
+  for (const queryKey of keys)
+    queryClient.setQueriesData({ queryKey }, (data: unknown) => {
+      const next = mapListItems(data, fn);
+      return next === data ? undefined : next; // undefined: TanStack leaves the query alone
+    });
 }
 
 /** Replaces items by `key` (no-op for items not present). */

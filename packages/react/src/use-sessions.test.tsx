@@ -137,6 +137,42 @@ describe('session mutations', () => {
     });
   });
 
+  it('useAddSession is optimistic: first in activity lists before the server answers; gone again when refused', async () => {
+    const { core } = server();
+    const userId = uniqueId('quick');
+    await core.users.add({ userId });
+    await core.sessions.add({ sessionId: uniqueId('older'), userId });
+    const taken = uniqueId('taken');
+    await core.sessions.add({ sessionId: taken, userId });
+    const gate = createGatedFetch();
+    const { result } = renderMnemoHook(
+      () => ({
+        byActivity: useUserSessions(userId, { sort: 'activity', order: 'desc' }),
+        byCreation: useUserSessions(userId),
+        add: useAddSession(),
+      }),
+      { ...server(), fetch: gate.fetch },
+    );
+    await waitFor(() => expect(result.current.byActivity.isSuccess && result.current.byCreation.isSuccess).toBe(true));
+    const ids = (list: 'byActivity' | 'byCreation') => allItems(result.current[list].data).map((s) => s.sessionId);
+
+    gate.hold();
+    const sessionId = uniqueId('new');
+    act(() => result.current.add.mutate({ sessionId, userId, metadata: { system: { x: 1 }, topic: 'tea' } }));
+    await waitFor(() => expect(ids('byActivity')[0]).toBe(sessionId));
+    expect(allItems(result.current.byActivity.data)[0]?.metadata).toEqual({ topic: 'tea' });
+    expect(ids('byCreation')).not.toContain(sessionId); // its place there is the server's to say (at the end)
+    gate.release({ thenHold: true });
+    await waitFor(() => expect(result.current.add.isSuccess).toBe(true));
+    expect(ids('byActivity')[0]).toBe(sessionId);
+
+    act(() => result.current.add.mutate({ sessionId: taken, userId }));
+    await waitFor(() => expect(ids('byActivity').filter((id) => id === taken)).toHaveLength(2));
+    gate.release();
+    await waitFor(() => expect(result.current.add.isError).toBe(true));
+    expect(ids('byActivity').filter((id) => id === taken)).toHaveLength(1);
+  });
+
   it('useUpdateSessionMetadata merges at once with the server’s rules, then takes the server’s answer', async () => {
     const { core } = server();
     const userId = uniqueId('meta-user');

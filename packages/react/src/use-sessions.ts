@@ -2,7 +2,7 @@
 import type {} from '@trpc/react-query/shared';
 import { mergeMetadata, withoutSystem } from '@mnemo/core/metadata';
 import { type InfiniteData, skipToken, useQueryClient } from '@tanstack/react-query';
-import { isInCachedLists, replaceBy, restore, snapshot, updateLists } from './cache';
+import { isInCachedLists, newUuid, replaceBy, restore, snapshot, updateLists } from './cache';
 import { useLiveSessions } from './live';
 import { keys } from './keys';
 import type { CursorOf, InfiniteQueryHookOptions, InfiniteQueryHookResult, QueryHookOptions, QueryHookResult } from './queries';
@@ -95,18 +95,52 @@ export function useUserSessions<TData>(
   });
 }
 
-/** Creates a session; on success it is cached and the lists it joins are invalidated. */
+/**
+ * Creates a session. Optimistic: it is at once at the top of the cached lists it joins (by latest
+ * activity, newest first, of its user or of all, no other filter: a new session is the most recent);
+ * gone again on error; on success the server's session replaces it and those lists are re-read.
+ */
 export function useAddSession() {
   const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
   return trpc.session.add.useMutation({
-    onSuccess: async (session) => {
+    onMutate: async ({ sessionId, userId = null, metadata = {}, retentionDays = null }) => {
+      await Promise.all([utils.session.list.cancel(), utils.user.sessions.cancel()]);
+      const saved = snapshot(queryClient, keys.sessionLists());
+      const now = new Date();
+      const session: Session & { lastMessage: null } = {
+        ...{ sessionId, userId, metadata: withoutSystem(metadata), retentionDays, uuid: newUuid(), messageCount: 0 },
+        ...{ createdAt: now, updatedAt: now, lastActiveAt: now, lastMessageAt: null, lastMessage: null },
+      };
+      for (const queryKey of keys.sessionLists())
+        queryClient.setQueriesData<InfiniteData<SessionPage, unknown>>(
+          { queryKey, predicate: (query) => joinsAtTop((query.queryKey[1] as { input?: NewSessionList } | undefined)?.input, userId) },
+          (data) =>
+            data && { ...data, pages: data.pages.map((page, i) => (i === 0 ? { ...page, items: [session, ...page.items] } : page)) },
+        );
+      return { saved };
+    },
+    onError: (_error, _input, context) => restore(queryClient, context?.saved),
+    onSuccess: (session) => {
       utils.session.get.setData({ sessionId: session.sessionId }, session);
-      await Promise.all([
+      updateLists<Session>(queryClient, keys.sessionLists(), (items) =>
+        replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, session]])),
+      );
+      void Promise.all([
         utils.session.list.invalidate(),
         session.userId !== null && utils.user.sessions.invalidate({ userId: session.userId }),
       ]);
     },
   });
+}
+
+type NewSessionList = Exclude<RouterInputs['session']['list'], void | undefined>;
+/** Whether a list with this input shows a new session of `userId` first. */
+function joinsAtTop(input: NewSessionList | undefined, userId: string | null): boolean {
+  if (input?.sort !== 'activity' || input.order === 'asc') return false;
+  if (input.userId !== undefined && input.userId !== userId) return false;
+  const { metadata, createdAfter, createdBefore, updatedAfter, updatedBefore } = input;
+  return !metadata && !createdAfter && !createdBefore && !updatedAfter && !updatedBefore;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { porterStem } from './stem';
-import { tokenize } from './tokenize';
+import { matchedWords, tokenize } from './tokenize';
 
 describe('porterStem', () => {
   // Examples from Porter's paper, "An algorithm for suffix stripping" (1980).
@@ -63,5 +63,16 @@ describe('tokenize', () => {
 
   it('keeps non-Latin words whole', () => {
     expect(tokenize('東京 Москва')).toEqual(['東京', 'москва']);
+  });
+});
+
+describe('matchedWords', () => {
+  it('finds the words a search matches by: any case, accents (composed or not), inflections; never stop words', () => {
+    const text = 'Brewing TEA: the teas we brewed at the Cafe\u0301, and a café brew.';
+    const words = (query: string) => matchedWords(text, query).map(([start, end]) => text.slice(start, end));
+    expect(words('brew tea')).toEqual(['Brewing', 'TEA', 'teas', 'brewed', 'brew']);
+    expect(words('CAFÉ')).toEqual(['Cafe\u0301', 'café']);
+    expect(words('the and')).toEqual([]);
+    expect(words('coffee')).toEqual([]);
   });
 });

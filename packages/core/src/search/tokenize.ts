@@ -36,11 +36,38 @@ export function tokenize(text: string): string[] {
     .toLowerCase();
   const terms: string[] = [];
   for (const match of folded.matchAll(WORD)) {
-    let word = match[0];
-    if (/['’]/.test(word)) word = word.replace(/['’]s$/, '').replace(/['’]/g, '');
-    if (STOP_WORDS.has(word)) continue;
-    terms.push(porterStem(word.slice(0, MAX_TERM_LENGTH)));
+    const term = termOf(match[0]);
+    if (term === undefined) continue;
+    terms.push(term);
     if (terms.length === MAX_TERMS) break;
   }
   return terms;
+}
+
+/** The term of one folded word; none for a stop word. */
+function termOf(word: string): string | undefined {
+  const plain = /['’]/.test(word) ? word.replace(/['’]s$/, '').replace(/['’]/g, '') : word;
+  return STOP_WORDS.has(plain) ? undefined : porterStem(plain.slice(0, MAX_TERM_LENGTH));
+}
+
+// A word of unfolded text: combining marks belong to it (they are folded away with it).
+const RAW_WORD = /[\p{L}\p{N}\p{M}]+(?:['’][\p{L}\p{N}\p{M}]+)*/gu;
+
+/**
+ * Where `text` has words a search for `query` matches by (same term: any case, accents, "brewing"
+ * for "brew"), as `[start, end)` offsets in order: what a UI highlights. (Browser-safe: `@mnemo/core/terms`.)
+ */
+export function matchedWords(text: string, query: string): [number, number][] {
+  const wanted = new Set(tokenize(query));
+  if (wanted.size === 0) return [];
+  const ranges: [number, number][] = [];
+  for (const match of text.matchAll(RAW_WORD)) {
+    const folded = match[0]
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase();
+    const term = termOf(folded);
+    if (term !== undefined && wanted.has(term)) ranges.push([match.index, match.index + match[0].length]);
+  }
+  return ranges;
 }
