@@ -6,16 +6,39 @@
  */
 // Lets the published declarations name the hooks' result types (they live in @trpc/react-query/shared).
 import type {} from '@trpc/react-query/shared';
-import { skipToken, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, skipToken, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { isInCachedLists, replaceBy, updateLists } from './cache';
 import { keys } from './keys';
 import { removeMessages, upsertMessages } from './message-cache';
 import { type RouterInputs, type Session, trpc } from './trpc';
 
+/** Per query client, how many mounted `useLiveMessages` keep each session live. */
+const liveCounts = new WeakMap<QueryClient, Map<string, number>>();
+
+/**
+ * Whether the session's cached messages are kept live here: then every write, by anyone, reaches
+ * them as an event, and a mutation need not re-read them page by page.
+ */
+export function isLive(queryClient: QueryClient, sessionId: string): boolean {
+  return (liveCounts.get(queryClient)?.get(sessionId) ?? 0) > 0;
+}
+
 /** Keeps every cache of a session's messages live while mounted (`useMemory`/`useMessages` with `live: true`). */
 export function useLiveMessages(sessionId: string | undefined) {
   const utils = trpc.useUtils();
   const queryClient = useQueryClient();
+  useEffect(() => {
+    if (sessionId === undefined) return;
+    const counts = liveCounts.get(queryClient) ?? new Map<string, number>();
+    liveCounts.set(queryClient, counts);
+    counts.set(sessionId, (counts.get(sessionId) ?? 0) + 1);
+    return () => {
+      const left = (counts.get(sessionId) ?? 1) - 1;
+      if (left > 0) counts.set(sessionId, left);
+      else counts.delete(sessionId);
+    };
+  }, [queryClient, sessionId]);
   trpc.message.onChange.useSubscription(sessionId === undefined ? skipToken : { sessionId }, {
     onData: ({ data: event }) => {
       if (sessionId === undefined) return;

@@ -86,22 +86,23 @@ function insertInPlace(pages: MessagePage[], message: Message, backward: boolean
   });
 }
 
+/** The hashes of queries `seedMessages` gave data: they hold only those messages until re-fetched. */
+const seededQueries = new Set<string>();
+
 /**
  * Gives the session's memory and message-list queries that are in use but have no data yet (their
  * first fetch was cancelled, e.g. by an optimistic send during the first load) the given messages
  * as their data, so they show at once instead of staying pending. Queries with data are left to
- * `upsertMessages`. Returns the keys it seeded: they hold only these messages until re-fetched,
- * which the caller must make sure happens (e.g. invalidate once the write is done).
+ * `upsertMessages`. They hold only these messages until `refetchSeeded` re-reads them.
  */
-export function seedMessages(queryClient: QueryClient, sessionId: string, messages: Message[]): QueryKey[] {
-  if (messages.length === 0) return [];
+export function seedMessages(queryClient: QueryClient, sessionId: string, messages: Message[]): void {
+  if (messages.length === 0) return;
   const sorted = [...messages].sort(bySeq);
   const empty = (queryKey: QueryKey) =>
     queryClient.getQueryCache().findAll({ queryKey, predicate: (q) => q.state.data === undefined && q.getObserversCount() > 0 });
-  const seeded: QueryKey[] = [];
   for (const query of empty(keys.memory(sessionId))) {
     queryClient.setQueryData<Memory>(query.queryKey, { messages: lastWindow(query.queryKey, sorted) });
-    seeded.push(query.queryKey);
+    seededQueries.add(query.queryHash);
   }
   for (const query of empty(keys.messages(sessionId))) {
     const ordered = newestFirst(query.queryKey) ? [...sorted].reverse() : sorted;
@@ -110,9 +111,16 @@ export function seedMessages(queryClient: QueryClient, sessionId: string, messag
     // One page, with no cursor: the re-fetch after the write replaces it with the server's first page.
     const page: MessagePage = { items, nextCursor: null, total: items.length };
     queryClient.setQueryData<Pages>(query.queryKey, { pages: [page], pageParams: [null] });
-    seeded.push(query.queryKey);
+    seededQueries.add(query.queryHash);
   }
-  return seeded;
+}
+
+/** Re-reads the session's queries `seedMessages` filled in (once the writes are done). */
+export async function refetchSeeded(queryClient: QueryClient, sessionId: string): Promise<void> {
+  const seeded = [keys.memory(sessionId), keys.messages(sessionId)].flatMap((queryKey) =>
+    queryClient.getQueryCache().findAll({ queryKey, predicate: (q) => seededQueries.delete(q.queryHash) }),
+  );
+  await Promise.all(seeded.map((query) => queryClient.refetchQueries({ queryKey: query.queryKey, exact: true })));
 }
 
 /** Takes messages out of every cache of the session (`which`: by uuid, or a test on each message). */

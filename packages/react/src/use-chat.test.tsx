@@ -13,7 +13,7 @@ import {
   useUserSessions,
   withUuids,
 } from './index';
-import { createGatedFetch, renderMnemoHook, uniqueId, useTestServer } from './test/harness';
+import { createGatedFetch, fetchAllPages, renderMnemoHook, uniqueId, useTestServer } from './test/harness';
 
 const server = useTestServer();
 const contents = (messages: { content: string }[] | undefined) => messages?.map((m) => m.content);
@@ -164,6 +164,47 @@ describe('live updates', () => {
 
     await act(() => tabB.result.current.remove.mutateAsync({ sessionId, uuid: 'm1' }));
     await waitFor(() => expect(contents(tabA.result.current.memory.data?.messages)).toEqual(['m2', 'from tab B', 'Thinking… done']));
+  });
+
+  it('a live chat scrolled far back is not re-read page by page after a send or a delete; a non-live one is', async () => {
+    const sessionId = await chat(7);
+    const reads = { live: 0, still: 0 };
+    const counting =
+      (which: keyof typeof reads): typeof fetch =>
+      (input, init) => {
+        if (String(input).includes('message.list')) reads[which] += 1;
+        return fetch(input, init);
+      };
+    const render = (which: keyof typeof reads) =>
+      renderMnemoHook(
+        () => ({
+          scroll: useMessages(sessionId, { order: 'desc', limit: 2, live: which === 'live' }),
+          add: useAddMemory(),
+          remove: useDeleteMessage(),
+        }),
+        { ...server(), fetch: counting(which) },
+      );
+    const live = render('live');
+    const still = render('still');
+    for (const tab of [live, still]) {
+      await waitFor(() => expect(tab.result.current.scroll.isSuccess).toBe(true));
+      await fetchAllPages({
+        get current() {
+          return tab.result.current.scroll;
+        },
+      });
+    }
+    const [liveBefore, stillBefore] = [reads.live, reads.still];
+    await act(() => live.result.current.add.mutateAsync({ sessionId, messages: [{ role: 'user', content: 'sent live' }] }));
+    await act(() => live.result.current.remove.mutateAsync({ sessionId, uuid: 'm3' }));
+    const expected = ['sent live', 'm7', 'm6', 'm5', 'm4', 'm2', 'm1'];
+    await waitFor(() => expect(contents(allItems(live.result.current.scroll.data))).toEqual(expected));
+    // The other tab (not live) learns of those writes only through the re-read its own send makes.
+    await act(() => still.result.current.add.mutateAsync({ sessionId, messages: [{ role: 'user', content: 'sent still' }] }));
+    await waitFor(() => expect(contents(allItems(still.result.current.scroll.data))).toEqual(['sent still', ...expected]));
+    await waitFor(() => expect(contents(allItems(live.result.current.scroll.data))).toEqual(['sent still', ...expected]));
+    expect(reads.live - liveBefore).toBe(0);
+    expect(reads.still - stillBefore).toBeGreaterThan(0);
   });
 
   it('a user’s session list shows sessions made elsewhere', async () => {

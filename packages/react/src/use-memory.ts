@@ -5,8 +5,8 @@ import { skipToken, useMutationState, useQueryClient } from '@tanstack/react-que
 import { getMutationKey } from '@trpc/react-query';
 import { useCallback, useMemo } from 'react';
 import { isInCachedLists, newUuid } from './cache';
-import { useLiveMessages } from './live';
-import { cachedMessages, removeMessages, seedMessages, upsertMessages } from './message-cache';
+import { isLive, useLiveMessages } from './live';
+import { cachedMessages, refetchSeeded, removeMessages, seedMessages, upsertMessages } from './message-cache';
 import type { QueryHookOptions, QueryHookResult } from './queries';
 import { type Memory, type Message, type RouterInputs, type RouterOutputs, trpc } from './trpc';
 
@@ -143,7 +143,10 @@ export function useAddMemory() {
       const joinsLists = !isInCachedLists(queryClient, sessionId);
       await Promise.all([
         utils.memory.get.invalidate({ sessionId }),
-        utils.message.list.invalidate({ sessionId }),
+        // Kept live, the cached pages have the server's messages now and everyone else's by events: only
+        // marked stale, not re-read page by page (a chat scrolled far back holds many). Seeded ones are re-read.
+        utils.message.list.invalidate({ sessionId }, { refetchType: isLive(queryClient, sessionId) ? 'none' : 'active' }),
+        refetchSeeded(queryClient, sessionId),
         utils.memory.search.invalidate({ sessionId }),
         utils.user.search.invalidate(), // whose user is not known here: every user search
         utils.session.get.invalidate({ sessionId }),

@@ -4,7 +4,7 @@ import { mergeMetadata, textOfParts, withoutSystem } from '@mnemo/core/metadata'
 import { type InfiniteData, skipToken, useQueryClient } from '@tanstack/react-query';
 import { restore, snapshot } from './cache';
 import { keys } from './keys';
-import { useLiveMessages } from './live';
+import { isLive, useLiveMessages } from './live';
 import { cachedMessages, removeMessages, upsertMessages } from './message-cache';
 import type { CursorOf, InfiniteQueryHookOptions, InfiniteQueryHookResult } from './queries';
 import { type Message, type MessagePage, type RouterInputs, trpc } from './trpc';
@@ -95,11 +95,16 @@ export function useUpdateMessage() {
   });
 }
 
-/** After a delete or a truncation: the memory window refills with older messages, counts change. */
-function refetchSession(utils: ReturnType<typeof trpc.useUtils>, sessionId: string) {
+/**
+ * After a delete or a truncation: the memory window refills with older messages, counts change.
+ * `pagesAreRight`: the cached pages already lost exactly what the server deleted and are kept live
+ * (`isLive`), so they are only marked stale (a chat scrolled far back holds many pages, each one
+ * request to re-read).
+ */
+function refetchSession(utils: ReturnType<typeof trpc.useUtils>, sessionId: string, pagesAreRight = false) {
   return Promise.all([
     utils.memory.get.invalidate({ sessionId }),
-    utils.message.list.invalidate({ sessionId }),
+    utils.message.list.invalidate({ sessionId }, { refetchType: pagesAreRight ? 'none' : 'active' }),
     utils.memory.search.invalidate({ sessionId }),
     utils.user.search.invalidate(),
   ]);
@@ -116,7 +121,7 @@ export function useDeleteMessage() {
       return { saved };
     },
     onError: (_error, _input, context) => restore(queryClient, context?.saved),
-    onSettled: (_result, _error, { sessionId }) => refetchSession(utils, sessionId),
+    onSettled: (_result, error, { sessionId }) => refetchSession(utils, sessionId, error === null && isLive(queryClient, sessionId)),
   });
 }
 

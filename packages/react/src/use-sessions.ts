@@ -123,8 +123,11 @@ export function useAddSession() {
     onError: (_error, _input, context) => restore(queryClient, context?.saved),
     onSuccess: (session) => {
       utils.session.get.setData({ sessionId: session.sessionId }, session);
+      // The stand-in keeps what its list asked for besides the session (`lastMessage: null`).
       updateLists<Session>(queryClient, keys.sessionLists(), (items) =>
-        replaceBy(items, (s) => s.sessionId, new Map([[session.sessionId, session]])),
+        items.some((s) => s.sessionId === session.sessionId)
+          ? items.map((s) => (s.sessionId === session.sessionId ? { ...s, ...session } : s))
+          : items,
       );
       void Promise.all([
         utils.session.list.invalidate(),
