@@ -11,7 +11,7 @@ import type { AxeResults } from 'axe-core';
 import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWeb, launchChromium, type RunningServer, startServer } from './server';
+import { launchChromium, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -41,7 +41,6 @@ async function seed(target: RunningServer) {
 }
 
 beforeAll(async () => {
-  await buildWeb();
   [server, authServer] = await Promise.all([startServer(inject('mongoUri')), startServer(inject('mongoUri'), { authSecret: SECRET })]);
   await Promise.all([seed(server), seed(authServer)]);
   browser = await launchChromium();
@@ -76,7 +75,7 @@ describe('accessibility', () => {
       expect(await axeViolations(page)).toEqual([]);
 
       await page.goto(`${server.url}/#/sessions/tea`);
-      await page.getByText('Keep answers short.').waitFor();
+      await page.locator('main').getByText('Keep answers short.').waitFor(); // in the chat (the sessions list previews it too)
       await page.getByLabel('Session metadata').waitFor();
       expect(await axeViolations(page)).toEqual([]);
 
@@ -96,7 +95,7 @@ describe('accessibility', () => {
     const page = await newPage();
     try {
       await page.goto(`${server.url}/#/sessions/tea`);
-      await page.getByText('Keep answers short.').waitFor();
+      await page.locator('main').getByText('Keep answers short.').waitFor(); // in the chat (the sessions list previews it too)
       await page.keyboard.press('Tab');
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to main content');
       await page.keyboard.press('Enter');
@@ -120,7 +119,7 @@ describe('accessibility', () => {
     const page = await newPage();
     try {
       await page.goto(`${server.url}/#/sessions/tea`);
-      await page.getByText('Keep answers short.').waitFor();
+      await page.locator('main').getByText('Keep answers short.').waitFor(); // in the chat (the sessions list previews it too)
       const before = await messageTexts(page);
       const box = page.getByLabel('Message', { exact: true });
       await box.fill('お茶');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createCore } from '@mnemo/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWeb, launchChromium, ROOT, type RunningServer, startServer } from './server';
+import { launchChromium, ROOT, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SCREENSHOT = join(ROOT, 'test-artifacts/chat-view.png');
@@ -19,7 +19,6 @@ const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  await buildWeb();
   server = await startServer(inject('mongoUri'));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -98,7 +97,7 @@ describe('the chat UI served by the Mnemo server', () => {
       (n) => expect(n).toBe(0),
     );
     expect(await page.locator('li.message .role').allTextContents()).toEqual(['user', 'assistant', 'system']);
-    expect(await page.locator('li.message .message-meta .muted').allTextContents()).toEqual([
+    expect(await page.locator('li.message .message-meta .stats').allTextContents()).toEqual([
       expect.stringMatching(/^#1 · \d+ tokens$/),
       expect.stringMatching(/^#2 · \d+ tokens$/),
       expect.stringMatching(/^#3 · \d+ tokens$/),
@@ -139,11 +138,12 @@ describe('the chat UI served by the Mnemo server', () => {
     await page.getByLabel('Session ID').fill('loose-chat');
     await page.getByRole('button', { name: 'Create session' }).click();
     await page.getByRole('heading', { name: 'loose-chat' }).waitFor();
-    await eventually(sessionIds, (ids) => expect(ids).toEqual(['tea-chat', 'loose-chat']));
+    // Most recent activity first: the new session, then the chat whose last message came before it.
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['loose-chat', 'tea-chat']));
     await page.getByLabel('Show sessions of').selectOption('ada');
     await eventually(sessionIds, (ids) => expect(ids).toEqual(['tea-chat']));
     await page.getByLabel('Show sessions of').selectOption('');
-    await eventually(sessionIds, (ids) => expect(ids).toEqual(['tea-chat', 'loose-chat']));
+    await eventually(sessionIds, (ids) => expect(ids).toEqual(['loose-chat', 'tea-chat']));
 
     // Delete, with confirmation.
     await page.locator('.session', { hasText: 'tea-chat' }).click();

@@ -17,7 +17,8 @@ import { freePort } from '@mnemo/local-db';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export async function buildWeb(): Promise<void> {
-  await promisify(execFile)('pnpm', ['--filter', '@mnemo/web', 'build'], { cwd: ROOT });
+  // A production build, as `pnpm start` makes: vitest sets NODE_ENV=test, which would give React's development build.
+  await promisify(execFile)('pnpm', ['--filter', '@mnemo/web', 'build'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } });
 }
 
 export interface RunningServer {

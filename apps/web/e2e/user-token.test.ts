@@ -6,7 +6,7 @@ import { createCore } from '@mnemo/core';
 import { SignJWT } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildWeb, launchChromium, type RunningServer, startServer } from './server';
+import { launchChromium, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SECRET = 'e2e-user-token-secret';
@@ -14,7 +14,6 @@ let server: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  await buildWeb();
   server = await startServer(inject('mongoUri'), { authSecret: SECRET });
   const core = createCore({ mongoUri: inject('mongoUri'), dbName: server.dbName });
   try {

@@ -1,8 +1,10 @@
 import { MnemoProvider } from '@mnemo/react';
-import { type MouseEvent, useEffect, useRef, useState } from 'react';
+import { type MouseEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ProblemBanner, useQueryProblem } from './connection';
 import { useRoute } from './route';
-import { SessionsPage } from './sessions-page';
+import './layout.css';
+import { SESSIONS_DRAWER, SessionsPage } from './sessions-page';
+import { ToastProvider } from './toast';
 import { UsersPage } from './users-page';
 
 const API_KEY_STORAGE = 'mnemo.apiKey';
@@ -31,34 +33,63 @@ export function App() {
     else localStorage.removeItem(API_KEY_STORAGE);
     setApiKey(key);
   };
+  const sessionsPage = route.page === 'sessions' || viewer.userId !== undefined;
+  // The sessions sidebar, as a drawer on a phone: the top bar's "Sessions" button opens it.
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const drawerButton = useRef<HTMLButtonElement>(null);
+  const setDrawer = useCallback((open: boolean, returnFocus = false) => {
+    setDrawerOpen(open);
+    if (!open && returnFocus) drawerButton.current?.focus();
+  }, []);
+  const drawer = useMemo(() => ({ open: drawerOpen, setOpen: setDrawer }), [drawerOpen, setDrawer]);
   return (
     // A new key starts from a clean cache (answers cached under the old key are dropped).
     <MnemoProvider key={apiKey} url={window.location.origin} apiKey={apiKey || undefined}>
-      <div className="app">
-        <a className="skip-link" href="#main" onClick={skipToContent}>
-          Skip to main content
-        </a>
-        <header className="topbar">
-          <h1>Mnemo</h1>
-          <nav aria-label="Pages">
-            <a href="#/sessions" aria-current={route.page === 'sessions' ? 'page' : undefined}>
-              Sessions
-            </a>
-            {!viewer.userId && (
-              <a href="#/users" aria-current={route.page === 'users' ? 'page' : undefined}>
-                Users
-              </a>
+      <ToastProvider>
+        <div className="app">
+          <a className="skip-link" href="#main" onClick={skipToContent}>
+            Skip to main content
+          </a>
+          <header className={sessionsPage ? 'topbar with-drawer' : 'topbar'}>
+            {sessionsPage && (
+              <button
+                ref={drawerButton}
+                type="button"
+                className="drawer-toggle"
+                aria-expanded={drawerOpen}
+                aria-controls={SESSIONS_DRAWER}
+                onClick={() => setDrawer(!drawerOpen, drawerOpen)}
+              >
+                <span className="drawer-icon" aria-hidden />
+                Sessions
+              </button>
             )}
-          </nav>
-          <ApiKey value={apiKey} onSave={saveKey} />
-        </header>
-        <ProblemBanner hasKey={apiKey !== ''} />
-        {route.page === 'users' && !viewer.userId ? (
-          <UsersPage navigate={navigate} />
-        ) : (
-          <SessionsPage route={route.page === 'sessions' ? route : { page: 'sessions' }} navigate={navigate} viewer={viewer.userId} />
-        )}
-      </div>
+            <h1>Mnemo</h1>
+            <nav aria-label="Pages">
+              <a href="#/sessions" className="nav-sessions" aria-current={route.page === 'sessions' ? 'page' : undefined}>
+                Sessions
+              </a>
+              {!viewer.userId && (
+                <a href="#/users" onClick={() => setDrawerOpen(false)} aria-current={route.page === 'users' ? 'page' : undefined}>
+                  Users
+                </a>
+              )}
+            </nav>
+            <ApiKey value={apiKey} onSave={saveKey} />
+          </header>
+          <ProblemBanner hasKey={apiKey !== ''} />
+          {route.page === 'users' && !viewer.userId ? (
+            <UsersPage navigate={navigate} />
+          ) : (
+            <SessionsPage
+              route={route.page === 'sessions' ? route : { page: 'sessions' }}
+              navigate={navigate}
+              viewer={viewer.userId}
+              drawer={drawer}
+            />
+          )}
+        </div>
+      </ToastProvider>
     </MnemoProvider>
   );
 }

@@ -1,71 +1,52 @@
-import { type Message, useAddMemory, useMemory, usePendingMessages, useSession } from '@mnemo/react';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { useAddMemory, useSession } from '@mnemo/react';
+import { type FormEvent, useState } from 'react';
 import { DeleteSession } from './delete-session';
+import { MessageList } from './message-list';
 import { MetadataEditor } from './metadata-editor';
-import { Empty, ErrorBox, formatDate, Loading } from './ui';
+import { SessionSearch } from './search';
+import { usePhone } from './media';
+import { ErrorBox, formatDate } from './ui';
 
 const ROLES = ['user', 'assistant', 'system'] as const;
-/** How many of the latest messages the chat shows. */
-const WINDOW = 100;
 
-export function ChatView({ sessionId, onDeleted }: { sessionId: string; onDeleted: () => void }) {
+/**
+ * One session: its header, the conversation (message list and composer) and its metadata.
+ * `message` (a message uuid) and `q` come from a search result's link: the list scrolls to that
+ * message and marks the words of `q` in it.
+ */
+export function ChatView({ sessionId, onDeleted, message, q }: { sessionId: string; onDeleted: () => void; message?: string; q?: string }) {
+  // The session and its messages load side by side (the list does not wait for the session).
   const session = useSession(sessionId);
-  if (session.isPending) return <Loading what="the session" />;
+  const phone = usePhone();
   if (session.isError) return <ErrorBox error={session.error} title={`Could not open session “${sessionId}”`} />;
   const { data } = session;
   return (
     <div className="chat">
       <header className="chat-header">
         <div>
-          <h2>{data.sessionId}</h2>
+          <h2>{sessionId}</h2>
           <p className="muted small">
-            {data.userId ? `User ${data.userId}` : 'No user'} · created {formatDate(data.createdAt)}
+            {data ? `${data.userId ? `User ${data.userId}` : 'No user'} · created ${formatDate(data.createdAt)}` : 'Loading the session…'}
           </p>
         </div>
+        <SessionSearch sessionId={sessionId} />
         <DeleteSession sessionId={sessionId} onDeleted={onDeleted} />
       </header>
       <div className="chat-body">
+        {/* On a phone the conversation gets the whole width; the session's metadata is a disclosure above it. */}
+        {phone && data && (
+          <details className="session-metadata">
+            <summary>Session metadata</summary>
+            <MetadataEditor session={data} />
+          </details>
+        )}
         <section className="conversation" aria-label="Conversation">
-          <MessageList sessionId={sessionId} />
+          <MessageList sessionId={sessionId} target={message} q={q} />
           <Composer sessionId={sessionId} />
         </section>
-        <MetadataEditor session={data} />
+        {!phone && data && <MetadataEditor session={data} />}
       </div>
     </div>
-  );
-}
-
-function MessageList({ sessionId }: { sessionId: string }) {
-  const memory = useMemory(sessionId, { lastn: WINDOW, live: true }); // other tabs' and clients' writes appear as they happen
-  const pending = usePendingMessages(sessionId);
-  const end = useRef<HTMLLIElement>(null);
-  const count = memory.data?.messages.length ?? 0;
-  useEffect(() => {
-    // (Newer browsers return a promise from scrollIntoView: do not hand it to React as a clean-up.)
-    end.current?.scrollIntoView({ block: 'end' });
-  }, [count]);
-  if (memory.isPending) return <Loading what="messages" />;
-  if (memory.isError) return <ErrorBox error={memory.error} title="Could not load the messages" />;
-  if (memory.data.messages.length === 0) return <Empty>No messages yet. Say something below.</Empty>;
-  return (
-    <ol className="messages" aria-label="Messages">
-      {memory.data.messages.map((message) => (
-        <MessageItem key={message.uuid} message={message} pending={pending.has(message.uuid)} />
-      ))}
-      <li ref={end} aria-hidden className="end" />
-    </ol>
-  );
-}
-
-function MessageItem({ message, pending }: { message: Message; pending: boolean }) {
-  return (
-    <li className={`message role-${ROLES.includes(message.role as never) ? message.role : 'other'}`} data-pending={pending || undefined}>
-      <div className="message-meta">
-        <span className="role">{message.role}</span>
-        <span className="muted small">{pending ? 'sending…' : `#${message.seq} · ${message.tokenCount} tokens`}</span>
-      </div>
-      <p className="content">{message.content}</p>
-    </li>
   );
 }
 

@@ -2,7 +2,10 @@ import { useDeleteSession } from '@mnemo/react';
 import { useState } from 'react';
 import { ErrorBox } from './ui';
 
-/** "Delete session", then a confirmation step. */
+/**
+ * "Delete session", then a confirmation step. The delete is soft: `onDeleted` (the sessions page) shows
+ * the "Undo" toast and moves focus to the list; not here, since this unmounts with the chat it belongs to.
+ */
 export function DeleteSession({ sessionId, onDeleted }: { sessionId: string; onDeleted: () => void }) {
   const remove = useDeleteSession();
   const [confirming, setConfirming] = useState(false);

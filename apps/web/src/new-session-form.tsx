@@ -1,5 +1,5 @@
 import { newUuid, useAddSession } from '@mnemo/react';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { ErrorBox, parseJsonObject } from './ui';
 import { UserSelect } from './user-select';
 
@@ -18,6 +18,7 @@ export function NewSessionForm({
   const [userId, setUserId] = useState(defaultUserId);
   const [metadata, setMetadata] = useState('');
   const [problem, setProblem] = useState<string>();
+  const details = useRef<HTMLDetailsElement>(null);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -25,20 +26,24 @@ export function NewSessionForm({
     if ('problem' in parsed) return setProblem(parsed.problem);
     setProblem(undefined);
     const id = sessionId.trim() || `session-${newUuid().slice(0, 8)}`;
-    add.mutate(
-      { sessionId: id, userId: userId ?? null, metadata: parsed.value },
-      {
-        onSuccess: (session) => {
-          setSessionId('');
-          setMetadata('');
-          onCreated(session.sessionId);
-        },
+    const input = { sessionId: id, userId: userId ?? null, metadata: parsed.value };
+    // At the top of the list at once (useAddSession is optimistic).
+    add.mutate(input, {
+      onSuccess: (session) => {
+        setSessionId('');
+        setMetadata('');
+        // Folded away again (focus on its summary, not lost): the list below gets the room back, the new session at its top.
+        if (details.current) {
+          details.current.open = false;
+          details.current.querySelector('summary')?.focus();
+        }
+        onCreated(session.sessionId);
       },
-    );
+    });
   };
 
   return (
-    <details className="card new-session">
+    <details ref={details} className="card new-session">
       <summary>New session</summary>
       <form onSubmit={submit}>
         <label htmlFor="new-session-id">Session ID</label>

@@ -1,0 +1,257 @@
+/**
+ * What a message shows about itself (role, time, token count, status) and its "Details" panel:
+ * metadata as JSON with a merge editor, edit the text, delete (with Undo), and for an assistant's
+ * answer "Regenerate from here" (which removes it and everything after it: Mnemo stores
+ * conversations, it has no model; the app that writes the answers writes a new one).
+ */
+import { type Message, useDeleteMessage, useRestoreMessage, useTruncateMessages, useUpdateMessage } from '@mnemo/react';
+import { type FormEvent, type KeyboardEvent, useState } from 'react';
+import { useToast } from './toast';
+import { ErrorBox, parseJsonObject } from './ui';
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayAndClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const date = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+/** A short time for the message line: "14:05" today, "12 Mar, 14:05" this year, else "12 Mar 2024". */
+export function shortTime(when: Date, now = new Date()): string {
+  if (when.toDateString() === now.toDateString()) return clock.format(when);
+  return (when.getFullYear() === now.getFullYear() ? dayAndClock : date).format(when);
+}
+
+const fullTime = (when: Date) => full.format(when);
+
+/**
+ * The message's line: role, time (full on hover), `#seq · N tokens` (or "sending…"), its status
+ * when not complete, and the Details button (the message's one Tab stop, see `tabbable`).
+ */
+export function MessageMeta({
+  message,
+  pending,
+  id,
+  detailsId,
+  open,
+  onToggle,
+  tabbable,
+  onKeyDown,
+}: {
+  message: Message;
+  pending: boolean;
+  /** The id of the line (it labels the message). */
+  id: string;
+  detailsId: string;
+  open: boolean;
+  onToggle: () => void;
+  /** Whether the Details button is in the Tab order (one message's is: arrow keys move between them). */
+  tabbable: boolean;
+  onKeyDown: (event: KeyboardEvent<HTMLButtonElement>) => void;
+}) {
+  return (
+    <div className="message-meta">
+      <span id={id} className="message-line">
+        <span className="role">{message.role}</span>
+        <time className="muted small" dateTime={message.createdAt.toISOString()} title={fullTime(message.createdAt)}>
+          {shortTime(message.createdAt)}
+        </time>
+        <span className="muted small stats">{pending ? 'sending…' : `#${message.seq} · ${message.tokenCount} tokens`}</span>
+        {message.status !== 'complete' && <span className={`status status-${message.status}`}>{message.status}</span>}
+      </span>
+      <button
+        type="button"
+        className="link details-toggle"
+        data-details-for={message.uuid}
+        aria-expanded={open}
+        aria-controls={detailsId}
+        aria-label={`Details of message ${message.seq} (${message.role})`}
+        aria-describedby="messages-keys"
+        tabIndex={tabbable ? 0 : -1}
+        disabled={pending}
+        onClick={onToggle}
+        onKeyDown={onKeyDown}
+      >
+        Details
+      </button>
+    </div>
+  );
+}
+
+/**
+ * Deletes a message (softly) and offers Undo in a toast. `beforeDelete` runs first (the list moves
+ * focus away from the message that is about to go).
+ */
+export function useDeleteWithUndo() {
+  const remove = useDeleteMessage();
+  const restore = useRestoreMessage();
+  const show = useToast();
+  return (message: Message) => {
+    const { sessionId, uuid } = message;
+    remove.mutate(
+      { sessionId, uuid },
+      {
+        onSuccess: () =>
+          show({
+            message: 'Message deleted',
+            action: {
+              label: 'Undo',
+              run: () =>
+                restore.mutate(
+                  { sessionId, uuid },
+                  { onError: (error) => show({ message: `The message was not restored: ${error.message}` }) },
+                ),
+            },
+          }),
+        onError: (error) => show({ message: `The message was not deleted: ${error.message}` }),
+      },
+    );
+  };
+}
+
+/** The Details panel of one message. */
+export function MessageDetails({
+  message,
+  id,
+  after,
+  onEdit,
+  onDelete,
+  onRegenerated,
+}: {
+  message: Message;
+  id: string;
+  /** How many messages come after it (what "Regenerate from here" removes besides it). */
+  after: number;
+  /** Opens the message's text for editing. */
+  onEdit: () => void;
+  onDelete: () => void;
+  /** After "Regenerate from here" removed the message (focus has to go somewhere). */
+  onRegenerated: () => void;
+}) {
+  const update = useUpdateMessage();
+  const truncate = useTruncateMessages();
+  const [patch, setPatch] = useState('');
+  const [problem, setProblem] = useState<string>();
+  const [confirming, setConfirming] = useState(false);
+  const patchId = `${id}-patch`;
+  const hintId = `${id}-hint`;
+
+  const merge = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseJsonObject(patch);
+    if ('problem' in parsed) return setProblem(parsed.problem);
+    setProblem(undefined);
+    update.mutate({ sessionId: message.sessionId, uuid: message.uuid, metadata: parsed.value }, { onSuccess: () => setPatch('') });
+  };
+
+  const regenerate = () => {
+    setConfirming(false);
+    truncate.mutate({ sessionId: message.sessionId, uuid: message.uuid, inclusive: true });
+    onRegenerated();
+  };
+
+  return (
+    <section id={id} className="message-details" aria-label={`Details of message ${message.seq}`}>
+      <dl className="facts small">
+        <dt>Created</dt>
+        <dd>{fullTime(message.createdAt)}</dd>
+        {message.updatedAt.getTime() !== message.createdAt.getTime() && (
+          <>
+            <dt>Changed</dt>
+            <dd>{fullTime(message.updatedAt)}</dd>
+          </>
+        )}
+        <dt>Id</dt>
+        <dd className="mono">{message.uuid}</dd>
+      </dl>
+      <pre className="json" aria-label="Message metadata">
+        {JSON.stringify(message.metadata, null, 2)}
+      </pre>
+      <form onSubmit={merge}>
+        <label htmlFor={patchId}>Merge JSON into this message’s metadata</label>
+        <textarea
+          id={patchId}
+          rows={3}
+          value={patch}
+          onChange={(e) => setPatch(e.target.value)}
+          placeholder='{"rating": 5, "draft": {"$delete": true}}'
+          aria-describedby={hintId}
+        />
+        <p id={hintId} className="muted small">
+          Objects merge key by key; other values replace; <code>{'{"$delete": true}'}</code> as a value removes its key.
+        </p>
+        {problem && (
+          <p className="error" role="alert">
+            {problem}
+          </p>
+        )}
+        {update.isError && <ErrorBox error={update.error} title="The message was not changed" />}
+        <div className="actions">
+          <button type="submit" disabled={update.isPending || patch.trim() === ''}>
+            {update.isPending ? 'Merging…' : 'Merge'}
+          </button>
+          <button type="button" className="outline" onClick={onEdit}>
+            Edit text
+          </button>
+          <button type="button" className="danger outline" onClick={onDelete}>
+            Delete
+          </button>
+          {message.role === 'assistant' && !confirming && (
+            <button type="button" className="outline" onClick={() => setConfirming(true)}>
+              Regenerate from here…
+            </button>
+          )}
+        </div>
+      </form>
+      {confirming && (
+        <div className="confirm" role="group" aria-label="Confirm regenerate">
+          <span>
+            Remove this answer{after > 0 ? ` and the ${after} message${after === 1 ? '' : 's'} after it` : ''}, so a new answer can be
+            written? Mnemo does not write it: your app or model does.
+          </span>
+          <button type="button" className="danger" onClick={regenerate}>
+            Remove and regenerate
+          </button>
+          <button type="button" className="link" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {truncate.isError && <ErrorBox error={truncate.error} title="Nothing was removed" />}
+    </section>
+  );
+}
+
+/** Edits a message's text in place (`useUpdateMessage({ content })`). */
+export function EditMessage({ message, onDone }: { message: Message; onDone: () => void }) {
+  const update = useUpdateMessage();
+  const [text, setText] = useState(message.content);
+  const id = `edit-${message.uuid}`;
+  const save = (event: FormEvent) => {
+    event.preventDefault();
+    if (text === message.content) return onDone();
+    update.mutate({ sessionId: message.sessionId, uuid: message.uuid, content: text }, { onSuccess: onDone });
+  };
+  return (
+    <form className="edit-message" onSubmit={save}>
+      <label htmlFor={id}>Message text</label>
+      <textarea
+        id={id}
+        rows={Math.min(12, Math.max(3, text.split('\n').length + 1))}
+        value={text}
+        autoFocus
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') onDone();
+        }}
+      />
+      {update.isError && <ErrorBox error={update.error} title="The text was not saved" />}
+      <div className="actions">
+        <button type="submit" disabled={update.isPending || text.trim() === ''}>
+          {update.isPending ? 'Saving…' : 'Save'}
+        </button>
+        <button type="button" className="link" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
