@@ -269,6 +269,7 @@ describe('the conversation view', () => {
       // The javascript: link is text, not a link.
       expect(await showcase.locator('a').count()).toBe(1);
       expect(await showcase.textContent()).toContain('or this.');
+      await page.screenshot({ path: join(ROOT, 'test-artifacts/markdown.png') });
 
       const hostile = row(page, 'Hostile:');
       await hostile.locator('.markdown:not(.plain)').waitFor();
