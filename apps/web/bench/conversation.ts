@@ -34,6 +34,7 @@ import { promisify } from 'node:util';
 import { type Core, createCore } from '@mnemo/core';
 import { type LocalDb, startLocalDb } from '@mnemo/local-db';
 import { tempDataDir } from '@mnemo/local-db/testing';
+import { countOptions, ms, percentile, table } from '@mnemo/core/bench';
 import { createApp } from '@mnemo/server/app';
 import { parseEnv } from '@mnemo/server/env';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -44,31 +45,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BATCH = 1000;
 const WHEEL_STEP = -400;
 const SCROLL_LIMIT_MS = 180_000;
-
-function parseArgs(argv: string[]): { messages: number; loads: number } {
-  const options = { messages: 5000, loads: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    const key = arg === '--messages' ? 'messages' : arg === '--loads' ? 'loads' : undefined;
-    const value = Number(argv[++i]);
-    if (!key || !Number.isInteger(value) || value < 1) {
-      console.error(`bad argument ${JSON.stringify(arg)}\n${USAGE}`);
-      process.exit(2);
-    }
-    options[key] = value;
-  }
-  return options;
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-const ms = (x: number) => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
-const table = (rows: string[][]) => {
-  const [head, ...body] = rows;
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
-};
 
 /** Records, in the page, when the first message row and the first rendered Markdown appear (ms since navigation start). */
 const WATCH_FIRST_MESSAGE = () => {
@@ -143,7 +119,7 @@ async function scroll(page: Page, deltaY: number, done: () => boolean): Promise<
 }
 
 async function main() {
-  const { messages, loads } = parseArgs(process.argv.slice(2));
+  const { messages, loads } = countOptions(process.argv.slice(2), { messages: 5000, loads: 5 }, USAGE);
   const cpus = os.cpus();
   console.log(
     `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`,

@@ -4,17 +4,13 @@
  * composition does not send; the skip link reaches the message box; a dead server says so promptly
  * and Retry recovers; a server that needs an API key asks for one.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createCore } from '@mnemo/core';
-import type { AxeResults } from 'axe-core';
-import { SignJWT } from 'jose';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, type RunningServer, startServer } from './server';
+import { expectNoAxeViolations, launchChromium, messageTexts, newPage } from './browser';
+import { apiToken, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SECRET = 'e2e-accessibility-secret';
 
 let server: RunningServer;
@@ -51,48 +47,33 @@ afterAll(async () => {
   await Promise.all([server?.stop(), authServer?.stop()]);
 });
 
-async function newPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
-  return page;
-}
-
-/** axe-core's violations on the page as it is now, one line each (empty: none). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-const messageTexts = (page: Page) => page.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
-
 describe('accessibility', () => {
   it('axe finds no violations on the sessions list, a chat, the users page and an error state', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions`);
       await page.locator('nav[aria-label="Sessions"] .session-id', { hasText: 'tea' }).waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       await page.goto(`${server.url}/#/sessions/tea`);
       await page.locator('main').getByText('Keep answers short.').waitFor(); // in the chat (the sessions list previews it too)
       await page.getByLabel('Session metadata').waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       await page.goto(`${server.url}/#/users`);
       await page.getByRole('cell', { name: 'ada', exact: true }).waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       await page.goto(`${server.url}/#/sessions/no-such-session`);
       await page.getByRole('alert').filter({ hasText: 'HTTP 404' }).waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
     } finally {
       await page.close();
     }
   });
 
   it('the skip link is the first Tab stop and lands in the message box; keyboard focus is visible', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions/tea`);
       await page.locator('main').getByText('Keep answers short.').waitFor(); // in the chat (the sessions list previews it too)
@@ -116,7 +97,7 @@ describe('accessibility', () => {
   });
 
   it('Enter during IME composition does not send; Enter after it does', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions/tea`);
       await page.locator('main').getByText('Keep answers short.').waitFor(); // in the chat (the sessions list previews it too)
@@ -144,7 +125,7 @@ describe('accessibility', () => {
 
 describe('error states', () => {
   it('an unreachable server is reported within 3 s, with its URL and a Retry that works once it is back', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       // Every API call fails as it would against a closed port; the page itself still loads.
       const down = (url: URL) => url.pathname.startsWith('/trpc');
@@ -159,7 +140,7 @@ describe('error states', () => {
       const alerts = await page.getByRole('alert').allTextContents();
       expect(alerts.length).toBeGreaterThan(1);
       for (const text of alerts) expect(text).toContain('not reachable');
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       // Still down: Retry fails again and the banner stays.
       await banner.getByRole('button', { name: 'Retry' }).click();
@@ -177,7 +158,7 @@ describe('error states', () => {
   });
 
   it('a 401 opens the API key form with an explanation; a valid key loads the sessions', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(authServer.url);
       await page.getByRole('alert').filter({ hasText: 'This Mnemo server needs an API key' }).waitFor();
@@ -185,18 +166,14 @@ describe('error states', () => {
       await input.waitFor();
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
       expect(await input.getAttribute('aria-describedby')).toBe('problem-text');
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       // A wrong key: asked again, saying so.
       await input.fill('not-a-token');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('alert').filter({ hasText: 'The server refused this API key' }).waitFor();
 
-      const admin = await new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256' })
-        .setExpirationTime('10m')
-        .sign(new TextEncoder().encode(SECRET));
-      await page.getByLabel('API key').fill(admin);
+      await page.getByLabel('API key').fill(await apiToken(SECRET));
       await page.getByRole('button', { name: 'Save' }).click();
       await page.locator('nav[aria-label="Sessions"] .session-id', { hasText: 'tea' }).waitFor();
       expect(await page.getByRole('region', { name: 'Sign-in needed' }).count()).toBe(0);

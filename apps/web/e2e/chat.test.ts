@@ -5,28 +5,22 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore } from '@mnemo/core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, ROOT, type RunningServer, startServer } from './server';
+import { eventually, launchChromium, messageTexts, newPage, type WatchedPage } from './browser';
+import { ROOT, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SCREENSHOT = join(ROOT, 'test-artifacts/chat-view.png');
 
 let server: RunningServer;
 let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
-const consoleErrors: string[] = [];
+let page: WatchedPage;
 
 beforeAll(async () => {
   server = await startServer(inject('mongoUri'));
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
+  page = await newPage(browser);
 });
 
 afterAll(async () => {
@@ -34,24 +28,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const messageTexts = () => page.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
 const metadata = async () => JSON.parse((await page.getByLabel('Session metadata').textContent()) ?? 'null') as unknown;
 const sessionIds = () => page.locator('nav[aria-label="Sessions"] .session-id').allTextContents();
-
-/** Retries an async read until it passes (the UI updates asynchronously). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
-  }
-}
 
 describe('the chat UI served by the Mnemo server', () => {
   it('creates a user and a session, chats, merges metadata, survives a reload, deletes the session', async () => {
@@ -89,8 +67,9 @@ describe('the chat UI served by the Mnemo server', () => {
     await send('user', 'Which tea goes with lemon?');
     await send('assistant', 'Earl Grey, or a plain black tea.');
     await send('system', 'Keep answers short.');
-    await eventually(messageTexts, (texts) =>
-      expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
     );
     await eventually(
       () => page.locator('li.message[data-pending]').count(),
@@ -127,8 +106,9 @@ describe('the chat UI served by the Mnemo server', () => {
     // The same state after a reload (it lives on the server; the URL says which session).
     await page.reload();
     await page.getByRole('heading', { name: 'tea-chat' }).waitFor();
-    await eventually(messageTexts, (texts) =>
-      expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Which tea goes with lemon?', 'Earl Grey, or a plain black tea.', 'Keep answers short.']),
     );
     expect(await metadata()).toEqual(merged);
     expect(await page.locator('.session.selected .session-id').textContent()).toBe('tea-chat');
@@ -160,12 +140,12 @@ describe('the chat UI served by the Mnemo server', () => {
     await page.goto(`${server.url}/#/sessions/tea-chat`);
     await page.getByRole('alert').filter({ hasText: 'HTTP 404' }).waitFor();
 
-    expect(pageErrors).toEqual([]);
-    expect(consoleErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+    expect(page.pageErrors).toEqual([]);
+    expect(page.consoleErrors).toEqual([]);
   });
 
   it('two tabs of one session see each other’s messages within a second, and new sessions appear in the list', async () => {
-    const tabB = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const tabB = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions`);
       await page.getByText('New session').click();
@@ -175,7 +155,6 @@ describe('the chat UI served by the Mnemo server', () => {
       await tabB.goto(`${server.url}/#/sessions/two-tabs`);
       await tabB.getByText('No messages yet').waitFor();
 
-      const texts = (tab: Page) => tab.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
       for (const [from, to, text] of [
         [tabB, page, 'Hello from tab B'],
         [page, tabB, 'And back from tab A'],
@@ -184,7 +163,7 @@ describe('the chat UI served by the Mnemo server', () => {
         const sent = Date.now();
         await from.getByLabel('Message', { exact: true }).press('Enter');
         await eventually(
-          () => texts(to),
+          () => messageTexts(to),
           (shown) => expect(shown.at(-1)).toBe(text),
           1000,
         );
@@ -225,7 +204,7 @@ describe('the chat UI served by the Mnemo server', () => {
     await page.getByRole('row', { name: /ada/ }).getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
     await page.getByText('No users yet').waitFor();
-    expect(pageErrors).toEqual([]);
-    expect(consoleErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+    expect(page.pageErrors).toEqual([]);
+    expect(page.consoleErrors).toEqual([]);
   });
 });

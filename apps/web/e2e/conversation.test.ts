@@ -12,20 +12,16 @@
  * and conversation-phone.png.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore } from '@mnemo/core';
-import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mixedMessage } from '../bench/messages';
-import { launchChromium, ROOT, type RunningServer, startServer } from './server';
+import { errorsIn, eventually, expectNoAxeViolations, launchChromium, messageTexts, newPage, PHONE } from './browser';
+import { ROOT, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const LONG = 5000;
 
 /** The long session's special messages: a search target, a Markdown showcase, hostile HTML. */
@@ -110,53 +106,22 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Retries an async read until it passes (the UI updates asynchronously). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((ok) => setTimeout(ok, 50));
-    }
-  }
-}
-
-async function newPage(viewport = DESKTOP): Promise<Page & { errors: string[] }> {
-  const page = (await browser.newPage({ viewport })) as Page & { errors: string[] };
-  page.setDefaultTimeout(15_000);
-  page.errors = [];
-  page.on('pageerror', (error) => page.errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().includes('Failed to load resource')) page.errors.push(message.text());
-  });
-  return page;
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 const row = (page: Page, text: string) => page.locator('li.message', { hasText: text });
 const loaded = async (page: Page) => Number(await page.locator('ol[aria-label="Messages"]').getAttribute('data-loaded'));
 const domRows = (page: Page) => page.locator('li.message').count();
-const texts = (page: Page) => page.locator('ol[aria-label="Messages"] li.message .content').allTextContents();
 
-/** Whether the element's box lies inside the message list's visible box. */
-async function inView(page: Page, selector: string): Promise<boolean> {
-  return page.evaluate((selector) => {
-    const element = document.querySelector(selector);
-    const list = document.querySelector('.messages');
-    if (!element || !list) return false;
-    const e = element.getBoundingClientRect();
-    const l = list.getBoundingClientRect();
-    return e.bottom > l.top && e.top < l.bottom;
-  }, selector);
+/** Waits until the element's box lies inside the message list's visible box. */
+async function eventuallyInView(page: Page, selector: string): Promise<void> {
+  const inView = () =>
+    page.evaluate((selector) => {
+      const element = document.querySelector(selector);
+      const list = document.querySelector('.messages');
+      if (!element || !list) return false;
+      const e = element.getBoundingClientRect();
+      const l = list.getBoundingClientRect();
+      return e.bottom > l.top && e.top < l.bottom;
+    }, selector);
+  await eventually(inView, (v) => expect(v).toBe(true));
 }
 
 /** The topmost message row whose top is inside the list's view: its uuid and its top (px). */
@@ -209,15 +174,12 @@ async function slowPages(page: Page, ms: number) {
 
 describe('the conversation view', () => {
   it('opens 5,000 messages at the newest, virtualised; scrolling up loads older pages in place, down to #1', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await slowPages(page, 400);
       await page.goto(`${server.url}/#/sessions/long`);
       await row(page, 'Hostile:').waitFor();
-      await eventually(
-        () => inView(page, `li.message[aria-posinset="${LONG}"]`),
-        (v) => expect(v).toBe(true),
-      );
+      await eventuallyInView(page, `li.message[aria-posinset="${LONG}"]`);
       expect(await loaded(page)).toBe(100);
       expect(await domRows(page)).toBeLessThan(30);
       expect(await page.locator('li.message').first().getAttribute('aria-setsize')).toBe(String(LONG));
@@ -240,14 +202,14 @@ describe('the conversation view', () => {
       expect(await page.locator('li.message[aria-posinset="1"] .content').textContent()).toMatch(/^Message 1\./);
       expect(await page.locator('.history-edge').textContent()).toBe('Start of the conversation');
       expect(await domRows(page)).toBeLessThan(30);
-      expect(page.errors).toEqual([]);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('renders Markdown (table, highlighted monospace code, task list, safe links) and never runs a message’s HTML', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions/long`);
       const showcase = row(page, 'Markdown showcase.');
@@ -285,14 +247,14 @@ describe('the conversation view', () => {
       const streaming = row(page, 'Once upon a');
       expect(await streaming.locator('.status').textContent()).toBe('streaming');
       expect(await row(page, 'Tell me a story').locator('.status').count()).toBe(0);
-      expect(page.errors).toEqual([]);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('a search link opens at its message, marked, with the terms in <mark>', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions/long?message=${PELICAN}&q=Pelican%20harbour`);
       const target = page.locator(`li.message[data-uuid="${PELICAN}"]`);
@@ -300,19 +262,16 @@ describe('the conversation view', () => {
       expect(await target.getAttribute('aria-current')).toBe('true');
       expect(await target.getAttribute('aria-posinset')).toBe(String(PELICAN_AT));
       expect(await target.locator('mark').allTextContents()).toEqual(['pelican', 'harbour']);
-      await eventually(
-        () => inView(page, `li.message[data-uuid="${PELICAN}"]`),
-        (v) => expect(v).toBe(true),
-      );
+      await eventuallyInView(page, `li.message[data-uuid="${PELICAN}"]`);
       expect(await target.evaluate((el) => getComputedStyle(el.querySelector('.bubble')!).outlineStyle)).toBe('solid');
-      expect(page.errors).toEqual([]);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('message details: time, role, tokens; merge and remove metadata keys; edit; delete with and without Undo; regenerate', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     const uuid = (text: string) => uuids.get(`details:${text}`)!;
     const byUuid = (text: string) => page.locator(`li.message[data-uuid="${uuid(text)}"]`);
     const focused = () =>
@@ -352,7 +311,7 @@ describe('the conversation view', () => {
       expect(await toggle.getAttribute('aria-expanded')).toBe('true');
       const metadata = async () => JSON.parse((await a1.getByLabel('Message metadata').textContent()) ?? 'null') as unknown;
       expect(await metadata()).toEqual({ topic: 'tea', draft: true });
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       // Merge a key and remove one ({"$delete": true}).
       await a1.getByLabel('Merge JSON into this message’s metadata').fill('{"rating": 5, "draft": {"$delete": true}}');
@@ -380,7 +339,7 @@ describe('the conversation view', () => {
       await toast.waitFor();
       await toast.getByRole('button', { name: 'Undo' }).click();
       await eventually(
-        () => texts(page),
+        () => messageTexts(page),
         (t) => expect(t).toEqual(['Q1: which tea?', 'A1: Sencha, edited.', 'Q2: how hot?', 'A2: 80 degrees.', 'Q3: thanks']),
       );
 
@@ -404,20 +363,20 @@ describe('the conversation view', () => {
       await page.reload();
       await row(page, 'Q2: how hot?').waitFor();
       await eventually(
-        () => texts(page),
+        () => messageTexts(page),
         (t) => expect(t).toEqual(['Q1: which tea?', 'A1: Sencha, edited.', 'Q2: how hot?']),
       );
       const a1Again = byUuid('A1: Sencha.');
       await a1Again.getByRole('button', { name: /^Details/ }).click();
       expect(JSON.parse((await a1Again.getByLabel('Message metadata').textContent()) ?? 'null')).toEqual({ topic: 'tea', rating: 5 });
-      expect(page.errors).toEqual([]);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('messages from another client appear live; they scroll into view only when the reader is at the bottom', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     const post = (sessionId: string, content: string) =>
       fetch(`${server.url}/api/v1/sessions/${sessionId}/memory`, {
         method: 'POST',
@@ -430,10 +389,7 @@ describe('the conversation view', () => {
       await page.waitForTimeout(300);
       await post('long', 'Live one, from another client');
       await row(page, 'Live one, from another client').waitFor({ timeout: 5000 });
-      await eventually(
-        () => inView(page, 'li.message:last-child'),
-        (v) => expect(v).toBe(true),
-      );
+      await eventuallyInView(page, 'li.message:last-child');
       await eventually(
         () => page.locator('li.message', { hasText: 'Live one' }).isVisible(),
         (v) => expect(v).toBe(true),
@@ -452,18 +408,15 @@ describe('the conversation view', () => {
       await page.waitForTimeout(200);
       expect(Math.abs((await topOf(page, anchor.uuid))! - anchor.top)).toBeLessThanOrEqual(3);
       await page.getByRole('button', { name: '↓ Latest' }).click();
-      await eventually(
-        () => inView(page, `li.message[aria-posinset="${LONG + 2}"]`),
-        (v) => expect(v).toBe(true),
-      );
-      expect(page.errors).toEqual([]);
+      await eventuallyInView(page, `li.message[aria-posinset="${LONG + 2}"]`);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('a message sent while the session is still loading shows at once', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await slowPages(page, 1500);
       await page.goto(`${server.url}/#/sessions/first-load`);
@@ -475,29 +428,26 @@ describe('the conversation view', () => {
       await row(page, 'Sent during the first load').waitFor({ timeout: 1000 });
       expect(Date.now() - sent).toBeLessThan(1000);
       await eventually(
-        () => texts(page),
+        () => messageTexts(page),
         (t) => expect(t).toEqual(['Already here', 'Sent during the first load']),
       );
       await eventually(
         () => page.locator('li.message[data-pending]').count(),
         (n) => expect(n).toBe(0),
       );
-      expect(page.errors).toEqual([]);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('on a phone (390×844): newest visible, composer on screen, older pages in place, details, axe', async () => {
-    const page = await newPage(PHONE);
+    const page = await newPage(browser, PHONE);
     try {
       await slowPages(page, 400);
       await page.goto(`${server.url}/#/sessions/long`);
       await row(page, 'Hostile:').waitFor();
-      await eventually(
-        () => inView(page, `li.message[aria-posinset="${LONG}"]`),
-        (v) => expect(v).toBe(true),
-      );
+      await eventuallyInView(page, `li.message[aria-posinset="${LONG}"]`);
       const composer = (await page.locator('form.composer').boundingBox())!;
       expect(composer.y).toBeGreaterThanOrEqual(0);
       expect(composer.y + composer.height).toBeLessThanOrEqual(PHONE.height);
@@ -517,27 +467,27 @@ describe('the conversation view', () => {
       const a1 = row(page, 'A1: Sencha.');
       await a1.getByRole('button', { name: /^Details/ }).click();
       await a1.getByLabel('Message metadata').waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
       const shot = join(ROOT, 'test-artifacts/conversation-phone.png');
       await page.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(10_000);
       const composerNow = (await page.locator('form.composer').boundingBox())!;
       expect(composerNow.y + composerNow.height).toBeLessThanOrEqual(PHONE.height);
-      expect(page.errors).toEqual([]);
+      expect(errorsIn(page)).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('axe finds nothing on the long session with Markdown, code and details open', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions/long`);
       const showcase = row(page, 'Markdown showcase.');
       await showcase.locator('pre code .hljs-keyword').waitFor();
       await showcase.getByRole('button', { name: /^Details/ }).click();
       await showcase.getByLabel('Message metadata').waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
     } finally {
       await page.close();
     }

@@ -6,20 +6,16 @@
  * sessions, no page scrolling, the composer in view, a users table that fits. Saves
  * test-artifacts/sessions.png, phone-drawer.png and phone-chat.png.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore } from '@mnemo/core';
-import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, ROOT, type RunningServer, startServer } from './server';
+import { DESKTOP, eventually, expectNoAxeViolations, launchChromium, newPage, PHONE, type WatchedPage } from './browser';
+import { ROOT, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const MINUTE = 60_000;
 const USERS = ['ada', 'bob', 'cyd', 'dee'];
 /** A question and the start of its answer (the session's last message). */
@@ -43,7 +39,6 @@ let server: RunningServer;
 let browser: Browser;
 /** The seeded sessions, most recently active first. */
 let seeded: Seeded[];
-const pageErrors: string[] = [];
 
 /**
  * 4 users and 30 sessions, made in an order unlike their activity (session `chat-07` is the 7th made);
@@ -109,35 +104,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function newPage(viewport: { width: number; height: number }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  return page;
-}
-
-/** Retries an async read until it passes (the UI updates asynchronously). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((ok) => setTimeout(ok, 50));
-    }
-  }
-}
-
-/** axe-core's violations on the page as it is now, one line each (empty: none). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 const rows = (page: Page) => page.locator('nav[aria-label="Sessions"] .session-rows .session');
 const rowIds = (page: Page) => page.locator('nav[aria-label="Sessions"] .session-rows .session-id').allTextContents();
 const focused = (page: Page) =>
@@ -166,9 +132,9 @@ const restPost = (path: string, body: unknown) =>
 const messageTexts = (page: Page) => page.locator('[aria-label="Messages"] .message .content').allTextContents();
 
 describe('the session navigator (desktop)', () => {
-  let page: Page;
+  let page: WatchedPage;
   beforeAll(async () => {
-    page = await newPage(DESKTOP);
+    page = await newPage(browser, DESKTOP);
   });
   afterAll(async () => {
     await page?.close();
@@ -419,14 +385,14 @@ describe('the session navigator (desktop)', () => {
     await page.getByRole('heading', { name: before, exact: true }).waitFor();
     expect((await fetch(`${server.url}/api/v1/sessions/${before}`)).status).toBe(200);
     await page.getByLabel('Filter the list').fill('');
-    expect(pageErrors).toEqual([]);
+    expect(page.pageErrors).toEqual([]);
   });
 });
 
 describe('the phone layout (390×844)', () => {
-  let page: Page;
+  let page: WatchedPage;
   beforeAll(async () => {
-    page = await newPage(PHONE);
+    page = await newPage(browser, PHONE);
   });
   afterAll(async () => {
     await page?.close();
@@ -496,7 +462,7 @@ describe('the phone layout (390×844)', () => {
     expect(drawer!.x + drawer!.width).toBeLessThanOrEqual(390);
     expect((await pageSize()).scrollWidth).toBe(390);
     await page.screenshot({ path: join(ARTIFACTS, 'phone-drawer.png') });
-    expect(await axeViolations(page)).toEqual([]);
+    await expectNoAxeViolations(page);
     const target = seeded[0]!.sessionId;
     await page.locator('#sessions-drawer .session-rows .session', { hasText: target }).click();
     await page.getByRole('heading', { name: target, exact: true }).waitFor();
@@ -541,12 +507,12 @@ describe('the phone layout (390×844)', () => {
     await page.getByRole('row', { name: /dee/ }).getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Delete dee and all their sessions?').waitFor();
     expect((await pageSize()).scrollWidth).toBe(390);
-    expect(await axeViolations(page)).toEqual([]);
+    await expectNoAxeViolations(page);
     await page.screenshot({ path: join(ARTIFACTS, 'phone-users.png') });
     await page.getByRole('button', { name: 'Cancel' }).click();
     // The users pane scrolls inside (it is taller than the screen), the page does not.
     const pane = await page.locator('main.users-page').evaluate((el) => ({ scrolls: el.scrollHeight > el.clientHeight }));
     expect(pane.scrolls).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(page.pageErrors).toEqual([]);
   });
 });

@@ -4,21 +4,16 @@
  * linking to their message; a metadata filter narrows both; a bad one shows the server's answer;
  * the results fit a phone; axe finds nothing with them open. Saves test-artifacts/search.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore } from '@mnemo/core';
-import type { AxeResults } from 'axe-core';
-import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, ROOT, type RunningServer, startServer } from './server';
+import { eventually, expectNoAxeViolations, launchChromium, newPage, PHONE } from './browser';
+import { apiToken, ROOT, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOT = join(ROOT, 'test-artifacts/search.png');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 const SECRET = 'e2e-search-secret';
 let server: RunningServer;
@@ -79,33 +74,6 @@ afterAll(async () => {
   await Promise.all([server?.stop(), authServer?.stop()]);
 });
 
-async function newPage(viewport = DESKTOP): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  page.setDefaultTimeout(15_000);
-  return page;
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-/** Retries an async read until it passes (the UI updates asynchronously). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
-  }
-}
-
 const sessionBox = (page: Page) => page.getByRole('searchbox', { name: 'Search this session' });
 const sessionResults = (page: Page) => page.getByRole('region', { name: 'Results: Search this session' });
 const userBox = (page: Page, userId: string) => page.getByRole('searchbox', { name: `Search ${userId}’s sessions` });
@@ -138,7 +106,7 @@ async function openSession(page: Page, hash: string) {
 
 describe('search within a session', () => {
   it('finds the session’s messages, marks the terms, links to the message; keyboard and empty cases', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await openSession(page, '#/sessions/garden');
       const box = sessionBox(page);
@@ -198,7 +166,7 @@ describe('search within a session', () => {
       await box.fill('tomatoes');
       await box.press('Enter');
       await page.getByRole('status').filter({ hasText: '2 results for “tomatoes”' }).waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       const answer = 'Plant tomatoes deep, up to the first leaves: they root along the buried stem.';
       await results.locator('a.search-result', { hasText: 'Plant tomatoes deep' }).focus();
@@ -216,7 +184,7 @@ describe('search within a session', () => {
   });
 
   it('fits a phone: the results span at most the viewport, and axe finds nothing', async () => {
-    const page = await newPage(PHONE);
+    const page = await newPage(browser, PHONE);
     try {
       await openSession(page, '#/sessions/garden');
       await page.getByText('compost for the beds').waitFor();
@@ -233,7 +201,7 @@ describe('search within a session', () => {
         expect(b.x + b.width).toBeLessThanOrEqual(PHONE.width);
       }
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
     } finally {
       await page.close();
     }
@@ -242,7 +210,7 @@ describe('search within a session', () => {
 
 describe('search across a user’s sessions', () => {
   it('asks for a user first; then finds messages in several of the user’s sessions and opens another session', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions`);
       await page.getByText('Pick a user to search across their sessions.').waitFor();
@@ -258,13 +226,13 @@ describe('search across a user’s sessions', () => {
       const sessions = await results.locator('.search-session-id').allTextContents();
       expect(new Set(sessions)).toEqual(new Set(['garden', 'kitchen']));
       for (const r of found) expect(r.marked.map((w) => w?.toLowerCase())).toEqual(['tomatoes']);
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       // Both searches open at once, for the screenshot (and axe again).
       await sessionBox(page).fill('compost');
       await sessionBox(page).press('Enter');
       await page.getByRole('status').filter({ hasText: '2 results for “compost”' }).waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
       mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
       await page.keyboard.press('Escape');
@@ -288,12 +256,8 @@ describe('search across a user’s sessions', () => {
 
 describe('search with a user token', () => {
   it('searches across the signed-in user’s own sessions', async () => {
-    const token = await new SignJWT({ scope: 'user' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('ada')
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(SECRET));
-    const page = await newPage();
+    const token = await apiToken(SECRET, 'ada');
+    const page = await newPage(browser);
     try {
       await page.goto(authServer.url);
       await page.getByLabel('API key').fill(token);
@@ -311,7 +275,7 @@ describe('search with a user token', () => {
 
 describe('metadata filters', () => {
   it('narrow both searches; a filter the server refuses shows its answer and stays as typed', async () => {
-    const page = await newPage();
+    const page = await newPage(browser);
     try {
       await openSession(page, '#/sessions/garden?user=ada');
       const header = page.getByRole('search', { name: 'Search this session' });
@@ -357,7 +321,7 @@ describe('metadata filters', () => {
       expect(await filter.inputValue()).toBe('{"kind": "answer"}');
       expect(await filter.getAttribute('aria-invalid')).toBe('true');
       expect(await page.getByRole('status').filter({ hasText: 'The search failed' }).count()).toBe(1);
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
     } finally {
       await page.close();
     }

@@ -3,7 +3,6 @@
  * (`tsx apps/server/src/main.ts`) on a free port, against the test run's database server with a
  * database of its own.
  */
-import { type Browser, chromium } from 'playwright-core';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createCore } from '@mnemo/core';
 import { freePort } from '@mnemo/local-db';
+import { SignJWT } from 'jose';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -88,10 +88,8 @@ export async function startServer(mongoUri: string, { authSecret }: { authSecret
   };
 }
 
-/** Debian's Chromium (browsers cannot be downloaded here; CHROMIUM_PATH overrides), headless. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+/** An API key for a server started with `authSecret`, good for 10 minutes: an admin's, or with `userId` that user's (scope "user"). */
+export function apiToken(authSecret: string, userId?: string): Promise<string> {
+  const token = userId ? new SignJWT({ scope: 'user' }).setSubject(userId) : new SignJWT({});
+  return token.setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(authSecret));
 }

@@ -3,10 +3,10 @@
  * that user's sessions, no admin pages; another user's session reads as not found.
  */
 import { createCore } from '@mnemo/core';
-import { SignJWT } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, type RunningServer, startServer } from './server';
+import { launchChromium, newPage } from './browser';
+import { apiToken, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SECRET = 'e2e-user-token-secret';
@@ -35,13 +35,8 @@ afterAll(async () => {
 
 describe('the UI with a user token', () => {
   it('shows only that user’s sessions and hides the admin pages', async () => {
-    const token = await new SignJWT({ scope: 'user' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('ada')
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(SECRET));
-    const page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
+    const token = await apiToken(SECRET, 'ada');
+    const page = await newPage(browser);
     await page.goto(server.url);
     // The server needs a key and this page has none: the UI asks for it (the form opens on the first 401).
     await page.getByLabel('API key').fill(token);

@@ -7,24 +7,19 @@
  * phone (390×844) the editor fits the screen; axe finds nothing with it open. Saves
  * test-artifacts/users-edit.png and users-edit-phone.png.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCore } from '@mnemo/core';
-import type { AxeResults } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, ROOT, type RunningServer, startServer } from './server';
+import { DESKTOP, eventually, expectNoAxeViolations, launchChromium, newPage, PHONE } from './browser';
+import { ROOT, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 let server: RunningServer;
 let browser: Browser;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
   server = await startServer(inject('mongoUri'));
@@ -51,35 +46,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function newPage(viewport: { width: number; height: number }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  return page;
-}
-
-/** Retries an async read until it passes (the UI updates asynchronously). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((ok) => setTimeout(ok, 50));
-    }
-  }
-}
-
-/** axe-core's violations on the page as it is now, one line each (empty: none). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run());
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** A user's row (not their editor's), found by the user id cell. */
 const userRow = (page: Page, userId: string) =>
@@ -114,7 +80,7 @@ const editor = (page: Page) => page.getByRole('form', { name: /^Edit / });
 
 describe('editing users', () => {
   it('edits names, email and metadata; bad and refused patches keep what was typed; Cancel and Escape close', async () => {
-    const page = await newPage(DESKTOP);
+    const page = await newPage(browser, DESKTOP);
     try {
       await page.goto(`${server.url}/#/users`);
       await page.getByRole('cell', { name: 'ada', exact: true }).waitFor();
@@ -147,7 +113,7 @@ describe('editing users', () => {
       const patchBox = form.getByLabel('Merge JSON into the metadata');
       expect(await patchBox.getAttribute('aria-describedby')).toBeTruthy();
       await form.getByText('{"key": {"$delete": true}} removes a key').waitFor();
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       // Save: new names and email, a nested merge, a key removed.
       await form.getByLabel('Email').fill('augusta@example.com');
@@ -203,7 +169,7 @@ describe('editing users', () => {
       expect(await form.getByLabel('Last name').inputValue()).toBe('Lovelace');
       expect(await patchBox.inputValue()).toBe('{"$set": {"plan": "enterprise"}}');
       expect(await rowOf(page, 'ada')).toEqual(saved);
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
 
       // Escape closes without saving; focus back on Edit.
       await patchBox.focus();
@@ -235,14 +201,14 @@ describe('editing users', () => {
       await page.getByRole('cell', { name: 'bob', exact: true }).waitFor();
       expect(await rowOf(page, 'bob')).toEqual({ name: 'Bob Builder', email: '—', metadata: null });
       expect(await rowOf(page, 'ada')).toEqual(saved);
-      expect(pageErrors).toEqual([]);
+      expect(page.pageErrors).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('on a phone the editor fits the screen and axe finds nothing', async () => {
-    const page = await newPage(PHONE);
+    const page = await newPage(browser, PHONE);
     try {
       await page.goto(`${server.url}/#/users`);
       await page.getByRole('cell', { name: 'cyd', exact: true }).waitFor();
@@ -261,7 +227,7 @@ describe('editing users', () => {
         expect(box.x).toBeGreaterThanOrEqual(0);
         expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
       }
-      expect(await axeViolations(page)).toEqual([]);
+      await expectNoAxeViolations(page);
       await page.screenshot({ path: join(ARTIFACTS, 'users-edit-phone.png') });
       await form.getByRole('button', { name: 'Save' }).click();
       await form.waitFor({ state: 'detached' });
@@ -271,7 +237,7 @@ describe('editing users', () => {
       );
       expect(await focused(page)).toMatchObject({ tag: 'button', text: 'Edit', user: 'cyd' });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
-      expect(pageErrors).toEqual([]);
+      expect(page.pageErrors).toEqual([]);
     } finally {
       await page.close();
     }

@@ -1,5 +1,5 @@
 import { allItems, type RouterInputs, type User, useAddUser, useDeleteUser, useUpdateUser, useUsers } from '@mnemo/react';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, type Ref, useEffect, useId, useRef, useState } from 'react';
 import type { Route } from './route';
 import { useToast } from './toast';
 import { Empty, ErrorBox, formatDate, LoadMore, Loading, parseJsonObject } from './ui';
@@ -46,18 +46,7 @@ function NewUserForm() {
           User ID
           <input required value={fields.userId} onChange={set('userId')} />
         </label>
-        <label>
-          Email
-          <input type="email" value={fields.email} onChange={set('email')} />
-        </label>
-        <label>
-          First name
-          <input value={fields.firstName} onChange={set('firstName')} />
-        </label>
-        <label>
-          Last name
-          <input value={fields.lastName} onChange={set('lastName')} />
-        </label>
+        <ProfileFields fields={fields} set={set} />
       </div>
       <label>
         Metadata (JSON, optional)
@@ -73,6 +62,36 @@ function NewUserForm() {
         {add.isPending ? 'Creating…' : 'Create user'}
       </button>
     </form>
+  );
+}
+
+type Profile = { email: string; firstName: string; lastName: string };
+
+/** A user's profile fields (in the new user form and the editor); `set(name)` handles a field's changes. */
+function ProfileFields({
+  fields,
+  set,
+  emailRef,
+}: {
+  fields: Profile;
+  set: (name: keyof Profile) => (e: { target: { value: string } }) => void;
+  emailRef?: Ref<HTMLInputElement>;
+}) {
+  return (
+    <>
+      <label>
+        Email
+        <input ref={emailRef} type="email" value={fields.email} onChange={set('email')} />
+      </label>
+      <label>
+        First name
+        <input value={fields.firstName} onChange={set('firstName')} />
+      </label>
+      <label>
+        Last name
+        <input value={fields.lastName} onChange={set('lastName')} />
+      </label>
+    </>
   );
 }
 
@@ -238,18 +257,7 @@ function UserEditor({ id, user, onClose }: { id: string; user: User; onClose: ()
     <form id={id} className="user-editor" onSubmit={submit} onKeyDown={onKeyDown} aria-labelledby={`${id}-heading`}>
       <h3 id={`${id}-heading`}>Edit {user.userId}</h3>
       <div className="grid">
-        <label>
-          Email
-          <input ref={first} type="email" value={fields.email} onChange={set('email')} />
-        </label>
-        <label>
-          First name
-          <input value={fields.firstName} onChange={set('firstName')} />
-        </label>
-        <label>
-          Last name
-          <input value={fields.lastName} onChange={set('lastName')} />
-        </label>
+        <ProfileFields fields={fields} set={set} emailRef={first} />
       </div>
       <div className="grid metadata-grid">
         <figure>

@@ -29,6 +29,7 @@ import os from 'node:os';
 import { type Core, createCore } from '@mnemo/core';
 import { type LocalDb, startLocalDb } from '@mnemo/local-db';
 import { tempDataDir } from '@mnemo/local-db/testing';
+import { countOptions, ms, percentile, table } from '@mnemo/core/bench';
 import { createApp } from '@mnemo/server/app';
 import { parseEnv } from '@mnemo/server/env';
 import { EventSource } from 'eventsource';
@@ -37,30 +38,6 @@ import { createMnemoClient, type MnemoClient } from '../src/index';
 const USAGE = 'usage: bench:live [--writes 500] [--subscribers 50]';
 const WARMUP = 20;
 const TIMEOUT_MS = 10_000; // per write, for every subscriber to hear of it
-
-function parseArgs(argv: string[]): { writes: number; subscribers: number } {
-  const options = { writes: 500, subscribers: 50 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    const key = arg === '--writes' ? 'writes' : arg === '--subscribers' ? 'subscribers' : undefined;
-    const value = Number(argv[++i]);
-    if (!key || !Number.isInteger(value) || value < 1) {
-      console.error(`bad argument ${JSON.stringify(arg)}\n${USAGE}`);
-      process.exit(2);
-    }
-    options[key] = value;
-  }
-  return options;
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : String(Math.round(x)));
-const table = (rows: string[][]) => {
-  const [head, ...body] = rows;
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
-};
 
 /** A write in flight: when it started and when each subscriber heard of it. */
 interface Pending {
@@ -181,7 +158,7 @@ async function run(
 }
 
 async function main() {
-  const { writes, subscribers } = parseArgs(process.argv.slice(2));
+  const { writes, subscribers } = countOptions(process.argv.slice(2), { writes: 500, subscribers: 50 }, USAGE);
   const cpus = os.cpus();
   console.log(
     `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`,

@@ -1,4 +1,7 @@
-/** The benchmarks' database and core: the default local database in a temporary folder (or MONGODB_URI), cleaned up after, Ctrl-C too. */
+/**
+ * What the benchmarks share (`@mnemo/core/bench`): their database and core (the default local database in a temporary
+ * folder, or MONGODB_URI, cleaned up after, Ctrl-C too), their options and their printing.
+ */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { type LocalDb, startLocalDb } from '@mnemo/local-db';
@@ -42,3 +45,20 @@ export const table = (rows: string[][]) => {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head!), line(head!.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
 };
+
+/** `--name N` options (positive integers) over `defaults`; anything else prints `usage` and exits with 2. */
+export function countOptions<K extends string>(argv: string[], defaults: Record<K, number>, usage: string): Record<K, number> {
+  const options = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') continue;
+    const key = arg.replace(/^--/, '') as K;
+    const value = Number(argv[++i]);
+    if (!arg.startsWith('--') || !(key in defaults) || !Number.isInteger(value) || value < 1) {
+      console.error(`bad argument ${JSON.stringify(arg)}\n${usage}`);
+      process.exit(2);
+    }
+    options[key] = value;
+  }
+  return options;
+}
