@@ -5,7 +5,8 @@ import { MessageList } from './message-list';
 import { MetadataEditor } from './metadata-editor';
 import { SessionSearch } from './search';
 import { usePhone } from './media';
-import { ErrorBox, formatDate } from './ui';
+import { formatDate } from './time';
+import { ErrorBox } from './ui';
 
 const ROLES = ['user', 'assistant', 'system'] as const;
 

@@ -4,23 +4,11 @@
  * answer "Regenerate from here" (which removes it and everything after it: Mnemo stores
  * conversations, it has no model; the app that writes the answers writes a new one).
  */
-import { type Message, useDeleteMessage, useRestoreMessage, useTruncateMessages, useUpdateMessage } from '@mnemo/react';
+import { describeError, type Message, useDeleteMessage, useRestoreMessage, useTruncateMessages, useUpdateMessage } from '@mnemo/react';
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
+import { fullTime, shortTime } from './time';
 import { useToast } from './toast';
 import { ErrorBox, parseJsonObject } from './ui';
-
-const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayAndClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-const date = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
-const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
-
-/** A short time for the message line: "14:05" today, "12 Mar, 14:05" this year, else "12 Mar 2024". */
-export function shortTime(when: Date, now = new Date()): string {
-  if (when.toDateString() === now.toDateString()) return clock.format(when);
-  return (when.getFullYear() === now.getFullYear() ? dayAndClock : date).format(when);
-}
-
-const fullTime = (when: Date) => full.format(when);
 
 /**
  * The message's line: role, time (full on hover), `#seq · N tokens` (or "sending…"), its status
@@ -76,10 +64,7 @@ export function MessageMeta({
   );
 }
 
-/**
- * Deletes a message (softly) and offers Undo in a toast. `beforeDelete` runs first (the list moves
- * focus away from the message that is about to go).
- */
+/** Deletes a message (softly; it leaves the list at once) and, once the server agrees, offers Undo in a toast. */
 export function useDeleteWithUndo() {
   const remove = useDeleteMessage();
   const restore = useRestoreMessage();
@@ -97,11 +82,11 @@ export function useDeleteWithUndo() {
               run: () =>
                 restore.mutate(
                   { sessionId, uuid },
-                  { onError: (error) => show({ message: `The message was not restored: ${error.message}` }) },
+                  { onError: (error) => show({ message: `The message was not restored: ${describeError(error)}` }) },
                 ),
             },
           }),
-        onError: (error) => show({ message: `The message was not deleted: ${error.message}` }),
+        onError: (error) => show({ message: `The message was not deleted: ${describeError(error)}` }),
       },
     );
   };

@@ -2,8 +2,8 @@ import { isClientError, type Message, useSearchMemory, useSearchUser } from '@mn
 import { matchedWords } from '@mnemo/core/terms';
 import { type FormEvent, type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
 import { parseHash, toHash } from './route';
-import { formatRelative } from './time';
-import { ErrorBox, formatDate, parseJsonObject } from './ui';
+import { formatDate, formatRelative } from './time';
+import { ErrorBox, parseJsonObject } from './ui';
 import './search.css';
 
 /** How many results a search shows (the server allows up to 100). */

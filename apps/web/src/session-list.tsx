@@ -1,8 +1,8 @@
 import { allItems, type SessionPage, useSession, useSessions, useUserSessions } from '@mnemo/react';
 import { type Ref, useEffect, useImperativeHandle, useRef } from 'react';
 import './navigator.css';
-import { formatRelative, useNow } from './time';
-import { Empty, ErrorBox, formatDate, LoadMore, Loading } from './ui';
+import { formatDate, formatRelative, useNow } from './time';
+import { Empty, ErrorBox, LoadMore, Loading } from './ui';
 
 type ListQuery = ReturnType<typeof useSessions>;
 /** A row of the list: a session with its last message (`withLastMessage`), or a session alone (the pinned one). */

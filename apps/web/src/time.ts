@@ -1,3 +1,4 @@
+/** How the UI says when: relative, short, full, or a date with its time. */
 import { useEffect, useState } from 'react';
 
 const MINUTE = 60_000;
@@ -30,4 +31,22 @@ export function useNow(every = MINUTE): number {
     return () => clearInterval(timer);
   }, [every]);
   return now;
+}
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayAndClock = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+/** A short time for the message line: "14:05" today, "12 Mar, 14:05" this year, else "12 Mar 2024". */
+export function shortTime(when: Date, now = new Date()): string {
+  if (when.toDateString() === now.toDateString()) return clock.format(when);
+  return (when.getFullYear() === now.getFullYear() ? dayAndClock : fullDate).format(when);
+}
+
+/** The full date and time (a `title`, or a details panel). */
+export const fullTime = (when: Date) => full.format(when);
+
+/** A date with its time, medium length ("Nov 26, 2026, 8:17 AM"). */
+export function formatDate(date: Date): string {
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }

@@ -95,7 +95,3 @@ export function LoadMore({
     </div>
   );
 }
-
-export function formatDate(date: Date): string {
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}

@@ -2,7 +2,8 @@ import { allItems, type RouterInputs, type User, useAddUser, useDeleteUser, useU
 import { type FormEvent, type KeyboardEvent, type Ref, useEffect, useId, useRef, useState } from 'react';
 import type { Route } from './route';
 import { useToast } from './toast';
-import { Empty, ErrorBox, formatDate, LoadMore, Loading, parseJsonObject } from './ui';
+import { formatDate } from './time';
+import { Empty, ErrorBox, LoadMore, Loading, parseJsonObject } from './ui';
 import './users.css';
 
 export function UsersPage({ navigate }: { navigate: (route: Route) => void }) {
