@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import os from 'node:os';
+import { machine } from '@mnemo/core/bench';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@mnemo/local-db';
 import { cpuSeconds, processesOf, tempDataDir } from '@mnemo/local-db/testing';
@@ -72,10 +72,7 @@ async function preload(url: string): Promise<void> {
   console.log(`preloaded ${PRELOAD_SESSIONS * PRELOAD_PER_SESSION} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-const cpus = os.cpus();
-console.log(
-  `machine: ${cpus.length} cores, ${cpus[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; ${new Date().toISOString()}`,
-);
+console.log(machine());
 const dataDir = external ? undefined : tempDataDir('mnemo-bench-load-');
 let mnemo: { url: string; child: ChildProcess } | undefined;
 try {

@@ -1,42 +1,11 @@
-/**
- * The conversation view with a long session (a benchmark, not a test): how soon a 5,000-message
- * session shows its first message, and how smoothly it scrolls.
- *
- *   pnpm bench:ui                                  # 5,000 messages, 5 cold loads
- *   pnpm bench:ui -- --messages 10000 --loads 9
- *
- * Starts the default local database (mongod when on PATH, else FerretDB) in a temporary directory,
- * or uses MONGODB_URI when set, and fills one session through core's `memory.add` (1,000 at a time)
- * with mixed Markdown (bench/messages.ts: paragraphs, lists, task lists, tables, links, code in
- * three languages). Builds the web UI (`vite build`, into a temporary folder) and serves it with Mnemo in this process
- * (createCore + createApp, LOG_LEVEL warn) on a free loopback port, then drives Debian's Chromium
- * (CHROMIUM_PATH overrides), headless, at 1280×800:
- *
- *   1. Cold loads (each a new browser context: no cache, no storage): from navigation start to the
- *      first message row in the DOM, and to the first message rendered as Markdown (the renderer
- *      is a chunk of its own), by `performance.now()` in the page (a MutationObserver installed
- *      before the app's script runs). Median and range over `--loads`.
- *   2. Scrolling up from the newest message to message #1 with mouse-wheel steps (-400 px each,
- *      as fast as the browser takes them), older pages loading on the way; then back down through
- *      all loaded messages. Frame times are `requestAnimationFrame` deltas while scrolling:
- *      p50/p95/max and the count over 50 ms. Also: the most message rows the DOM held at once.
- *
- * On this 2-core machine the server, the database and Chromium share the cores.
- */
-import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Core, createCore } from '@mnemo/core';
-import { type LocalDb, startLocalDb } from '@mnemo/local-db';
-import { tempDataDir } from '@mnemo/local-db/testing';
-import { countOptions, ms, percentile, table } from '@mnemo/core/bench';
-import { createApp } from '@mnemo/server/app';
-import { parseEnv } from '@mnemo/server/env';
+import { countOptions, machine, ms, percentile, table } from '@mnemo/core/bench';
+import { withBenchServer } from '@mnemo/server/bench';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { mixedMessage } from './messages';
 
@@ -120,33 +89,9 @@ async function scroll(page: Page, deltaY: number, done: () => boolean): Promise<
 
 async function main() {
   const { messages, loads } = countOptions(process.argv.slice(2), { messages: 5000, loads: 5 }, USAGE);
-  const cpus = os.cpus();
-  console.log(
-    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`,
-  );
-
-  const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir('mnemo-bench-ui-');
+  console.log(machine());
   const webDir = mkdtempSync(join(tmpdir(), 'mnemo-bench-ui-web-'));
-  let db: LocalDb | undefined;
-  let core: Core | undefined;
-  let app: ReturnType<typeof createApp> | undefined;
   let browser: Browser | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await browser?.close().catch(() => {});
-      await app?.close().catch(() => {});
-      await core?.db.dropDatabase().catch(() => {});
-      await core?.close().catch(() => {});
-      await db?.stop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-      rmSync(webDir, { recursive: true, force: true });
-    })());
-  process.once('SIGINT', () => {
-    console.log('\ninterrupted: cleaning up');
-    void cleanup().finally(() => process.exit(130));
-  });
-
   try {
     const built = performance.now();
     // Into a folder of its own: a build of apps/web/dist meanwhile (a test run) would swap the chunks under the page.
@@ -159,103 +104,99 @@ async function main() {
     );
     console.log(`web UI built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
 
-    if (dataDir) db = await startLocalDb({ dataDir, durable: false, log: (m) => console.log(`[local-db] ${m}`) });
-    const config = parseEnv({ LOG_LEVEL: 'warn' });
-    core = createCore({
-      mongoUri: process.env.MONGODB_URI ?? db!.uri,
-      dbName: `mnemo_bench_ui_${randomUUID().slice(0, 8)}`,
-      messageWindow: config.MNEMO_MESSAGE_WINDOW,
-    });
-    await core.init();
+    await withBenchServer(
+      'ui',
+      async ({ url: origin, core, db }) => {
+        const sessionId = 'long-markdown';
+        const seeded = performance.now();
+        await core.sessions.add({ sessionId, metadata: { purpose: 'ui bench' } });
+        for (let from = 1; from <= messages; from += BATCH) {
+          const batch = Array.from({ length: Math.min(BATCH, messages - from + 1) }, (_, i) => mixedMessage(from + i));
+          await core.memory.add({ sessionId, messages: batch });
+        }
+        console.log(`${messages} messages seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
 
-    const sessionId = 'long-markdown';
-    const seeded = performance.now();
-    await core.sessions.add({ sessionId, metadata: { purpose: 'ui bench' } });
-    for (let from = 1; from <= messages; from += BATCH) {
-      const batch = Array.from({ length: Math.min(BATCH, messages - from + 1) }, (_, i) => mixedMessage(from + i));
-      await core.memory.add({ sessionId, messages: batch });
-    }
-    console.log(`${messages} messages seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+        const url = `${origin}/#/sessions/${sessionId}`;
+        console.log(`Mnemo (in this process) at ${url}, database ${db ? db.backend : 'MONGODB_URI'}\n`);
 
-    app = createApp({ config, core, webDir });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/#/sessions/${sessionId}`;
-    console.log(`Mnemo (in this process) at ${url}, database ${db ? db.backend : 'MONGODB_URI'}\n`);
+        browser = await chromium.launch({
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+        });
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+        await coldLoad(browser, url); // untimed: the server's and database's first reads
+        const timed = [];
+        for (let i = 0; i < loads; i++) timed.push(await coldLoad(browser, url));
+        const rowTimes = timed.map((t) => t.row).sort((a, b) => a - b);
+        const markdownTimes = timed.map((t) => t.markdown).sort((a, b) => a - b);
 
-    await coldLoad(browser, url); // untimed: the server's and database's first reads
-    const timed = [];
-    for (let i = 0; i < loads; i++) timed.push(await coldLoad(browser, url));
-    const rowTimes = timed.map((t) => t.row).sort((a, b) => a - b);
-    const markdownTimes = timed.map((t) => t.markdown).sort((a, b) => a - b);
+        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        const page = await context.newPage();
+        await page.goto(url);
+        await page.locator('li.message .markdown:not(.plain)').first().waitFor();
+        await page.waitForTimeout(500);
+        const up = await scroll(page, WHEEL_STEP, () => {
+          const list = document.querySelector('.messages');
+          const first = document.querySelector('li.message[aria-posinset="1"]');
+          return Boolean(list && first && list.scrollTop <= 0 && !document.querySelector('[aria-busy="true"]'));
+        });
+        const reachedFirst = await page.locator('li.message[aria-posinset="1"]').count();
+        const down = await scroll(page, -WHEEL_STEP, () => {
+          const list = document.querySelector('.messages');
+          return Boolean(list && list.scrollHeight - list.scrollTop - list.clientHeight < 2);
+        });
+        await context.close();
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(url);
-    await page.locator('li.message .markdown:not(.plain)').first().waitFor();
-    await page.waitForTimeout(500);
-    const up = await scroll(page, WHEEL_STEP, () => {
-      const list = document.querySelector('.messages');
-      const first = document.querySelector('li.message[aria-posinset="1"]');
-      return Boolean(list && first && list.scrollTop <= 0 && !document.querySelector('[aria-busy="true"]'));
-    });
-    const reachedFirst = await page.locator('li.message[aria-posinset="1"]').count();
-    const down = await scroll(page, -WHEEL_STEP, () => {
-      const list = document.querySelector('.messages');
-      return Boolean(list && list.scrollHeight - list.scrollTop - list.clientHeight < 2);
-    });
-    await context.close();
+        const loadRows = [['cold load (ms from navigation start)', 'median', 'min', 'max']];
+        loadRows.push(['first message row in the DOM', ms(percentile(rowTimes, 50)), ms(rowTimes[0]!), ms(rowTimes.at(-1)!)]);
+        loadRows.push([
+          'first message rendered as Markdown',
+          ms(percentile(markdownTimes, 50)),
+          ms(markdownTimes[0]!),
+          ms(markdownTimes.at(-1)!),
+        ]);
+        console.log(`${loads} cold loads of a ${messages}-message session, 1280×800\n\n${table(loadRows)}\n`);
 
-    const loadRows = [['cold load (ms from navigation start)', 'median', 'min', 'max']];
-    loadRows.push(['first message row in the DOM', ms(percentile(rowTimes, 50)), ms(rowTimes[0]!), ms(rowTimes.at(-1)!)]);
-    loadRows.push([
-      'first message rendered as Markdown',
-      ms(percentile(markdownTimes, 50)),
-      ms(markdownTimes[0]!),
-      ms(markdownTimes.at(-1)!),
-    ]);
-    console.log(`${loads} cold loads of a ${messages}-message session, 1280×800\n\n${table(loadRows)}\n`);
-
-    const scrollRows = [
-      [
-        'scrolling (mouse wheel, 400 px a step)',
-        'steps',
-        's',
-        'frames',
-        'p50 ms',
-        'p95 ms',
-        'max ms',
-        'frames > 50 ms',
-        'most rows in the DOM',
-      ],
-    ];
-    for (const [name, run] of [
-      [`up, newest → #1 (${up.loaded} messages, older pages loading)`, up],
-      ['down, #1 → newest (all loaded)', down],
-    ] as const) {
-      const sorted = [...run.frames].sort((a, b) => a - b);
-      scrollRows.push([
-        name,
-        String(run.steps),
-        run.seconds.toFixed(1),
-        String(sorted.length),
-        ms(percentile(sorted, 50)),
-        ms(percentile(sorted, 95)),
-        ms(sorted.at(-1) ?? 0),
-        String(sorted.filter((f) => f > 50).length),
-        String(run.maxRows),
-      ]);
-    }
-    console.log(`${table(scrollRows)}\n`);
-    console.log(
-      `message rows in the DOM after a cold load: ${timed[0]!.rows}; message #1 reached by scrolling: ${reachedFirst === 1 ? 'yes' : 'no'}`,
+        const scrollRows = [
+          [
+            'scrolling (mouse wheel, 400 px a step)',
+            'steps',
+            's',
+            'frames',
+            'p50 ms',
+            'p95 ms',
+            'max ms',
+            'frames > 50 ms',
+            'most rows in the DOM',
+          ],
+        ];
+        for (const [name, run] of [
+          [`up, newest → #1 (${up.loaded} messages, older pages loading)`, up],
+          ['down, #1 → newest (all loaded)', down],
+        ] as const) {
+          const sorted = [...run.frames].sort((a, b) => a - b);
+          scrollRows.push([
+            name,
+            String(run.steps),
+            run.seconds.toFixed(1),
+            String(sorted.length),
+            ms(percentile(sorted, 50)),
+            ms(percentile(sorted, 95)),
+            ms(sorted.at(-1) ?? 0),
+            String(sorted.filter((f) => f > 50).length),
+            String(run.maxRows),
+          ]);
+        }
+        console.log(`${table(scrollRows)}\n`);
+        console.log(
+          `message rows in the DOM after a cold load: ${timed[0]!.rows}; message #1 reached by scrolling: ${reachedFirst === 1 ? 'yes' : 'no'}`,
+        );
+      },
+      { durable: false, webDir },
     );
   } finally {
-    await cleanup();
+    await browser?.close().catch(() => {});
+    rmSync(webDir, { recursive: true, force: true });
   }
 }
 

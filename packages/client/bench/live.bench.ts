@@ -23,15 +23,8 @@
  * write's answer the last subscriber had it (negative: before).
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import { type Core, createCore } from '@mnemo/core';
-import { type LocalDb, startLocalDb } from '@mnemo/local-db';
-import { tempDataDir } from '@mnemo/local-db/testing';
-import { countOptions, ms, percentile, table } from '@mnemo/core/bench';
-import { createApp } from '@mnemo/server/app';
-import { parseEnv } from '@mnemo/server/env';
+import { countOptions, machine, ms, percentile, table } from '@mnemo/core/bench';
+import { withBenchServer } from '@mnemo/server/bench';
 import { EventSource } from 'eventsource';
 import { createMnemoClient, type MnemoClient } from '../src/index';
 
@@ -159,41 +152,8 @@ async function run(
 
 async function main() {
   const { writes, subscribers } = countOptions(process.argv.slice(2), { writes: 500, subscribers: 50 }, USAGE);
-  const cpus = os.cpus();
-  console.log(
-    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`,
-  );
-
-  const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir('mnemo-bench-live-');
-  let db: LocalDb | undefined;
-  let core: Core | undefined;
-  let app: ReturnType<typeof createApp> | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await app?.close().catch(() => {});
-      await core?.db.dropDatabase().catch(() => {});
-      await core?.close().catch(() => {});
-      await db?.stop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    })());
-  process.once('SIGINT', () => {
-    console.log('\ninterrupted: cleaning up');
-    void cleanup().finally(() => process.exit(130));
-  });
-
-  try {
-    if (dataDir) db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
-    const config = parseEnv({ LOG_LEVEL: 'warn' });
-    core = createCore({
-      mongoUri: process.env.MONGODB_URI ?? db!.uri,
-      dbName: `mnemo_bench_live_${randomUUID().slice(0, 8)}`,
-      messageWindow: config.MNEMO_MESSAGE_WINDOW,
-    });
-    await core.init();
-    app = createApp({ config, core });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  console.log(machine());
+  await withBenchServer('live', async ({ url, db }) => {
     console.log(
       `Mnemo (in this process) at ${url}, database ${db ? db.backend : 'MONGODB_URI'}; ${writes} timed writes per run after ${WARMUP} untimed\n`,
     );
@@ -235,9 +195,7 @@ async function main() {
       ]);
     }
     console.log(`\nms from the start of the write\n\n${table(rows)}\n`);
-  } finally {
-    await cleanup();
-  }
+  });
 }
 
 await main();

@@ -3,12 +3,25 @@
  * folder, or MONGODB_URI, cleaned up after, Ctrl-C too), their options and their printing.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { rmSync } from 'node:fs';
 import { type LocalDb, startLocalDb } from '@mnemo/local-db';
 import { tempDataDir } from '@mnemo/local-db/testing';
 import { type Core, createCore } from '../src/index';
 
-export async function withBenchCore(name: string, run: (core: Core, db: LocalDb | undefined) => Promise<void>): Promise<void> {
+/** The machine, for the first line of a benchmark's output (numbers mean little without it). */
+export function machine(): string {
+  const cpus = os.cpus();
+  const memory = (os.totalmem() / 2 ** 30).toFixed(1);
+  return `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${memory} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}; ${new Date().toISOString()}`;
+}
+
+/** Runs `run` on a fresh core (see above); `durable: false` skips the local database's fsyncs (a benchmark of reads). */
+export async function withBenchCore(
+  name: string,
+  run: (core: Core, db: LocalDb | undefined) => Promise<void>,
+  { durable }: { durable?: boolean } = {},
+): Promise<void> {
   const dataDir = process.env.MONGODB_URI ? undefined : tempDataDir(`mnemo-bench-${name}-`);
   let db: LocalDb | undefined;
   let core: Core | undefined;
@@ -25,7 +38,7 @@ export async function withBenchCore(name: string, run: (core: Core, db: LocalDb 
     void cleanup().finally(() => process.exit(130));
   });
   try {
-    if (dataDir) db = await startLocalDb({ dataDir, log: (m) => console.log(`[local-db] ${m}`) });
+    if (dataDir) db = await startLocalDb({ dataDir, durable, log: (m) => console.log(`[local-db] ${m}`) });
     core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_${name}_${randomUUID().slice(0, 8)}` });
     await core.init();
     await run(core, db);

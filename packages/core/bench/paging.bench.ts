@@ -19,10 +19,9 @@
  * directory, or uses MONGODB_URI when set (a database mnemo_bench_paging_<random>, dropped afterwards).
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Core, NewMessage } from '../src/index';
-import { count, ms, percentile, table, withBenchCore } from './bench-core';
+import { count, machine, ms, percentile, table, withBenchCore } from './bench-core';
 
 export interface PagingOptions {
   /** Messages in the session (default 100,000). */
@@ -165,10 +164,7 @@ function fail(message: string): never {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const cpus = os.cpus();
-  console.log(
-    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}\n`,
-  );
+  console.log(`${machine()}\n`);
   await withBenchCore('paging', async (core, db) => {
     console.log(`database: ${db ? `${db.backend} (${db.uri})` : 'MONGODB_URI'}\n`);
     await benchPaging(core, options);

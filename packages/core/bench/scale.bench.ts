@@ -1,42 +1,6 @@
-/**
- * How the everyday operations scale with the size of the whole store (a benchmark, not a test):
- * p50 and p99 latency of ten core operations (get memory, list messages, one message, update a
- * message, get / update a session, add two messages, a user's sessions, list sessions, search one
- * session) on a database of N messages, for growing N.
- *
- *   pnpm bench                                        # N = 10k and 100k
- *   pnpm bench -- --1m                                # adds N = 1M (reuses the first 100k)
- *   pnpm --filter @mnemo/core bench:scale 10000 50000 # chosen sizes
- *   pnpm --filter @mnemo/core bench:scale --runs 20   # timed runs per operation (default 50)
- *   pnpm bench -- --no-paging                         # without the long-session paging below
- *   pnpm bench -- --no-transfer                       # without the export / import below
- *   pnpm bench -- --no-sessions                       # without the session lists at 100k sessions below
- *
- * Starts its own local database (mongod when on PATH, else FerretDB) in a temporary directory,
- * or uses MONGODB_URI when set (a database named mnemo_bench_scale_<random>, dropped afterwards).
- * The database is grown once, size after size: sessions of 100 messages (`s-000000`, …), 100
- * sessions per user, each session created by `sessions.add` and filled by one `memory.add` of
- * 100 messages, 4 sessions at a time. Messages are short English-like sentences drawn from a
- * vocabulary of a few hundred words (deterministic), with `{topic, turn}` metadata.
- *
- * Each operation runs 5 times untimed, then `--runs` times timed, each time on a randomly chosen
- * session / message / user (deterministic). Writes go to those same sessions, except the 2-message
- * adds, which go to 20 sessions kept for them (`w-000`, …) so the read sessions keep 100 messages.
- * With 50 runs, p99 is about the slowest run.
- *
- * Then, at the largest N, the whole database is exported to a file, imported into an empty database
- * and exported again (transfer.bench.ts, also runnable alone as `bench:transfer`): messages/s and
- * peak RSS of each step, each in a process of its own.
- *
- * Then, on the same database, paging one session of 100,000 messages newest first and oldest first,
- * at depth 0 and 10,000 messages in (paging.bench.ts, also runnable alone as `bench:paging`).
- * Last, in a database of its own: pages of session lists among 100,000 sessions, 10,000 of them one
- * user's (sessions.bench.ts, also runnable alone as `bench:sessions`).
- */
-import os from 'node:os';
 import type { LocalDb } from '@mnemo/local-db';
 import type { Core, NewMessage } from '../src/index';
-import { count, ms, percentile, table, withBenchCore } from './bench-core';
+import { count, machine, ms, percentile, table, withBenchCore } from './bench-core';
 import { benchPaging } from './paging.bench';
 import { benchSessions } from './sessions.bench';
 import { benchTransfer } from './transfer.bench';
@@ -313,10 +277,7 @@ async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<st
 // ---- main ------------------------------------------------------------------------------------
 async function main() {
   const { sizes, runs, paging, transfer, sessions } = parseArgs(process.argv.slice(2));
-  const cpus = os.cpus();
-  console.log(
-    `machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`,
-  );
+  console.log(machine());
   console.log(`sizes: ${sizes.map(count).join(', ')} messages; ${runs} timed runs per operation after ${WARMUP} warm-up runs\n`);
 
   await withBenchCore('scale', async (core, db) => {

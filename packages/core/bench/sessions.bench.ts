@@ -1,17 +1,7 @@
-/**
- * Session lists at scale (issue 12): a page of a user with 10,000 sessions and a page of 100,000
- * sessions overall, by creation and by activity, filtered, with totals and previews.
- *
- *   pnpm --filter @mnemo/core bench:sessions [--sessions 100000] [--heavy 10000] [--runs 30]
- *
- * Also run by `pnpm bench` (after the scale tables). Sessions are made through core's own write path
- * (`sessions.add`, then one message each for a fifth of them, so activity differs from creation).
- */
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Core, ListSessionsInput } from '../src/index';
-import { count, ms, percentile, table, withBenchCore } from './bench-core';
+import { count, machine, ms, percentile, table, withBenchCore } from './bench-core';
 
 const HEAVY = 'heavy-user';
 
@@ -85,8 +75,7 @@ export async function benchSessions(core: Core, { sessions = 100_000, heavy = 10
 
 async function main() {
   const { values } = parseArgs({ options: { sessions: { type: 'string' }, heavy: { type: 'string' }, runs: { type: 'string' } } });
-  const cpus = os.cpus();
-  console.log(`machine: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown cpu'}, Node ${process.version}\n`);
+  console.log(`${machine()}\n`);
   await withBenchCore('sessions', (core) =>
     benchSessions(core, {
       sessions: values.sessions ? Number(values.sessions) : undefined,
