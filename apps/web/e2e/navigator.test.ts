@@ -247,6 +247,11 @@ describe('the session navigator (desktop)', () => {
     expect(await pinned.locator('button').getAttribute('aria-current')).toBe('page');
     expect(await pinned.getByText('Open session').isVisible()).toBe(true);
     expect(await pinned.isVisible()).toBe(true);
+    // With its last message, as every row has.
+    await eventually(
+      () => pinned.locator('.session-preview').textContent(),
+      (text) => expect(text).toBe(seeded[29]!.lastMessage.slice(0, 200)),
+    );
     expect(await rowIds(page)).not.toContain(last);
     expect(await rowIds(page)).toHaveLength(25);
     // Once its page is loaded, it is in its place instead.
@@ -412,7 +417,7 @@ describe('the phone layout (390×844)', () => {
 
   it('the chat fills the screen with the composer in view; sessions are in a drawer', async () => {
     await page.goto(`${server.url}/#/sessions/long-chat`);
-    await page.getByText('Long chat line 60').waitFor();
+    await page.getByRole('list', { name: 'Messages' }).getByText('Long chat line 60').waitFor();
     expect(await pageSize()).toEqual({ scrollHeight: 844, scrollWidth: 390, scrollY: 0, innerHeight: 844 });
     // The conversation scrolls inside its pane, and the newest message and the composer are on screen.
     const composer = await page.locator('#composer-text').boundingBox();
@@ -420,7 +425,7 @@ describe('the phone layout (390×844)', () => {
     expect(composer!.y).toBeGreaterThan(0);
     expect(composer!.y + composer!.height).toBeLessThanOrEqual(844);
     expect(composer!.x + composer!.width).toBeLessThanOrEqual(390);
-    const newest = await page.getByText('Long chat line 60').boundingBox();
+    const newest = await page.getByRole('list', { name: 'Messages' }).getByText('Long chat line 60').boundingBox();
     expect(newest!.y + newest!.height).toBeLessThanOrEqual(composer!.y);
     const scrollingPanes = await page
       .locator('main#main *')

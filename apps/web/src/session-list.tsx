@@ -1,11 +1,11 @@
-import { allItems, type SessionPage, useSession, useSessions, useUserSessions } from '@mnemo/react';
+import { allItems, type SessionPage, useMemory, useSession, useSessions, useUserSessions } from '@mnemo/react';
 import { type Ref, useEffect, useImperativeHandle, useRef } from 'react';
 import './navigator.css';
 import { formatDate, formatRelative, useNow } from './time';
 import { Empty, ErrorBox, LoadMore, Loading } from './ui';
 
 type ListQuery = ReturnType<typeof useSessions>;
-/** A row of the list: a session with its last message (`withLastMessage`), or a session alone (the pinned one). */
+/** A row of the list: a session with its last message (`withLastMessage`; the pinned one's while it loads: none). */
 type Row = Omit<SessionPage['items'][number], 'lastMessage'> & { lastMessage?: SessionPage['items'][number]['lastMessage'] };
 
 /** The navigator's query: most recent activity (creation or last message) first, each with its last message, kept live. */
@@ -85,13 +85,14 @@ function SessionListView({
   const selectedShown = selected !== undefined && ids.includes(selected);
 
   // The open session, when the loaded pages do not hold it (it is on page 2, or not loaded yet): pinned
-  // above the list, so it is always in sight. Only when it belongs here (this user's, matching the text
-  // filter): a filter that leaves it out means what it says.
-  const open = useSession(selected, { enabled: selected !== undefined && !query.isPending && !selectedShown });
-  const pinned: Row | undefined =
-    !selectedShown && open.data && (userId === undefined || open.data.userId === userId) && matches(open.data, words)
-      ? open.data
-      : undefined;
+  // above the list, so it is always in sight, with its last message like the others. Only when it
+  // belongs here (this user's, matching the text filter): a filter that leaves it out means what it says.
+  const outside = selected !== undefined && !query.isPending && !selectedShown ? selected : undefined;
+  const open = useSession(outside);
+  const last = useMemory(outside, { lastn: 1, select: (memory) => memory.messages[0] ?? null });
+  const candidate: Row | undefined = open.data && { ...open.data, ...(last.isSuccess && { lastMessage: last.data }) };
+  const pinned =
+    outside && candidate && (userId === undefined || candidate.userId === userId) && matches(candidate, words) ? candidate : undefined;
 
   // A text filter keeps loading pages until every session was looked at (see FILTER_PAGES).
   const pages = query.data?.pages.length ?? 0;
