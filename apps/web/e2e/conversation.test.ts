@@ -359,6 +359,19 @@ describe('the conversation view', () => {
       await a2.getByRole('button', { name: 'Remove and regenerate' }).click();
       await a2.waitFor({ state: 'detached' });
       await eventually(focused, (f) => expect(f).toBe('composer-text'));
+      // Undo brings it back; then regenerate for good.
+      await page.locator('.toast').getByText('1 message removed').waitFor();
+      await page.locator('.toast').getByRole('button', { name: 'Undo' }).click();
+      await a2.waitFor();
+      await eventually(
+        () => messageTexts(page),
+        (t) => expect(t).toEqual(['Q1: which tea?', 'A1: Sencha, edited.', 'Q2: how hot?', 'A2: 80 degrees.']),
+      );
+      const a2Details = a2.getByRole('button', { name: /^Details/ });
+      if ((await a2Details.getAttribute('aria-expanded')) !== 'true') await a2Details.click();
+      await a2.getByRole('button', { name: 'Regenerate from here…' }).click();
+      await a2.getByRole('button', { name: 'Remove and regenerate' }).click();
+      await a2.waitFor({ state: 'detached' });
 
       await page.reload();
       await row(page, 'Q2: how hot?').waitFor();

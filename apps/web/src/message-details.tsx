@@ -92,6 +92,35 @@ export function useDeleteWithUndo() {
   };
 }
 
+/**
+ * "Regenerate from here": removes an answer and everything after it (a truncation), then offers Undo
+ * in a toast, which brings back every message it removed (they share its time of deletion).
+ */
+export function useRegenerateWithUndo() {
+  const truncate = useTruncateMessages();
+  const restore = useRestoreMessage();
+  const show = useToast();
+  return ({ sessionId, uuid }: Message) =>
+    truncate.mutate(
+      { sessionId, uuid, inclusive: true },
+      {
+        onSuccess: ({ deleted }) =>
+          show({
+            message: `${deleted} message${deleted === 1 ? '' : 's'} removed`,
+            action: {
+              label: 'Undo',
+              run: () =>
+                restore.mutate(
+                  { sessionId, uuid, deletedWith: true },
+                  { onError: (error) => show({ message: `The messages were not restored: ${describeError(error)}` }) },
+                ),
+            },
+          }),
+        onError: (error) => show({ message: `Nothing was removed: ${describeError(error)}` }),
+      },
+    );
+}
+
 /** The Details panel of one message. */
 export function MessageDetails({
   message,
@@ -99,7 +128,7 @@ export function MessageDetails({
   after,
   onEdit,
   onDelete,
-  onRegenerated,
+  onRegenerate,
 }: {
   message: Message;
   id: string;
@@ -108,11 +137,10 @@ export function MessageDetails({
   /** Opens the message's text for editing. */
   onEdit: () => void;
   onDelete: () => void;
-  /** After "Regenerate from here" removed the message (focus has to go somewhere). */
-  onRegenerated: () => void;
+  /** "Regenerate from here", confirmed: remove it and what follows (the list does it: it outlives this panel). */
+  onRegenerate: () => void;
 }) {
   const update = useUpdateMessage();
-  const truncate = useTruncateMessages();
   const [patch, setPatch] = useState('');
   const [problem, setProblem] = useState<string>();
   const [confirming, setConfirming] = useState(false);
@@ -129,8 +157,7 @@ export function MessageDetails({
 
   const regenerate = () => {
     setConfirming(false);
-    truncate.mutate({ sessionId: message.sessionId, uuid: message.uuid, inclusive: true });
-    onRegenerated();
+    onRegenerate();
   };
 
   return (
@@ -200,7 +227,6 @@ export function MessageDetails({
           </button>
         </div>
       )}
-      {truncate.isError && <ErrorBox error={truncate.error} title="Nothing was removed" />}
     </section>
   );
 }

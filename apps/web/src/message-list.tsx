@@ -15,7 +15,7 @@ import { type Message, useMessages, usePendingMessages } from '@mnemo/react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, memo, type Ref, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Markdown } from './markdown';
-import { EditMessage, MessageDetails, MessageMeta, useDeleteWithUndo } from './message-details';
+import { EditMessage, MessageDetails, MessageMeta, useDeleteWithUndo, useRegenerateWithUndo } from './message-details';
 import { Empty, ErrorBox, Loading } from './ui';
 import './conversation.css';
 
@@ -45,7 +45,7 @@ interface RowActions {
   edit(uuid: string): void;
   endEdit(uuid: string): void;
   remove(message: Message): void;
-  regenerated(): void;
+  regenerate(message: Message): void;
 }
 
 export function MessageList({ sessionId, target, q }: { sessionId: string; target?: string; q?: string }) {
@@ -148,8 +148,9 @@ export function MessageList({ sessionId, target, q }: { sessionId: string; targe
   });
 
   const deleteWithUndo = useDeleteWithUndo();
-  const latest = useRef({ items, indexOf, focusMessage, loadOlder, deleteWithUndo });
-  latest.current = { items, indexOf, focusMessage, loadOlder, deleteWithUndo };
+  const regenerateWithUndo = useRegenerateWithUndo();
+  const latest = useRef({ items, indexOf, focusMessage, loadOlder, deleteWithUndo, regenerateWithUndo });
+  latest.current = { items, indexOf, focusMessage, loadOlder, deleteWithUndo, regenerateWithUndo };
   const actions = useMemo<RowActions>(
     () => ({
       toggle: (uuid) =>
@@ -185,7 +186,10 @@ export function MessageList({ sessionId, target, q }: { sessionId: string; targe
         else requestComposerFocus();
         deleteWithUndo(message);
       },
-      regenerated: () => requestComposerFocus(),
+      regenerate(message) {
+        latest.current.regenerateWithUndo(message);
+        requestComposerFocus();
+      },
     }),
     [],
   );
@@ -350,7 +354,7 @@ const MessageRow = memo(function MessageRow({
             after={after}
             onEdit={() => actions.edit(message.uuid)}
             onDelete={() => actions.remove(message)}
-            onRegenerated={actions.regenerated}
+            onRegenerate={() => actions.regenerate(message)}
           />
         )}
       </div>

@@ -171,7 +171,7 @@ describe('undoing a delete', () => {
     await core().memory.add({ sessionId: 'undo', messages: [user('alpha', 'u1'), user('bravo tango', 'u2'), user('charlie', 'u3')] });
     await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u2' });
     const restored = await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u2' });
-    expect(restored).toMatchObject({ uuid: 'u2', seq: 2, content: 'bravo tango' });
+    expect(restored.messages).toMatchObject([{ uuid: 'u2', seq: 2, content: 'bravo tango' }]);
     expect(await contents('undo')).toEqual(['alpha', 'bravo tango', 'charlie']);
     expect((await core().sessions.get({ sessionId: 'undo' })).messageCount).toBe(3);
     expect((await core().memory.list({ sessionId: 'undo' })).total).toBe(3);
@@ -180,11 +180,27 @@ describe('undoing a delete', () => {
     // Deleted, then a new message takes its id: the old one is gone for good.
     await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u3' });
     await core().memory.add({ sessionId: 'undo', messages: [user('charlie again', 'u3')] });
-    expect(await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3' })).toMatchObject({ content: 'charlie again', seq: 4 });
+    expect((await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3' })).messages).toMatchObject([
+      { content: 'charlie again', seq: 4 },
+    ]);
     await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u1' });
     await core().purge();
     await expect(core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u1' })).rejects.toBeInstanceOf(NotFoundError);
     await expect(core().memory.restoreMessage({ sessionId: 'nope', uuid: 'u1' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('undoes a truncation (deletedWith): every message it removed comes back, not one deleted before', async () => {
+    const messages = Array.from({ length: 40 }, (_, i) => user(`m${i + 1} word${i + 1}`, `r${i + 1}`));
+    await core().memory.add({ sessionId: 'undo-t', messages });
+    await core().memory.deleteMessage({ sessionId: 'undo-t', uuid: 'r38' });
+    await core().memory.truncate({ sessionId: 'undo-t', uuid: 'r30', inclusive: true }); // across two buckets
+    expect((await core().memory.list({ sessionId: 'undo-t' })).total).toBe(29);
+    const { messages: back } = await core().memory.restoreMessage({ sessionId: 'undo-t', uuid: 'r33', deletedWith: true });
+    expect(back.map((m) => m.uuid)).toEqual(['r30', 'r31', 'r32', 'r33', 'r34', 'r35', 'r36', 'r37', 'r39', 'r40']);
+    expect(await contents('undo-t')).toEqual(messages.filter((m) => m.uuid !== 'r38').map((m) => m.content));
+    expect((await core().sessions.get({ sessionId: 'undo-t' })).messageCount).toBe(39);
+    expect(await found('undo-t', 'word35')).toEqual(['m35 word35']);
+    expect(await found('undo-t', 'word38')).toEqual([]);
   });
 
   it('restores a deleted session with the messages deleted with it, not those deleted before', async () => {

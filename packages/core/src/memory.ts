@@ -16,6 +16,7 @@ import {
   type Memory,
   type Message,
   MessageIdInput,
+  RestoreMessageInput,
   TruncateInput,
   UpdateMessageInput,
 } from './schemas';
@@ -324,30 +325,40 @@ export function createMemoryService(
 
     /**
      * Undoes `deleteMessage` (the "Undo" after a delete): the soft-deleted message comes back where it
-     * was, searchable and counted again. A live message answers as it is; one purged, replaced by a
-     * new message with its id, or in a deleted session (restore the session) is NOT_FOUND.
+     * was, searchable and counted again; with `deletedWith`, so do the messages deleted in the same
+     * operation (those sharing its `deletedAt`: a truncation's, for "undo regenerate"). Answers the
+     * restored messages, oldest first; a live message answers as it is. One purged, replaced by a new
+     * message with its id, or in a deleted session (restore the session) is NOT_FOUND.
      */
-    async restoreMessage(input: { sessionId: string; uuid: string }): Promise<Message> {
-      const { sessionId, uuid } = parse(MessageIdInput, input);
+    async restoreMessage(input: RestoreMessageInput): Promise<Memory> {
+      const { sessionId, uuid, deletedWith } = parse(RestoreMessageInput, input);
       return serialize(sessionKey(sessionId), async () => {
         const doc = await c.messages.findOne({ uuid, sessionId }); // messages_id
         if (!doc || !(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw messageNotFound(sessionId, uuid);
-        if (doc.deletedAt === null) return toMessage(doc);
-        const restored = { ...doc, deletedAt: null };
-        await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: null } }); // _id
-        const search = await c.search.findOneAndUpdate({ _id: doc._id }, { $set: { deletedAt: null } }); // _id
+        if (doc.deletedAt === null) return { messages: [toMessage(doc)] };
+        // One message by its _id, or the operation's by their shared time (messages_session_seq, search_session).
+        const which = deletedWith ? { sessionId, deletedAt: doc.deletedAt } : { _id: doc._id };
+        const docs = deletedWith ? await c.messages.find(which).toArray() : [doc];
+        const searchDocs = await c.search.find(which, { projection: { terms: 1 } }).toArray();
+        await c.messages.updateMany(which, { $set: { deletedAt: null } });
+        await c.search.updateMany(which, { $set: { deletedAt: null } });
         const session = await c.sessions.findOneAndUpdate(
           { sessionId }, // sessions_sessionId
           {
-            $inc: { messageCount: 1, termDocs: search ? 1 : 0, termLength: search?.terms.length ?? 0 },
-            $max: { lastMessageAt: doc.createdAt },
+            $inc: {
+              messageCount: docs.length,
+              termDocs: searchDocs.length,
+              termLength: searchDocs.reduce((sum, d) => sum + d.terms.length, 0),
+            },
+            $max: { lastMessageAt: new Date(Math.max(...docs.map((d) => d.createdAt.getTime()))) },
             $set: { updatedAt: new Date() },
           },
           { returnDocument: 'after' },
         );
-        publish({ type: 'messages', sessionId, messages: [toMessage(restored)] });
+        const messages = docs.sort((a, b) => a.seq - b.seq).map((d) => toMessage({ ...d, deletedAt: null }));
+        publish({ type: 'messages', sessionId, messages });
         if (session) publish({ type: 'session', session: toSession(session) });
-        return toMessage(restored);
+        return { messages };
       });
     },
 

@@ -184,6 +184,9 @@ export const UpdateMessageInput = MessageIdInput.extend({
 export type UpdateMessageInput = z.input<typeof UpdateMessageInput>;
 /** Soft-deletes the messages after `uuid` (and `uuid` itself when `inclusive`): regenerate, edit and resend. */
 export const TruncateInput = MessageIdInput.extend({ inclusive: z.boolean().default(false) });
+/** Undeletes a message; `deletedWith`: and the messages deleted in the same operation (a truncation). */
+export const RestoreMessageInput = MessageIdInput.extend({ deletedWith: z.boolean().default(false) });
+export type RestoreMessageInput = z.input<typeof RestoreMessageInput>;
 export type TruncateInput = z.input<typeof TruncateInput>;
 
 export interface Message {

@@ -125,16 +125,19 @@ export function useDeleteMessage() {
   });
 }
 
-/** Undoes `useDeleteMessage` (an "Undo"): the message is back in its place in every cache of its session. */
+/**
+ * Undoes `useDeleteMessage` (an "Undo"), or with `deletedWith: true` a `useTruncateMessages` (give
+ * any message it removed): the messages are back in their places in every cache of their session.
+ */
 export function useRestoreMessage() {
   const utils = trpc.useUtils();
   const queryClient = useQueryClient();
   return trpc.message.restore.useMutation({
-    onSuccess: (message) => {
-      upsertMessages(queryClient, message.sessionId, [message]);
+    onSuccess: ({ messages }, { sessionId }) => {
+      upsertMessages(queryClient, sessionId, messages);
       void Promise.all([
-        utils.session.get.invalidate({ sessionId: message.sessionId }),
-        utils.memory.search.invalidate({ sessionId: message.sessionId }),
+        utils.session.get.invalidate({ sessionId }),
+        utils.memory.search.invalidate({ sessionId }),
         utils.user.search.invalidate(),
       ]);
     },

@@ -1,4 +1,4 @@
-import { Id, ListMessagesInput, MessageIdInput, TruncateInput, UpdateMessageInput } from '@mnemo/core/schemas';
+import { Id, ListMessagesInput, MessageIdInput, RestoreMessageInput, TruncateInput, UpdateMessageInput } from '@mnemo/core/schemas';
 import { type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { procedure } from '../trpc';
@@ -9,8 +9,8 @@ export const messageRouter = {
   /** Metadata merge; content/append, role, parts and status for edits and streamed replies. */
   update: procedure.input(UpdateMessageInput).mutation(({ ctx, input }) => ctx.core.memory.updateMessage(input)),
   delete: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.deleteMessage(input)),
-  /** Undoes a delete: the soft-deleted message comes back (NOT_FOUND once purged or replaced). */
-  restore: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.restoreMessage(input)),
+  /** Undoes a delete (`deletedWith`: a truncation too): the messages come back (NOT_FOUND once purged or replaced). */
+  restore: procedure.input(RestoreMessageInput).mutation(({ ctx, input }) => ctx.core.memory.restoreMessage(input)),
   /** Deletes the messages after `uuid` (and it too when `inclusive`): regenerate, edit and resend. */
   truncate: procedure.input(TruncateInput).mutation(({ ctx, input }) => ctx.core.memory.truncate(input)),
   /**
