@@ -36,6 +36,8 @@ const core = createCore({
     ? { url: config.MNEMO_EMBEDDINGS_URL, model: config.MNEMO_EMBEDDINGS_MODEL, apiKey: config.MNEMO_EMBEDDINGS_API_KEY }
     : undefined,
   log: (message, error) => log.warn({ err: error }, message),
+  // The local database is ours alone (its data dir is locked): keep sessions and recent messages in memory.
+  singleWriter: localDb !== undefined,
 });
 const tenants = createTenants(core);
 const app = createApp({ config, core, tenants, logger: log });

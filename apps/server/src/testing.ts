@@ -41,6 +41,7 @@ export async function startTestServer({ authSecret, messageWindow, env = {} }: T
     dbName: `test_${randomUUID().slice(0, 8)}`,
     messageWindow: config.MNEMO_MESSAGE_WINDOW,
     retentionDays: config.MNEMO_RETENTION_DAYS,
+    singleWriter: inject('singleWriter') ?? true,
   });
   await core.init();
   const app = createApp({ config, core });
@@ -54,8 +55,14 @@ export async function startTestServer({ authSecret, messageWindow, env = {} }: T
     close: () =>
       (closing ??= (async () => {
         await app.close();
-        await core.db.dropDatabase();
-        await core.close();
+        try {
+          await core.idle();
+          const drift = await core.store.verify();
+          if (drift.length > 0) throw new Error(`memory differs from the database:\n${drift.join('\n')}`);
+        } finally {
+          await core.db.dropDatabase();
+          await core.close();
+        }
       })()),
   };
 }

@@ -34,8 +34,9 @@ function cli(db: Core, args: string[], stdin?: string): Promise<{ code: number |
 }
 
 const source = useTestCore();
-const target = useTestCore();
-const zepTarget = useTestCore();
+// The CLI writes these from another process: their cores are not the only writer.
+const target = useTestCore({ singleWriter: false });
+const zepTarget = useTestCore({ singleWriter: false });
 
 async function seed(core: Core) {
   await core.users.add({ userId: 'ada', firstName: 'Ada', metadata: { plan: 'pro' } });

@@ -39,7 +39,11 @@ export async function withBenchCore(
   });
   try {
     if (dataDir) db = await startLocalDb({ dataDir, durable, log: (m) => console.log(`[local-db] ${m}`) });
-    core = createCore({ mongoUri: process.env.MONGODB_URI ?? db!.uri, dbName: `mnemo_bench_${name}_${randomUUID().slice(0, 8)}` });
+    core = createCore({
+      mongoUri: process.env.MONGODB_URI ?? db!.uri,
+      dbName: `mnemo_bench_${name}_${randomUUID().slice(0, 8)}`,
+      singleWriter: db !== undefined, // as `pnpm start` on the local database
+    });
     await core.init();
     await run(core, db);
   } finally {

@@ -110,6 +110,7 @@ describe('streaming messages', () => {
       messages: [{ role: 'assistant', content: 'Half a', status: 'streaming', uuid: 'd1' }],
     });
     await core().collections.messages.updateOne({ uuid: 'd1' }, { $set: { updatedAt: new Date(Date.now() - STREAM_IDLE_MS - 1000) } });
+    core().store.buckets.invalidate('stream-dead'); // a write behind core's back: what it holds in memory is stale
     expect((await core().memory.get({ sessionId: 'stream-dead' })).messages[0]).toMatchObject({ content: 'Half a', status: 'interrupted' });
     // Another update brings it back to streaming.
     expect((await core().memory.updateMessage({ sessionId: 'stream-dead', uuid: 'd1', append: ' sentence' })).status).toBe('streaming');

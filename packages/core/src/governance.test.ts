@@ -74,6 +74,7 @@ describe('retention', () => {
     await c.memory.add({ sessionId: 'kept-long', messages: [{ role: 'user', content: 'kept', createdAt: daysAgo(40) }] });
     for (const sessionId of ['idle', 'kept-long'])
       await c.collections.sessions.updateOne({ sessionId }, { $set: { lastActiveAt: daysAgo(40) } });
+    await c.store.sessions.reload(['idle', 'kept-long']); // written behind core's back
     await c.sessions.add({ sessionId: 'short', retentionDays: 1 });
     await c.memory.add({
       sessionId: 'short',

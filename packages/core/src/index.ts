@@ -13,6 +13,7 @@ import { createRetention } from './retention';
 import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
+import { createStore } from './store';
 import { loadTokenizer } from './tokens';
 import { createTransfer } from './transfer';
 import { createUserService } from './users';
@@ -31,6 +32,15 @@ export interface CoreConfig {
   retentionDays?: number;
   /** The clock retention and purge go by (tests inject one). */
   now?: () => Date;
+  /**
+   * This process is the database's only writer (the local database, whose data dir it has locked):
+   * it then holds every session and the recently used message buckets in memory, exact because
+   * every write passes through it (store/). Leave it off when other processes may write
+   * (MONGODB_URI, several instances).
+   */
+  singleWriter?: boolean;
+  /** How many messages a single writer keeps in memory at most (default 50,000). */
+  cachedMessages?: number;
 }
 
 /**
@@ -38,21 +48,41 @@ export interface CoreConfig {
  * tenants, apps/server/src/tenants.ts) and leaves closing it to its owner.
  */
 export function createCore(config: CoreConfig, shared?: MongoClient) {
-  const { mongoUri, dbName, messageWindow = 12, embeddings, log = defaultLog, retentionDays, now = () => new Date() } = config;
+  const {
+    mongoUri,
+    dbName,
+    messageWindow = 12,
+    embeddings,
+    log = defaultLog,
+    retentionDays,
+    now = () => new Date(),
+    singleWriter = false,
+    cachedMessages = 50_000,
+  } = config;
   // ignoreUndefined: optional fields that are absent are not written as null. A database that
   // cannot be reached fails a request within 3 s (then a 503) rather than after the driver's 30 s.
   const client = shared ?? new MongoClient(mongoUri, { ignoreUndefined: true, serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 });
   const db = client.db(dbName);
   const collections = getCollections(db);
   const serialize = createSerializer();
-  const search = createSearchService(collections, serialize, { embeddings, log });
   const listing = createListing(collections, serialize);
+  const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages });
+  const search = createSearchService(collections, serialize, store.sessions, { embeddings, log });
   const events = createEventBus();
   const { publish } = events;
-  const sessions = createSessionService(collections, serialize, listing, publish);
-  const users = createUserService(collections, serialize, listing, publish);
-  const memory = createMemoryService(collections, serialize, { listing, messageWindow, publish, queueEmbeddings: search.queueEmbeddings });
-  const expire = createRetention(collections, serialize, publish, { defaultDays: retentionDays, expireMessages: memory.expire, now });
+  const sessions = createSessionService(collections, serialize, store, listing, publish);
+  const users = createUserService(collections, serialize, store, listing, publish);
+  const memory = createMemoryService(collections, serialize, store, {
+    listing,
+    messageWindow,
+    publish,
+    queueEmbeddings: search.queueEmbeddings,
+  });
+  const expire = createRetention(collections, serialize, store, publish, {
+    defaultDays: retentionDays,
+    expireMessages: memory.expire,
+    now,
+  });
   return {
     users: {
       ...users,
@@ -71,19 +101,25 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       searchUser: search.searchUser,
     },
     /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
-    purge: createPurgeService(collections, { expire, now }),
+    purge: createPurgeService(collections, store.sessions, { expire, now }),
     /** Export and import as JSON Lines, and import from a Zep server (transfer.ts, transfer-zep.ts). */
-    transfer: createTransfer(collections, serialize, listing, { queueEmbeddings: search.queueEmbeddings, idle: search.idle }),
+    transfer: createTransfer(collections, serialize, store, listing, { queueEmbeddings: search.queueEmbeddings, idle: search.idle }),
     /** Live updates: what every write changed, for subscribers (events.ts). */
     events,
     /** Raw access for tests, tools and migrations. */
     db,
     collections,
-    /** Connects, creates every index and brings old documents up to date (idempotent); loads the tokenizer. */
+    /** Where session documents and message buckets are read (store/); `store.verify()` compares what memory holds with the database. */
+    store,
+    /**
+     * Connects, creates every index, brings old documents up to date (idempotent) and, on a single
+     * writer, reads every session into memory; loads the tokenizer.
+     */
     init: async () => {
       loadTokenizer();
       await createIndexes(collections, { ferretdb: await isFerretDb(db) });
       await migrate(collections, listing);
+      await store.sessions.load();
     },
     /** Resolves when background work (message embeddings) is done. */
     idle: search.idle,

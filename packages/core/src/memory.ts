@@ -1,7 +1,17 @@
 import type { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { MongoBulkWriteError, ObjectId } from 'mongodb';
-import { bucketKey, bucketOf, type Collections, isDuplicateKeyError, live, type MessageDoc, revive, type SessionDoc } from './db';
+import { ObjectId } from 'mongodb';
+import {
+  bucketKey,
+  bucketOf,
+  type Collections,
+  isDuplicateKeyError,
+  live,
+  type MessageDoc,
+  revive,
+  type SearchDoc,
+  type SessionDoc,
+} from './db';
 import type { Publish } from './events';
 import { ConflictError, NotFoundError, sessionNotFound } from './errors';
 import { toMessage, toSession } from './mappers';
@@ -22,23 +32,23 @@ import {
 } from './schemas';
 import { type Serialize, sessionKey } from './serialize';
 import { tokenize } from './search/tokenize';
+import { PartialInsertError, type Store } from './store';
+import type { BucketStore } from './store/buckets';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
 
 const messageNotFound = (sessionId: string, uuid: string) =>
   new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);
 
-/** A bucket of a session's live messages (db.ts, BUCKET_SIZE), for walkBuckets. */
-export const readBucket = (c: Collections, sessionId: string, bucket: number) =>
-  c.messages.find({ bucket: bucketKey(sessionId, bucket), ...live }).toArray(); // messages_bucket
 const bySeq = (d: MessageDoc) => d.seq;
 
 /** A session's newest live message, or null (a session list's preview). */
 export async function lastMessage(
-  c: Collections,
-  { sessionId, lastSeq }: Pick<SessionDoc, 'sessionId' | 'lastSeq'>,
+  buckets: BucketStore,
+  { sessionId, lastSeq, messageCount }: Pick<SessionDoc, 'sessionId' | 'lastSeq' | 'messageCount'>,
 ): Promise<MessageDoc | null> {
-  const [doc] = await walkBuckets((bucket) => readBucket(c, sessionId, bucket), bySeq, {
+  if (messageCount === 0) return null;
+  const [doc] = await walkBuckets((bucket) => buckets.read(sessionId, bucket), bySeq, {
     from: bucketOf(lastSeq),
     to: 0,
     order: 'desc',
@@ -61,14 +71,11 @@ export interface MemoryOptions {
 export function createMemoryService(
   c: Collections,
   serialize: Serialize,
+  store: Store,
   { listing, messageWindow, publish, queueEmbeddings }: MemoryOptions,
 ) {
-  /** The live session's highest `seq` so far and its number of live messages; undefined when there is no live session. */
-  async function sequenceOf(sessionId: string): Promise<{ lastSeq: number; messageCount: number } | null> {
-    return c.sessions.findOne({ sessionId, ...live }, { projection: { lastSeq: 1, messageCount: 1 } }); // sessions_sessionId
-  }
-
-  const bucketReader = (sessionId: string) => (bucket: number) => readBucket(c, sessionId, bucket);
+  const { sessions, buckets } = store;
+  const bucketReader = (sessionId: string) => (bucket: number) => buckets.read(sessionId, bucket);
   const final = (d: MessageDoc) => d.status !== 'streaming';
 
   /** A live message of a session, by id; NOT_FOUND when there is none. */
@@ -81,12 +88,15 @@ export function createMemoryService(
   /**
    * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
    * numbers in the same atomic upsert. Two first writes racing on the unique index: one retries.
+   * A single-writer store knows the session is new and numbers it in that upsert; elsewhere a new
+   * session gets its number just after.
    */
   async function reserveSeq(sessionId: string, count: number, termLength: number, owner: string | null): Promise<SessionDoc> {
     const now = new Date();
+    const place = sessions.inMemory && !(await sessions.get(sessionId)) ? await listing.next('sessions') : {};
     for (let attempt = 1; ; attempt++) {
       try {
-        const doc = await c.sessions.findOneAndUpdate(
+        let doc = (await c.sessions.findOneAndUpdate(
           { sessionId }, // sessions_sessionId
           {
             $inc: { lastSeq: count, messageCount: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
@@ -98,15 +108,22 @@ export function createMemoryService(
               metadata: {},
               createdAt: now,
               ...(count === 0 && { lastMessageAt: null, lastActiveAt: now }),
+              ...place,
             },
           },
           { upsert: true, returnDocument: 'after' },
-        );
-        if (doc!.listNo !== undefined) return doc!;
-        // Just created: give it its place in the list of all sessions (under the session's lock).
-        const place = await listing.next('sessions');
-        await c.sessions.updateOne({ sessionId, listNo: { $exists: false } }, { $set: place }); // sessions_sessionId
-        return { ...doc!, ...place };
+        ))!;
+        if (doc.listNo === undefined) {
+          // Just created: give it its place in the list of all sessions (under the session's lock).
+          doc =
+            (await c.sessions.findOneAndUpdate(
+              { sessionId, listNo: { $exists: false } }, // sessions_sessionId
+              { $set: await listing.next('sessions') },
+              { returnDocument: 'after' },
+            )) ?? doc;
+        }
+        sessions.stored(sessionId, doc);
+        return doc;
       } catch (error) {
         if (!isDuplicateKeyError(error) || attempt === 3) throw error;
       }
@@ -116,7 +133,7 @@ export function createMemoryService(
   async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages'], owner?: string): Promise<Memory> {
     // On behalf of a user (scope.ts): a session of somebody else (even deleted) is not theirs to write or revive.
     if (owner !== undefined) {
-      const existing = await c.sessions.findOne({ sessionId }, { projection: { userId: 1 } }); // sessions_sessionId
+      const existing = await sessions.get(sessionId);
       if (existing && existing.userId !== owner) throw sessionNotFound(sessionId);
     }
     // One equality lookup per client-supplied id (an `$in` would not be pushed down on FerretDB).
@@ -159,21 +176,28 @@ export function createMemoryService(
       updatedAt: now,
       deletedAt: null,
     }));
-    // What search needs of the first `n` of them, kept beside them (db.ts, SearchDoc).
-    const searchDocs = (n: number) => docs.slice(0, n).map((d, i) => ({ _id: d._id, sessionId, deletedAt: null, terms: terms[i]! }));
     if (docs.length > 0) {
-      try {
-        await c.messages.insertMany(docs, { ordered: true });
-      } catch (error) {
-        // What was not stored does not count (an ordered insert stops at its first failure).
-        const stored = error instanceof MongoBulkWriteError ? error.insertedCount : 0;
-        if (stored > 0) await c.search.insertMany(searchDocs(stored));
-        await c.sessions.updateOne({ sessionId }, { $inc: { messageCount: stored - docs.length } }); // sessions_sessionId
+      // The messages and what search needs of them (db.ts, SearchDoc) go out together, each with the
+      // inserts of other sessions' appends under way (group commit).
+      const searchDocs: SearchDoc[] = docs.map((d, i) => ({ _id: d._id, sessionId, deletedAt: null, terms: terms[i]! }));
+      const [inserted, indexed] = await Promise.allSettled([store.insert.messages(docs), store.insert.search(searchDocs)]);
+      if (inserted.status === 'rejected') {
+        // What was not stored does not count, nor is it searchable.
+        const error = inserted.reason;
+        const failed = error instanceof PartialInsertError ? error.failed : docs.map((_, i) => i);
+        await Promise.all(failed.map((i) => c.search.deleteOne({ _id: docs[i]!._id }))); // _id
+        buckets.invalidate(sessionId);
+        sessions.stored(
+          sessionId,
+          await c.sessions.findOneAndUpdate({ sessionId }, { $inc: { messageCount: -failed.length } }, { returnDocument: 'after' }), // sessions_sessionId
+        );
         // A concurrent request stored one of the same ids first; a retry will skip it.
-        if (isDuplicateKeyError(error)) throw new ConflictError('a message of this batch was stored concurrently; retry');
+        if (isDuplicateKeyError(error instanceof PartialInsertError ? error.cause : error))
+          throw new ConflictError('a message of this batch was stored concurrently; retry');
         throw error;
       }
-      await c.search.insertMany(searchDocs(docs.length));
+      buckets.appended(sessionId, docs, firstSeq - 1);
+      if (indexed.status === 'rejected') throw indexed.reason;
       queueEmbeddings?.(sessionId, docs.filter(final));
       publish({ type: 'messages', sessionId, messages: docs.map(toMessage) });
       publish({ type: 'session', session: toSession(session) });
@@ -200,6 +224,7 @@ export function createMemoryService(
       { $inc: { messageCount: -docs.length, termDocs: -docs.length, termLength: -termLength }, $set: { updatedAt: now } },
       { returnDocument: 'after' },
     );
+    sessions.stored(sessionId, session);
     publish({ type: 'deleted', sessionId, uuids: docs.map((d) => d.uuid) });
     if (session) publish({ type: 'session', session: toSession(session) });
   }
@@ -237,11 +262,17 @@ export function createMemoryService(
         ? await mergeUpdate(c.messages, filter, patch, changed)
         : await c.messages.findOneAndUpdate(filter, { $set: changed }, { returnDocument: 'after' });
     if (!doc) throw messageNotFound(sessionId, uuid);
+    buckets.changed(doc);
     if (textChanged) {
       const terms = tokenize(text);
       // The stored embedding described the old text.
       const old = await c.search.findOneAndUpdate({ _id: doc._id }, { $set: { terms }, $unset: { embedding: '' } }); // _id
-      await c.sessions.updateOne({ sessionId }, { $inc: { termLength: terms.length - (old?.terms.length ?? 0) } }); // sessions_sessionId
+      const session = await c.sessions.findOneAndUpdate(
+        { sessionId }, // sessions_sessionId
+        { $inc: { termLength: terms.length - (old?.terms.length ?? 0) } },
+        { returnDocument: 'after' },
+      );
+      sessions.stored(sessionId, session);
     }
     if (final(doc) && (textChanged || !final(current))) queueEmbeddings?.(sessionId, [doc]);
     publish({ type: 'messages', sessionId, messages: [toMessage(doc)] });
@@ -261,8 +292,8 @@ export function createMemoryService(
     /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */
     async get(input: GetMemoryInput): Promise<Memory> {
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
-      const session = await sequenceOf(sessionId);
-      if (!session) return { messages: [] };
+      const session = await sessions.live(sessionId);
+      if (!session || session.messageCount === 0) return { messages: [] };
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
         from: bucketOf(session.lastSeq),
         to: 0,
@@ -279,8 +310,8 @@ export function createMemoryService(
     async list(input: ListMessagesInput) {
       const { sessionId, limit, cursor, order } = parse(ListMessagesInput, input);
       const key = decodeCursor(cursor, 'number');
-      const session = await sequenceOf(sessionId);
-      if (!session) return { items: [], nextCursor: null, total: 0 };
+      const session = await sessions.live(sessionId);
+      if (!session || session.messageCount === 0) return { items: [], nextCursor: null, total: 0 };
       const { lastSeq, messageCount } = session;
       const docs =
         order === 'desc'
@@ -318,6 +349,7 @@ export function createMemoryService(
         const doc = await liveMessage(sessionId, uuid);
         const now = new Date();
         await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: now } }); // _id
+        buckets.changed({ ...doc, deletedAt: now });
         await unindex(sessionId, [doc], now);
         return { deleted: 1 };
       });
@@ -334,13 +366,14 @@ export function createMemoryService(
       const { sessionId, uuid, deletedWith } = parse(RestoreMessageInput, input);
       return serialize(sessionKey(sessionId), async () => {
         const doc = await c.messages.findOne({ uuid, sessionId }); // messages_id
-        if (!doc || !(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw messageNotFound(sessionId, uuid);
+        if (!doc || !(await sessions.live(sessionId))) throw messageNotFound(sessionId, uuid);
         if (doc.deletedAt === null) return { messages: [toMessage(doc)] };
         // One message by its _id, or the operation's by their shared time (messages_session_seq, search_session).
         const which = deletedWith ? { sessionId, deletedAt: doc.deletedAt } : { _id: doc._id };
         const docs = deletedWith ? await c.messages.find(which).toArray() : [doc];
         const searchDocs = await c.search.find(which, { projection: { terms: 1 } }).toArray();
         await c.messages.updateMany(which, { $set: { deletedAt: null } });
+        buckets.invalidate(sessionId);
         await c.search.updateMany(which, { $set: { deletedAt: null } });
         const session = await c.sessions.findOneAndUpdate(
           { sessionId }, // sessions_sessionId
@@ -355,6 +388,7 @@ export function createMemoryService(
           },
           { returnDocument: 'after' },
         );
+        sessions.stored(sessionId, session);
         const messages = docs.sort((a, b) => a.seq - b.seq).map((d) => toMessage({ ...d, deletedAt: null }));
         publish({ type: 'messages', sessionId, messages });
         if (session) publish({ type: 'session', session: toSession(session) });
@@ -369,7 +403,7 @@ export function createMemoryService(
      */
     async expire(sessionId: string, cutoff: Date): Promise<number> {
       return serialize(sessionKey(sessionId), async () => {
-        const session = await sequenceOf(sessionId);
+        const session = await sessions.live(sessionId);
         if (!session) return 0;
         const now = new Date();
         const gone: MessageDoc[] = [];
@@ -382,6 +416,7 @@ export function createMemoryService(
               { bucket: bucketKey(sessionId, bucket), ...live, _id: { $in: old.map((d) => d._id) } },
               { $set: { deletedAt: now } },
             );
+            buckets.invalidate(sessionId);
             gone.push(...old);
           }
           if (old.length < docs.length) break;
@@ -400,7 +435,7 @@ export function createMemoryService(
       return serialize(sessionKey(sessionId), async () => {
         const anchor = await liveMessage(sessionId, uuid);
         const from = inclusive ? anchor.seq : anchor.seq + 1;
-        const lastSeq = (await sequenceOf(sessionId))?.lastSeq ?? anchor.seq;
+        const lastSeq = (await sessions.live(sessionId))?.lastSeq ?? anchor.seq;
         const now = new Date();
         const gone: MessageDoc[] = [];
         // A bucket at a time (one equality each, which FerretDB pushes down); usually the last one or two.
@@ -408,6 +443,7 @@ export function createMemoryService(
           const docs = (await bucketReader(sessionId)(bucket)).filter((d) => d.seq >= from);
           if (docs.length === 0) continue;
           await c.messages.updateMany({ bucket: bucketKey(sessionId, bucket), ...live, seq: { $gte: from } }, { $set: { deletedAt: now } }); // messages_bucket
+          buckets.invalidate(sessionId);
           gone.push(...docs);
         }
         if (gone.length > 0) await unindex(sessionId, gone, now);

@@ -12,6 +12,7 @@ import { type Collections, live } from './db';
 import type { Publish } from './events';
 import { softDeleteSession } from './sessions';
 import { type Serialize, sessionKey } from './serialize';
+import type { Store } from './store';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,6 +24,7 @@ export interface RetentionResult {
 export function createRetention(
   c: Collections,
   serialize: Serialize,
+  store: Store,
   publish: Publish,
   {
     defaultDays,
@@ -47,7 +49,7 @@ export function createRetention(
             { sessionId: session.sessionId, ...live, lastActiveAt: { $lt: cutoff } },
             { projection: { _id: 1 } },
           );
-          if (current) await softDeleteSession(c, publish, session.sessionId, at);
+          if (current) await softDeleteSession(c, store, publish, session.sessionId, at);
           return current !== null;
         });
         if (deleted) result.sessions += 1;

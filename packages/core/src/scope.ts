@@ -6,7 +6,7 @@
  * existence oracle), or is refused as admin-only (FORBIDDEN: listing or deleting users, purge,
  * forgetting, export/import). Every check happens before anything is written.
  */
-import { type Collections, live } from './db';
+import type { Store } from './store';
 import { ForbiddenError, sessionNotFound, userNotFound } from './errors';
 import type { MessageEvent } from './events';
 import type { Core } from './index';
@@ -18,12 +18,11 @@ const adminOnly = (what: string) => async () => {
   throw new ForbiddenError(`${what} needs an admin token`);
 };
 
-export function scopedTo(core: CoreApi & { collections: Collections }, userId: string): CoreApi {
+export function scopedTo(core: CoreApi & { store: Store }, userId: string): CoreApi {
   const { users, sessions, memory, events } = core;
-  const c = core.collections;
   /** Whether the session exists (live) and is this user's; `missing` when there is no such session. */
   const ownership = async (sessionId: string): Promise<'own' | 'other' | 'missing'> => {
-    const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { userId: 1 } }); // sessions_sessionId
+    const session = await core.store.sessions.live(sessionId);
     return !session ? 'missing' : session.userId === userId ? 'own' : 'other';
   };
   /** Runs `run` on an own session; any other reads as a session that does not exist. */
@@ -64,7 +63,7 @@ export function scopedTo(core: CoreApi & { collections: Collections }, userId: s
       delete: own(sessions.delete),
       /** Their own deleted session (ownership of a deleted session is read from it: it is not live). */
       restore: async (input) => {
-        const session = await c.sessions.findOne({ sessionId: input.sessionId }, { projection: { userId: 1 } }); // sessions_sessionId
+        const session = await core.store.sessions.get(input.sessionId);
         if (session?.userId !== userId) throw sessionNotFound(input.sessionId);
         return sessions.restore(input);
       },

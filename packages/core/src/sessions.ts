@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Filter, ObjectId } from 'mongodb';
-import type { z } from 'zod';
+import { ObjectId } from 'mongodb';
 import { type Collections, isDuplicateKeyError, live, revive, type SessionDoc, softDelete } from './db';
 import type { Publish } from './events';
-import { ConflictError, sessionNotFound, userNotFound, ValidationError } from './errors';
+import { ConflictError, sessionNotFound, userNotFound } from './errors';
 import type { Listing } from './listing';
 import { toMessage, toSession } from './mappers';
 import { lastMessage } from './memory';
 import { mergeUpdate } from './merge-update';
 import { type Metadata, withoutSystem } from './metadata';
-import { decodeCursor, toPage } from './paging';
 import {
   AddSessionInput,
   ListSessionsInput,
@@ -19,20 +17,29 @@ import {
   type SessionPage,
   UpdateSessionInput,
 } from './schemas';
-import { isEmptyFilter } from './search/filter';
 import { type Serialize, sessionKey, userKey } from './serialize';
+import { PartialInsertError, type Store } from './store';
 import { parse } from './validate';
 
 /** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
-export async function softDeleteSession(c: Collections, publish: Publish, sessionId: string, now: Date): Promise<void> {
+export async function softDeleteSession(c: Collections, store: Store, publish: Publish, sessionId: string, now: Date): Promise<void> {
   await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_seq
+  store.buckets.invalidate(sessionId);
   await c.search.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // search_session
-  // sessions_sessionId
-  const session = await c.sessions.findOneAndUpdate({ sessionId, ...live }, { $set: { ...softDelete(now), messageCount: 0 } });
-  if (session) publish({ type: 'session-deleted', sessionId, userId: session.userId ?? null });
+  const session = await c.sessions.findOneAndUpdate(
+    { sessionId, ...live }, // sessions_sessionId
+    { $set: { ...softDelete(now), messageCount: 0 } },
+    { returnDocument: 'after' },
+  );
+  if (!session) return;
+  store.sessions.stored(sessionId, session);
+  publish({ type: 'session-deleted', sessionId, userId: session.userId ?? null });
 }
 
-export function createSessionService(c: Collections, serialize: Serialize, listing: Listing, publish: Publish) {
+const conflict = (sessionId: string) => new ConflictError(`session ${JSON.stringify(sessionId)} already exists`);
+
+export function createSessionService(c: Collections, serialize: Serialize, store: Store, listing: Listing, publish: Publish) {
+  const { sessions } = store;
   /** Stores a new session (of a live user, when one is named). */
   async function insert(sessionId: string, userId: string | null, metadata: Metadata, retentionDays: number | null) {
     if (userId !== null && !(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
@@ -56,12 +63,14 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       ...place,
       ...revive,
     };
+    if (sessions.inMemory && (await sessions.get(sessionId))) throw conflict(sessionId);
     try {
-      await c.sessions.insertOne(doc); // sessions_sessionId (unique)
+      await store.insert.sessions([doc]); // sessions_sessionId (unique), with other sessions being added (group commit)
     } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists`);
+      if (error instanceof PartialInsertError && isDuplicateKeyError(error.cause)) throw conflict(sessionId);
       throw error;
     }
+    sessions.stored(sessionId, doc);
     const session = toSession(doc);
     publish({ type: 'session', session });
     return session;
@@ -74,13 +83,13 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
      */
     async add(input: AddSessionInput) {
       const { sessionId, userId = null, metadata = {}, retentionDays = null } = parse(AddSessionInput, input);
-      const add = () => insert(sessionId, userId, metadata, retentionDays);
+      const add = () => serialize(sessionKey(sessionId), () => insert(sessionId, userId, metadata, retentionDays));
       return userId === null ? add() : serialize(userKey(userId), add);
     },
 
     async get(input: { sessionId: string }) {
       const { sessionId } = parse(SessionIdInput, input);
-      const doc = await c.sessions.findOne({ sessionId, ...live }); // sessions_sessionId
+      const doc = await sessions.live(sessionId);
       if (!doc) throw sessionNotFound(sessionId);
       return toSession(doc);
     },
@@ -91,7 +100,7 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
       const patch = withoutSystem(metadata);
       return serialize(sessionKey(sessionId), async () => {
         if (Object.keys(patch).length === 0 && retentionDays === undefined) {
-          const doc = await c.sessions.findOne({ sessionId }); // sessions_sessionId
+          const doc = await sessions.get(sessionId);
           if (!doc) throw sessionNotFound(sessionId);
           if (doc.deletedAt === null) return toSession(doc);
         }
@@ -99,6 +108,7 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
         const set = { updatedAt: new Date(), ...revive, ...(retentionDays !== undefined && { retentionDays }) };
         const doc = await mergeUpdate(c.sessions, { sessionId }, patch, set);
         if (!doc) throw sessionNotFound(sessionId);
+        sessions.stored(sessionId, doc);
         const session = toSession(doc);
         publish({ type: 'session', session });
         return session;
@@ -109,8 +119,8 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
     async delete(input: { sessionId: string }) {
       const { sessionId } = parse(SessionIdInput, input);
       await serialize(sessionKey(sessionId), async () => {
-        if (!(await c.sessions.findOne({ sessionId, ...live }, { projection: { _id: 1 } }))) throw sessionNotFound(sessionId);
-        await softDeleteSession(c, publish, sessionId, new Date());
+        if (!(await sessions.live(sessionId))) throw sessionNotFound(sessionId);
+        await softDeleteSession(c, store, publish, sessionId, new Date());
       });
     },
 
@@ -122,18 +132,23 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
     async restore(input: { sessionId: string }): Promise<Session> {
       const { sessionId } = parse(SessionIdInput, input);
       return serialize(sessionKey(sessionId), async () => {
-        const doc = await c.sessions.findOne({ sessionId }); // sessions_sessionId
+        const doc = await sessions.get(sessionId);
         if (!doc) throw sessionNotFound(sessionId);
         if (doc.deletedAt === null) return toSession(doc);
         if (doc.userId !== null && !(await c.users.findOne({ userId: doc.userId, ...live }, { projection: { _id: 1 } })))
           throw userNotFound(doc.userId); // users_userId
         const deletedWith = { sessionId, deletedAt: doc.deletedAt };
         await c.messages.updateMany(deletedWith, { $set: { deletedAt: null } }); // messages_session_seq
+        store.buckets.invalidate(sessionId);
         await c.search.updateMany(deletedWith, { $set: { deletedAt: null } }); // search_session
         const messageCount = await c.messages.count({ sessionId, ...live }); // messages_session_seq
-        const session = toSession(
-          (await c.sessions.findOneAndUpdate({ _id: doc._id }, { $set: { ...revive, messageCount } }, { returnDocument: 'after' }))!,
-        );
+        const restored = (await c.sessions.findOneAndUpdate(
+          { _id: doc._id },
+          { $set: { ...revive, messageCount } },
+          { returnDocument: 'after' },
+        ))!;
+        sessions.stored(sessionId, restored);
+        const session = toSession(restored);
         publish({ type: 'session', session });
         return session;
       });
@@ -142,79 +157,13 @@ export function createSessionService(c: Collections, serialize: Serialize, listi
     /** A page of live sessions (ListSessionsInput): all, or one user's (none for an unknown user). */
     async list(input: ListSessionsInput = {}): Promise<SessionPage> {
       const query = parse(ListSessionsInput, input);
-      const page = await findSessions(c, listing, query);
+      const { docs, nextCursor, total } = await sessions.list(query);
       const items: SessionListItem[] = query.withLastMessage
         ? await Promise.all(
-            page.docs.map(async (d) => ({ ...toSession(d), lastMessage: await lastMessage(c, d).then((m) => m && toMessage(m)) })),
+            docs.map(async (d) => ({ ...toSession(d), lastMessage: await lastMessage(store.buckets, d).then((m) => m && toMessage(m)) })),
           )
-        : page.docs.map(toSession);
-      // `count`, not countDocuments: FerretDB pushes the count command's filter down, not the aggregation
-      // countDocuments sends (the deprecation is about sharded clusters mid-migration).
-      return { items, nextCursor: page.nextCursor, ...(query.withTotal && { total: await c.sessions.count(page.filter) }) };
+        : docs.map(toSession);
+      return { items, nextCursor, ...(total !== undefined && { total }) };
     },
   };
-}
-
-/** Keys of a session in each sort; cursors carry the last item's. */
-const sortKeys = (sort: 'created' | 'activity', d: SessionDoc) =>
-  sort === 'created' ? [d.listNo!] : [d.lastActiveAt.getTime(), d.listNo!];
-
-/**
- * The documents of one page, and the filter that selects every matching session. Unfiltered lists
- * by creation read the creation-order buckets (listing.ts), a bounded read at any size; anything
- * else is one query whose equality part (a user, or `live`) FerretDB pushes down, sorted and limited
- * by the database (MongoDB: sessions_user_created, sessions_user_activity, sessions_activity).
- */
-async function findSessions(c: Collections, listing: Listing, q: z.output<typeof ListSessionsInput>) {
-  const order = q.order ?? (q.sort === 'activity' ? 'desc' : 'asc');
-  const range = (from?: Date | null, to?: Date | null) =>
-    from || to ? { ...(from && { $gte: from }), ...(to && { $lte: to }) } : undefined;
-  const created = range(q.createdAfter, q.createdBefore);
-  const updated = range(q.updatedAfter, q.updatedBefore);
-  // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
-  const filter: Filter<SessionDoc> = {
-    ...(q.userId !== undefined ? { userId: q.userId, ...live } : { live: true }),
-    ...(q.metadata as Filter<SessionDoc>),
-    ...(created && { createdAt: created }),
-    ...(updated && { updatedAt: updated }),
-  };
-  const plain = q.userId === undefined && isEmptyFilter(q.metadata) && !created && !updated && q.sort === 'created';
-  if (plain) {
-    const read = (listBucket: number) => c.sessions.find({ listBucket, live: true }).toArray(); // sessions_list
-    const page = await listing.page('sessions', { ...q, order }, read, (d) => d);
-    return { docs: page.items, nextCursor: page.nextCursor, filter };
-  }
-  const dir = order === 'asc' ? 1 : -1;
-  const after = decodeCursor(q.cursor, 'string');
-  // The keyset condition joins the filter's own `$and` (a metadata filter may have `$or` at the top).
-  const query = after === undefined ? filter : { ...filter, $and: [...(filter.$and ?? []), keysetFilter(q.sort, after, dir)] };
-  const docs = await c.sessions
-    .find(query)
-    .sort(q.sort === 'activity' ? { lastActiveAt: dir, listNo: dir } : { listNo: dir })
-    .limit(q.limit + 1)
-    .toArray();
-  const { items, nextCursor } = toPage(
-    docs,
-    q.limit,
-    (d) => JSON.stringify(sortKeys(q.sort, d)),
-    (d) => d,
-  );
-  return { docs: items, nextCursor, filter };
-}
-
-/** Sessions after the cursor's keys in the sort (strictly, in direction `dir`). */
-function keysetFilter(sort: 'created' | 'activity', cursor: string, dir: 1 | -1): Filter<SessionDoc> {
-  const beyond = dir === 1 ? '$gt' : '$lt';
-  let keys: unknown;
-  try {
-    keys = JSON.parse(cursor);
-  } catch {
-    // refused below
-  }
-  if (!Array.isArray(keys) || keys.length !== (sort === 'created' ? 1 : 2) || !keys.every(Number.isFinite)) {
-    throw new ValidationError('cursor: not a cursor returned by a previous page of this list');
-  }
-  if (sort === 'created') return { listNo: { [beyond]: keys[0] } };
-  const at = new Date(keys[0]!);
-  return { $or: [{ lastActiveAt: { [beyond]: at } }, { lastActiveAt: at, listNo: { [beyond]: keys[1] } }] };
 }

@@ -28,6 +28,7 @@ import { userNotFound, ValidationError } from './errors';
 import type { Listing } from './listing';
 import { AddSessionInput, Id, MESSAGE_STATUSES, MessageId, Metadata, NewMessage, Parts, Text } from './schemas';
 import { type Serialize, sessionKey } from './serialize';
+import type { Store } from './store';
 import { tokenize } from './search/tokenize';
 import { type ZepImportOptions, zepRecords } from './transfer-zep';
 import { describeZodError, parse } from './validate';
@@ -291,7 +292,13 @@ const BATCH_WEIGHT = 16 * 1024 * 1024;
 /** Sessions this run created, remembered (up to this many) so their messages need no existence checks. */
 const FRESH_MEMORY = 10_000;
 
-export function createTransfer(c: Collections, serialize: Serialize, listing: Listing, { queueEmbeddings, idle }: TransferOptions = {}) {
+export function createTransfer(
+  c: Collections,
+  serialize: Serialize,
+  store: Store,
+  listing: Listing,
+  { queueEmbeddings, idle }: TransferOptions = {},
+) {
   /** The live documents of a listed collection in list order, a bucket at a time (the next one read meanwhile). */
   async function* listed<D extends UserDoc | SessionDoc>(
     name: 'users' | 'sessions',
@@ -610,8 +617,25 @@ export function createTransfer(c: Collections, serialize: Serialize, listing: Li
     return { stored, problem };
   }
 
-  /** Writes a planned batch: users, then sessions, then messages (their parents are written by then). */
+  /**
+   * Writes a planned batch (see writePlan); then what memory holds of the sessions it touched
+   * (store/) is read again, whatever happened.
+   */
   async function write(p: Plan, result: ImportResult, fresh: Set<string>): Promise<ImportError | undefined> {
+    try {
+      return await writePlan(p, result, fresh);
+    } finally {
+      const touched = new Set([
+        ...p.sessions.map(({ doc }) => (doc as SessionDoc).sessionId),
+        ...p.messages.map(({ doc }) => doc.sessionId),
+      ]);
+      for (const sessionId of touched) store.buckets.invalidate(sessionId);
+      await store.sessions.reload(touched);
+    }
+  }
+
+  /** Writes a planned batch: users, then sessions, then messages (their parents are written by then). */
+  async function writePlan(p: Plan, result: ImportResult, fresh: Set<string>): Promise<ImportError | undefined> {
     for (const list of [p.users, p.sessions]) {
       const name = list === p.users ? 'users' : 'sessions';
       if (list.length === 0) continue;

@@ -9,9 +9,10 @@ import type { Listing } from './listing';
 import { AddUserInput, type ForgetResult, PageInput, UpdateUserInput, UserIdInput } from './schemas';
 import { type Serialize, sessionKey, userKey } from './serialize';
 import { softDeleteSession } from './sessions';
+import type { Store } from './store';
 import { parse } from './validate';
 
-export function createUserService(c: Collections, serialize: Serialize, listing: Listing, publish: Publish) {
+export function createUserService(c: Collections, serialize: Serialize, store: Store, listing: Listing, publish: Publish) {
   async function liveUser(userId: string): Promise<UserDoc> {
     const doc = await c.users.findOne({ userId, ...live }); // users_userId
     if (!doc) throw userNotFound(userId);
@@ -62,9 +63,8 @@ export function createUserService(c: Collections, serialize: Serialize, listing:
       await serialize(userKey(userId), async () => {
         const user = await liveUser(userId);
         const now = new Date();
-        const sessions = await c.sessions.find({ userId, ...live }, { projection: { sessionId: 1 } }).toArray(); // sessions_user
-        for (const { sessionId } of sessions) {
-          await serialize(sessionKey(sessionId), () => softDeleteSession(c, publish, sessionId, now));
+        for (const { sessionId } of await store.sessions.ofUser(userId)) {
+          await serialize(sessionKey(sessionId), () => softDeleteSession(c, store, publish, sessionId, now));
         }
         const { matchedCount } = await c.users.updateOne({ _id: user._id, ...live }, { $set: softDelete(now) });
         if (matchedCount === 0) throw userNotFound(userId);
@@ -82,13 +82,15 @@ export function createUserService(c: Collections, serialize: Serialize, listing:
     async forget(input: { userId: string }): Promise<ForgetResult> {
       const { userId } = parse(UserIdInput, input);
       return serialize(userKey(userId), async () => {
-        const sessions = await c.sessions.find({ userId }, { projection: { sessionId: 1 } }).toArray(); // sessions_user
         const gone: ForgetResult = { users: 0, sessions: 0, messages: 0, searchDocuments: 0 };
-        for (const { sessionId } of sessions) {
+        for (const { sessionId } of await store.sessions.ofUser(userId, { withDeleted: true })) {
           await serialize(sessionKey(sessionId), async () => {
             gone.messages += (await c.messages.deleteMany({ sessionId })).deletedCount; // messages_session_seq
+            store.buckets.invalidate(sessionId);
             gone.searchDocuments += (await c.search.deleteMany({ sessionId })).deletedCount; // search_session
-            gone.sessions += (await c.sessions.deleteOne({ sessionId, userId })).deletedCount; // sessions_sessionId
+            const { deletedCount } = await c.sessions.deleteOne({ sessionId, userId }); // sessions_sessionId
+            if (deletedCount > 0) store.sessions.stored(sessionId, null);
+            gone.sessions += deletedCount;
           });
           publish({ type: 'session-deleted', sessionId, userId });
         }

@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureFerretDb, FERRETDB_VERSION, pings, startFerretDb } from './ferretdb';
+import { lockDataDir } from './lock';
 import { findPostgres, startPostgres } from './postgres';
 import { freePort, type Guarded, LocalDbError, runs, spawnGuarded, waitUntil } from './process';
 
@@ -55,10 +56,31 @@ const GET_POSTGRES =
   'Install PostgreSQL (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql@17) and restart: ' +
   'Mnemo then runs FerretDB on a private PostgreSQL cluster, or set MONGODB_URI.';
 
+/**
+ * Starts the local database of `dataDir`, which this process then owns until `stop()`: a second
+ * start on the same data dir, in any process, refuses with a LocalDbError (lock.ts).
+ */
 export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
-  const { dataDir, log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true } = options;
-  const dir = resolve(dataDir);
+  const dir = resolve(options.dataDir);
   mkdirSync(dir, { recursive: true });
+  const unlock = lockDataDir(dir);
+  try {
+    const db = await startServers(dir, options);
+    return {
+      ...db,
+      stop: async () => {
+        await db.stop();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+async function startServers(dir: string, options: LocalDbOptions): Promise<LocalDb> {
+  const { log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true } = options;
   if (runs('mongod', ['--version'])) return startMongod(dir, log, warn);
 
   const bin = await ensureFerretDb(log, toolsDir);

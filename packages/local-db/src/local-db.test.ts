@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
@@ -142,6 +143,38 @@ describe('local database', () => {
       await db.stop();
     }
     await expect.poll(() => processesOf(dir), { timeout: 10_000 }).toEqual([]);
+  });
+
+  it('refuses a second process on the same data dir, naming the first; takes over once the first is gone', async () => {
+    const dir = dataDir();
+    // Another process's attempt to start the same data dir's database.
+    const startElsewhere = () =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const script = `import { startLocalDb } from './src/index.ts';
+          const db = await startLocalDb({ dataDir: ${JSON.stringify(dir)}, durable: false });
+          await db.stop();`;
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.once('close', (code) => resolve({ code, stderr }));
+      });
+    const first = await startLocalDb({ dataDir: dir, durable: false });
+    try {
+      const second = await startElsewhere();
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`Another Mnemo (pid ${process.pid}) is using the data dir ${dir}`);
+      expect(await withClient(first.uri, (c) => c.db('admin').command({ ping: 1 }))).toMatchObject({ ok: 1 }); // untouched
+    } finally {
+      await first.stop();
+    }
+    expect(existsSync(join(dir, 'mnemo.lock'))).toBe(false);
+    expect((await startElsewhere()).code).toBe(0);
+    // A lock left by a process that died (a pid no process has) is taken over.
+    writeFileSync(join(dir, 'mnemo.lock'), '2147483646 1\n');
+    expect((await startElsewhere()).code).toBe(0);
   });
 
   it('says what to install or set when there is no mongod, no FerretDB build and no Go', async () => {

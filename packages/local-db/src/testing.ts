@@ -10,6 +10,12 @@ declare module 'vitest' {
     mongoUri: string;
     /** What the tests run on: the local database's backend, or 'external' (MONGODB_URI). */
     dbBackend: 'mongod' | 'postgresql' | 'sqlite' | 'external';
+    /**
+     * Whether the cores of the tests are their database's only writer (CoreConfig.singleWriter), as
+     * Mnemo is on its local database; absent: yes. The `core-shared` project runs core's suite with
+     * false, as on MONGODB_URI.
+     */
+    singleWriter?: boolean;
   }
 }
 

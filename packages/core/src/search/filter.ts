@@ -112,3 +112,112 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
 
 /** True for an empty filter (`{}`), which narrows nothing. */
 export const isEmptyFilter = (filter: MetadataFilter | null | undefined): boolean => !filter || Object.keys(filter).length === 0;
+
+/**
+ * The filter as a predicate over a document in memory, with MongoDB's query semantics for the
+ * operators above (the database evaluates the same filter in the message search; session lists of
+ * a single-writer store evaluate it here, store/sessions.ts): a path steps into objects, into the
+ * elements of arrays it meets (and into an array by index), a value matches when it equals the
+ * operand or is an array holding an element that does, `null` also matches a missing field,
+ * comparisons hold only between values of one type (numbers, strings, booleans), and `$ne`/`$nin`
+ * are the negations of `$eq`/`$in`. Only for validated filters (metadataFilterProblem).
+ */
+export function compileFilter(filter: MetadataFilter): (doc: object) => boolean {
+  const tests = Object.entries(filter).map(([key, value]): ((doc: object) => boolean) => {
+    if (key === '$and' || key === '$or') {
+      const parts = (value as MetadataFilter[]).map(compileFilter);
+      return key === '$and' ? (doc) => parts.every((p) => p(doc)) : (doc) => parts.some((p) => p(doc));
+    }
+    const segments = key.split('.');
+    const isOperators = isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$'));
+    const conditions = Object.entries(isOperators ? (value as Record<string, unknown>) : { $eq: value }).map(([op, operand]) =>
+      condition(op, operand),
+    );
+    return (doc) => {
+      const found = resolve(doc, segments);
+      return conditions.every((c) => c(found));
+    };
+  });
+  return (doc) => tests.every((t) => t(doc));
+}
+
+/** What a path leads to in a document: the values reached, and whether some branch of it ended before the last segment. */
+interface Resolved {
+  values: unknown[];
+  missing: boolean;
+}
+
+function resolve(doc: unknown, segments: string[]): Resolved {
+  let current: unknown[] = [doc];
+  let missing = false;
+  for (const segment of segments) {
+    const next: unknown[] = [];
+    for (const value of current) {
+      if (Array.isArray(value)) {
+        if (/^\d+$/.test(segment) && Number(segment) < value.length) next.push(value[Number(segment)]);
+        for (const element of value) {
+          if (isPlainObject(element) && Object.hasOwn(element, segment)) next.push(element[segment]);
+          else if (!Array.isArray(element)) missing = true;
+        }
+      } else if (isPlainObject(value) && Object.hasOwn(value, segment)) next.push(value[segment]);
+      else missing = true;
+    }
+    current = next;
+  }
+  return { values: current, missing };
+}
+
+/** The values a condition compares: each value reached, and the elements of those that are arrays. */
+const candidates = (found: Resolved) => found.values.flatMap((v) => (Array.isArray(v) ? [v, ...v] : [v]));
+
+function condition(op: string, operand: unknown): (found: Resolved) => boolean {
+  const equals = (found: Resolved, target: unknown) =>
+    target === null
+      ? found.missing || found.values.length === 0 || candidates(found).includes(null)
+      : candidates(found).some((c) => same(c, target));
+  switch (op) {
+    case '$eq':
+      return (found) => equals(found, operand);
+    case '$ne':
+      return (found) => !equals(found, operand);
+    case '$in':
+      return (found) => (operand as unknown[]).some((target) => equals(found, target));
+    case '$nin':
+      return (found) => !(operand as unknown[]).some((target) => equals(found, target));
+    case '$exists':
+      return (found) => found.values.length > 0 === operand;
+    default: {
+      const holds = {
+        $gt: (order: number) => order > 0,
+        $gte: (order: number) => order >= 0,
+        $lt: (order: number) => order < 0,
+        $lte: (order: number) => order <= 0,
+      }[op];
+      if (!holds) throw new Error(`unknown operator ${op}`);
+      if (operand === null) return (found) => (op === '$gte' || op === '$lte') && equals(found, null);
+      return (found) =>
+        candidates(found).some((c) => {
+          const order = compareSameType(c, operand);
+          return order !== undefined && holds(order);
+        });
+    }
+  }
+}
+
+/** MongoDB's equality of JSON values: numbers by value, objects key by key in order, arrays element by element. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same(a[k], b[k]));
+  }
+  return false;
+}
+
+/** The order of two values of the same type (numbers, strings, booleans); undefined for values MongoDB would not compare. */
+function compareSameType(a: unknown, b: unknown): number | undefined {
+  if (typeof a !== typeof b || (typeof a !== 'number' && typeof a !== 'string' && typeof a !== 'boolean')) return undefined;
+  return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
+}

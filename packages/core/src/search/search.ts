@@ -49,6 +49,7 @@ import { sessionNotFound, userNotFound } from '../errors';
 import { toMessage } from '../mappers';
 import { type MemorySearchResult, SearchMemoryInput, SearchUserInput } from '../schemas';
 import { type Serialize, sessionKey } from '../serialize';
+import type { SessionStore } from '../store/sessions';
 import { parse } from '../validate';
 import { cosine, createEmbeddingsClient, createMutex, type EmbeddingsConfig, UPDATE_BATCH } from './embeddings';
 import { tokenize } from './tokenize';
@@ -175,7 +176,12 @@ export function maximalMarginalRelevance<H extends Hit>(pool: H[], limit: number
 /** Best first; ties: the newer message first (ObjectIds grow with time). */
 const byRelevance = (a: Hit, b: Hit) => b.score - a.score || (a.doc._id.toHexString() < b.doc._id.toHexString() ? 1 : -1);
 
-export function createSearchService(c: Collections, serialize: Serialize, { embeddings, log }: SearchServiceOptions) {
+export function createSearchService(
+  c: Collections,
+  serialize: Serialize,
+  sessions: SessionStore,
+  { embeddings, log }: SearchServiceOptions,
+) {
   const pending = new Set<Promise<unknown>>();
   const background = (task: () => Promise<unknown>) => {
     const promise: Promise<unknown> = task()
@@ -322,7 +328,7 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
      */
     async search(input: SearchMemoryInput): Promise<MemorySearchResult[]> {
       const { sessionId, ...q } = parse(SearchMemoryInput, input);
-      const session = await c.sessions.findOne({ sessionId, ...live }, { projection: { sessionId: 1, termDocs: 1, termLength: 1 } }); // sessions_sessionId
+      const session = await sessions.live(sessionId);
       if (!session) throw sessionNotFound(sessionId);
       return searchIn([session], q);
     },
@@ -334,12 +340,12 @@ export function createSearchService(c: Collections, serialize: Serialize, { embe
      */
     async searchUser(input: SearchUserInput): Promise<MemorySearchResult[]> {
       const { userId, ...q } = parse(SearchUserInput, input);
-      const [user, sessions] = await Promise.all([
+      const [user, scope] = await Promise.all([
         c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }), // users_userId
-        c.sessions.find({ userId, ...live }, { projection: { sessionId: 1, termDocs: 1, termLength: 1 } }).toArray(), // sessions_user
+        sessions.ofUser(userId),
       ]);
       if (!user) throw userNotFound(userId);
-      return searchIn(sessions, q);
+      return searchIn(scope, q);
     },
 
     /** Queues the embeddings of messages whose text is new and final (called by memory under the session's lock). */

@@ -1,0 +1,38 @@
+/**
+ * The storage layer between the services and MongoDB: where session documents and message buckets
+ * are read (sessions.ts, buckets.ts: from memory on a single-writer store) and how new documents
+ * are inserted (group-commit.ts).
+ */
+import type { Collections, MessageDoc, SearchDoc, SessionDoc } from '../db';
+import type { Listing } from '../listing';
+import type { Serialize } from '../serialize';
+import { createBucketStore } from './buckets';
+import { createGroupCommit } from './group-commit';
+import { createSessionStore } from './sessions';
+
+export interface StoreOptions {
+  /** This process is the database's only writer (CoreConfig.singleWriter). */
+  singleWriter: boolean;
+  /** How many messages the bucket cache holds at most (single writer). */
+  cachedMessages: number;
+}
+
+export function createStore(c: Collections, listing: Listing, serialize: Serialize, { singleWriter, cachedMessages }: StoreOptions) {
+  const sessions = createSessionStore(c, listing, serialize, { singleWriter });
+  const buckets = createBucketStore(c, { singleWriter, capacity: cachedMessages });
+  return {
+    sessions,
+    buckets,
+    insert: {
+      messages: createGroupCommit<MessageDoc>(c.messages),
+      search: createGroupCommit<SearchDoc>(c.search),
+      sessions: createGroupCommit<SessionDoc>(c.sessions),
+    },
+    /** What memory holds that differs from the database (tests: a single-writer store must never drift). */
+    verify: async () => [...(await sessions.verify()), ...(await buckets.verify())],
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
+export { PartialInsertError } from './group-commit';
+export type { SessionQuery } from './sessions';
