@@ -67,7 +67,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const serialize = createSerializer();
   const listing = createListing(collections, serialize);
   const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages });
-  const search = createSearchService(collections, serialize, store.sessions, { embeddings, log });
+  const search = createSearchService(collections, serialize, store, { embeddings, log });
   const events = createEventBus();
   const { publish } = events;
   const sessions = createSessionService(collections, serialize, store, listing, publish);
@@ -101,7 +101,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       searchUser: search.searchUser,
     },
     /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
-    purge: createPurgeService(collections, store.sessions, { expire, now }),
+    purge: createPurgeService(collections, store, { expire, now }),
     /** Export and import as JSON Lines, and import from a Zep server (transfer.ts, transfer-zep.ts). */
     transfer: createTransfer(collections, serialize, store, listing, { queueEmbeddings: search.queueEmbeddings, idle: search.idle }),
     /** Live updates: what every write changed, for subscribers (events.ts). */
@@ -119,7 +119,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       loadTokenizer();
       await createIndexes(collections, { ferretdb: await isFerretDb(db) });
       await migrate(collections, listing);
-      await store.sessions.load();
+      await store.load();
     },
     /** Resolves when background work (message embeddings) is done. */
     idle: search.idle,

@@ -1,5 +1,5 @@
 import type { Collections } from './db';
-import type { SessionStore } from './store/sessions';
+import type { Store } from './store';
 import type { RetentionResult } from './retention';
 import { PurgeInput, type PurgeResult } from './schemas';
 import { parse } from './validate';
@@ -11,7 +11,7 @@ import { parse } from './validate';
  */
 export function createPurgeService(
   c: Collections,
-  sessionStore: SessionStore,
+  store: Pick<Store, 'sessions' | 'users'>,
   { expire, now }: { expire: () => Promise<RetentionResult>; now: () => Date },
 ) {
   return async function purge(input: PurgeInput = {}): Promise<PurgeResult> {
@@ -22,8 +22,9 @@ export function createPurgeService(
     const messages = await c.messages.deleteMany(filter);
     await c.search.deleteMany(filter); // search_deleted
     const sessions = await c.sessions.deleteMany(filter);
-    sessionStore.purged(cutoff);
+    store.sessions.purged(cutoff);
     const users = await c.users.deleteMany(filter);
+    store.users.purged(cutoff);
     return { users: users.deletedCount, sessions: sessions.deletedCount, messages: messages.deletedCount, expired };
   };
 }

@@ -37,7 +37,10 @@ beforeAll(async () => {
   ] as const) {
     await c.sessions.add({ sessionId, userId, metadata });
     await pause();
-    if (sessionId === 'a3') t1 = new Date();
+    if (sessionId === 'a3') {
+      t1 = new Date();
+      await pause();
+    }
   }
   // Activity: a2 then a1 get messages (a1 most recently).
   await c.memory.add({ sessionId: 'a2', messages: [{ role: 'user', content: 'second chat' }] });

@@ -42,9 +42,7 @@ export function createSessionService(c: Collections, serialize: Serialize, store
   const { sessions } = store;
   /** Stores a new session (of a live user, when one is named). */
   async function insert(sessionId: string, userId: string | null, metadata: Metadata, retentionDays: number | null) {
-    if (userId !== null && !(await c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }))) {
-      throw userNotFound(userId); // users_userId
-    }
+    if (userId !== null && !(await store.users.live(userId))) throw userNotFound(userId);
     const now = new Date();
     const place = await listing.next('sessions'); // a number lost to a CONFLICT below leaves a harmless gap
     const doc: SessionDoc = {
@@ -135,8 +133,7 @@ export function createSessionService(c: Collections, serialize: Serialize, store
         const doc = await sessions.get(sessionId);
         if (!doc) throw sessionNotFound(sessionId);
         if (doc.deletedAt === null) return toSession(doc);
-        if (doc.userId !== null && !(await c.users.findOne({ userId: doc.userId, ...live }, { projection: { _id: 1 } })))
-          throw userNotFound(doc.userId); // users_userId
+        if (doc.userId !== null && !(await store.users.live(doc.userId))) throw userNotFound(doc.userId);
         const deletedWith = { sessionId, deletedAt: doc.deletedAt };
         await c.messages.updateMany(deletedWith, { $set: { deletedAt: null } }); // messages_session_seq
         store.buckets.invalidate(sessionId);

@@ -631,6 +631,7 @@ export function createTransfer(
       ]);
       for (const sessionId of touched) store.buckets.invalidate(sessionId);
       await store.sessions.reload(touched);
+      await store.users.reload(p.users.map(({ doc }) => doc.userId));
     }
   }
 

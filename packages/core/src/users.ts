@@ -13,8 +13,9 @@ import type { Store } from './store';
 import { parse } from './validate';
 
 export function createUserService(c: Collections, serialize: Serialize, store: Store, listing: Listing, publish: Publish) {
+  const { users } = store;
   async function liveUser(userId: string): Promise<UserDoc> {
-    const doc = await c.users.findOne({ userId, ...live }); // users_userId
+    const doc = await users.live(userId);
     if (!doc) throw userNotFound(userId);
     return doc;
   }
@@ -30,10 +31,15 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
         const doc = { uuid: randomUUID(), userId, ...profile, metadata, createdAt: now, updatedAt: now, ...place, ...revive };
         // users_userId
         const revived = await c.users.findOneAndReplace({ userId, deletedAt: { $ne: null } }, doc, { returnDocument: 'after' });
-        if (revived) return toUser(revived);
+        if (revived) {
+          users.stored(userId, revived);
+          return toUser(revived);
+        }
         try {
-          const { insertedId } = await c.users.insertOne({ ...doc, _id: new ObjectId() });
-          return toUser({ ...doc, _id: insertedId });
+          const inserted = { _id: new ObjectId(), ...doc };
+          await c.users.insertOne(inserted);
+          users.stored(userId, inserted);
+          return toUser(inserted);
         } catch (error) {
           if (isDuplicateKeyError(error)) throw new ConflictError(`user ${JSON.stringify(userId)} already exists`);
           throw error;
@@ -53,6 +59,7 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
         // users_userId
         const doc = await mergeUpdate(c.users, { userId, ...live }, metadata, { ...profile, updatedAt: new Date() });
         if (!doc) throw userNotFound(userId);
+        users.stored(userId, doc);
         return toUser(doc);
       });
     },
@@ -66,8 +73,9 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
         for (const { sessionId } of await store.sessions.ofUser(userId)) {
           await serialize(sessionKey(sessionId), () => softDeleteSession(c, store, publish, sessionId, now));
         }
-        const { matchedCount } = await c.users.updateOne({ _id: user._id, ...live }, { $set: softDelete(now) });
-        if (matchedCount === 0) throw userNotFound(userId);
+        const deleted = await c.users.findOneAndUpdate({ _id: user._id, ...live }, { $set: softDelete(now) }, { returnDocument: 'after' });
+        if (!deleted) throw userNotFound(userId);
+        users.stored(userId, deleted);
       });
     },
 
@@ -95,6 +103,7 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
           publish({ type: 'session-deleted', sessionId, userId });
         }
         gone.users = (await c.users.deleteMany({ userId })).deletedCount; // users_userId
+        users.stored(userId, null);
         if (gone.users === 0 && gone.sessions === 0) throw userNotFound(userId);
         return gone;
       });

@@ -50,6 +50,7 @@ import { toMessage } from '../mappers';
 import { type MemorySearchResult, SearchMemoryInput, SearchUserInput } from '../schemas';
 import { type Serialize, sessionKey } from '../serialize';
 import type { SessionStore } from '../store/sessions';
+import type { UserStore } from '../store/users';
 import { parse } from '../validate';
 import { cosine, createEmbeddingsClient, createMutex, type EmbeddingsConfig, UPDATE_BATCH } from './embeddings';
 import { tokenize } from './tokenize';
@@ -179,7 +180,7 @@ const byRelevance = (a: Hit, b: Hit) => b.score - a.score || (a.doc._id.toHexStr
 export function createSearchService(
   c: Collections,
   serialize: Serialize,
-  sessions: SessionStore,
+  { sessions, users }: { sessions: SessionStore; users: UserStore },
   { embeddings, log }: SearchServiceOptions,
 ) {
   const pending = new Set<Promise<unknown>>();
@@ -340,10 +341,7 @@ export function createSearchService(
      */
     async searchUser(input: SearchUserInput): Promise<MemorySearchResult[]> {
       const { userId, ...q } = parse(SearchUserInput, input);
-      const [user, scope] = await Promise.all([
-        c.users.findOne({ userId, ...live }, { projection: { _id: 1 } }), // users_userId
-        sessions.ofUser(userId),
-      ]);
+      const [user, scope] = await Promise.all([users.live(userId), sessions.ofUser(userId)]);
       if (!user) throw userNotFound(userId);
       return searchIn(scope, q);
     },

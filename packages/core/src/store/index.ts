@@ -1,7 +1,7 @@
 /**
- * The storage layer between the services and MongoDB: where session documents and message buckets
- * are read (sessions.ts, buckets.ts: from memory on a single-writer store) and how new documents
- * are inserted (group-commit.ts).
+ * The storage layer between the services and MongoDB: where session and user documents and message
+ * buckets are read (sessions.ts, users.ts, buckets.ts: from memory on a single-writer store) and how
+ * new documents are inserted (group-commit.ts).
  */
 import type { Collections, MessageDoc, SearchDoc, SessionDoc } from '../db';
 import type { Listing } from '../listing';
@@ -9,6 +9,7 @@ import type { Serialize } from '../serialize';
 import { createBucketStore } from './buckets';
 import { createGroupCommit } from './group-commit';
 import { createSessionStore } from './sessions';
+import { createUserStore } from './users';
 
 export interface StoreOptions {
   /** This process is the database's only writer (CoreConfig.singleWriter). */
@@ -19,9 +20,11 @@ export interface StoreOptions {
 
 export function createStore(c: Collections, listing: Listing, serialize: Serialize, { singleWriter, cachedMessages }: StoreOptions) {
   const sessions = createSessionStore(c, listing, serialize, { singleWriter });
+  const users = createUserStore(c, serialize, { singleWriter });
   const buckets = createBucketStore(c, { singleWriter, capacity: cachedMessages });
   return {
     sessions,
+    users,
     buckets,
     insert: {
       messages: createGroupCommit<MessageDoc>(c.messages),
@@ -29,7 +32,12 @@ export function createStore(c: Collections, listing: Listing, serialize: Seriali
       sessions: createGroupCommit<SessionDoc>(c.sessions),
     },
     /** What memory holds that differs from the database (tests: a single-writer store must never drift). */
-    verify: async () => [...(await sessions.verify()), ...(await buckets.verify())],
+    verify: async () => [...(await sessions.verify()), ...(await users.verify()), ...(await buckets.verify())],
+    /** Reads what a single writer holds in memory (start-up, after migrations). */
+    load: async () => {
+      await sessions.load();
+      await users.load();
+    },
   };
 }
 
