@@ -126,12 +126,30 @@ it('keeps data across a SIGTERM and a restart on the same data dir', { timeout: 
   }
 });
 
-it('leaves no database process behind when it is killed with SIGKILL', { timeout: 120_000 }, async () => {
-  const main = await startMain(await freePort());
+it('leaves no database process behind when it is killed with SIGKILL, and loses no acknowledged message', { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const main = await startMain(port);
   expect(main.output()).toMatch(/FerretDB .* on PostgreSQL|mongod/);
   expect(processesOf(dataDir).length).toBeGreaterThan(0); // the database, its guard, PostgreSQL's backends
+  // Appends answered just before the kill: their session's stored head lags them (core's store/heads.ts).
+  const http = httpClient(`http://127.0.0.1:${port}`);
+  for (let i = 0; i < 30; i++) {
+    const { status } = await http('POST', '/api/v1/sessions/killed/memory', { messages: [{ role: 'user', content: `message ${i}` }] });
+    expect(status).toBe(200);
+  }
   await main.stop('SIGKILL');
   await expect.poll(() => processesOf(dataDir), { timeout: 20_000, interval: 200 }).toEqual([]);
+
+  const again = await startMain(port);
+  try {
+    expect((await http('GET', '/api/v1/sessions/killed/messages')).json).toMatchObject({ total_count: 30, row_count: 30 });
+    await http('POST', '/api/v1/sessions/killed/memory', { messages: [{ role: 'user', content: 'after' }] });
+    const last = (await http('GET', '/api/v1/sessions/killed/memory?lastn=2')).json as { messages: { content: string }[] };
+    expect(last.messages.map((m) => m.content)).toEqual(['message 29', 'after']);
+    expect((await http('GET', '/api/v1/sessions/killed/messages')).json).toMatchObject({ total_count: 31 });
+  } finally {
+    await again.stop();
+  }
 });
 
 it('shuts down within MNEMO_SHUTDOWN_TIMEOUT although a client is still trickling a request body', { timeout: 120_000 }, async () => {

@@ -2,7 +2,7 @@ import type { LocalDb } from '@mnemo/local-db';
 import type { Core, NewMessage } from '../src/index';
 import { count, machine, ms, percentile, table, withBenchCore } from './bench-core';
 import { benchPaging } from './paging.bench';
-import { benchSessions } from './sessions.bench';
+import { benchSessions, printSessions } from './sessions.bench';
 import { benchTransfer } from './transfer.bench';
 
 const USAGE =
@@ -346,7 +346,9 @@ async function main() {
   });
   if (sessions) {
     console.log(`\nsession lists (sessions.bench.ts), in a database of their own\n`);
-    await withBenchCore('sessions', (core) => benchSessions(core, { runs: Math.min(runs, 20) }));
+    await withBenchCore('sessions', async (core) =>
+      printSessions(await benchSessions(core, { runs: Math.min(runs, 20) }), 100_000, Math.min(runs, 20)),
+    );
   }
 }
 

@@ -41,6 +41,8 @@ export interface CoreConfig {
   singleWriter?: boolean;
   /** How many messages a single writer keeps in memory at most (default 50,000). */
   cachedMessages?: number;
+  /** How long a single writer lets the stored head of a session lag its appends, in ms (default 1,000; store/heads.ts). */
+  flushHeadsMs?: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     now = () => new Date(),
     singleWriter = false,
     cachedMessages = 50_000,
+    flushHeadsMs = 1000,
   } = config;
   // ignoreUndefined: optional fields that are absent are not written as null. A database that
   // cannot be reached fails a request within 3 s (then a 503) rather than after the driver's 30 s.
@@ -66,7 +69,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const collections = getCollections(db);
   const serialize = createSerializer();
   const listing = createListing(collections, serialize);
-  const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages });
+  const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages, flushHeadsMs, log });
   const search = createSearchService(collections, serialize, store, { embeddings, log });
   const events = createEventBus();
   const { publish } = events;
@@ -126,6 +129,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     close: async () => {
       events.close();
       await search.idle();
+      await store.sessions.close();
       if (!shared) await client.close();
     },
     /** What it was made with, and its connection: for cores of other databases on the same server. */

@@ -33,6 +33,7 @@ import {
 import { type Serialize, sessionKey } from './serialize';
 import { tokenize } from './search/tokenize';
 import { PartialInsertError, type Store } from './store';
+import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
@@ -86,21 +87,25 @@ export function createMemoryService(
   }
 
   /**
-   * Creates the session if needed (undeleting a soft-deleted one) and reserves `count` sequence
-   * numbers in the same atomic upsert. Two first writes racing on the unique index: one retries.
-   * A single-writer store knows the session is new and numbers it in that upsert; elsewhere a new
-   * session gets its number just after.
+   * Reserves `count` sequence numbers for an append. A single writer advances a live session's head
+   * in memory (store/heads.ts); otherwise one atomic upsert creates the session if needed
+   * (undeleting a soft-deleted one) and reserves them. Two first writes racing on the unique index:
+   * one retries. A single writer knows the session is new and numbers it in that upsert; elsewhere
+   * a new session gets its number just after.
    */
   async function reserveSeq(sessionId: string, count: number, termLength: number, owner: string | null): Promise<SessionDoc> {
     const now = new Date();
+    const advanced = await sessions.advance(sessionId, count, termLength, now);
+    if (advanced) return advanced;
     const place = sessions.inMemory && !(await sessions.get(sessionId)) ? await listing.next('sessions') : {};
+    const { $inc, $set } = appendChange(count, termLength, now);
     for (let attempt = 1; ; attempt++) {
       try {
         let doc = (await c.sessions.findOneAndUpdate(
           { sessionId }, // sessions_sessionId
           {
-            $inc: { lastSeq: count, messageCount: count, termDocs: count, termLength }, // termDocs/termLength: BM25 statistics (search)
-            $set: { updatedAt: now, ...revive, ...(count > 0 && { lastMessageAt: now, lastActiveAt: now }) },
+            $inc,
+            $set: { ...$set, ...revive },
             $setOnInsert: {
               _id: new ObjectId(),
               uuid: randomUUID(),
@@ -187,6 +192,7 @@ export function createMemoryService(
         const failed = error instanceof PartialInsertError ? error.failed : docs.map((_, i) => i);
         await Promise.all(failed.map((i) => c.search.deleteOne({ _id: docs[i]!._id }))); // _id
         buckets.invalidate(sessionId);
+        await sessions.settle(sessionId);
         sessions.stored(
           sessionId,
           await c.sessions.findOneAndUpdate({ sessionId }, { $inc: { messageCount: -failed.length } }, { returnDocument: 'after' }), // sessions_sessionId
@@ -211,6 +217,7 @@ export function createMemoryService(
    * counts (messages, BM25 statistics). The messages themselves are already marked.
    */
   async function unindex(sessionId: string, docs: MessageDoc[], now: Date): Promise<void> {
+    await sessions.settle(sessionId);
     let termLength = 0;
     for (let i = 0; i < docs.length; i += 1000) {
       const ids = docs.slice(i, i + 1000).map((d) => d._id);
@@ -241,6 +248,7 @@ export function createMemoryService(
     parts,
     status,
   }: z.output<typeof UpdateMessageInput>) {
+    await sessions.settle(sessionId);
     const current = await liveMessage(sessionId, uuid);
     const text = content ?? (append !== undefined ? current.content + append : parts && textOfParts(parts));
     const textChanged = text !== undefined && text !== current.content;
@@ -365,6 +373,7 @@ export function createMemoryService(
     async restoreMessage(input: RestoreMessageInput): Promise<Memory> {
       const { sessionId, uuid, deletedWith } = parse(RestoreMessageInput, input);
       return serialize(sessionKey(sessionId), async () => {
+        await sessions.settle(sessionId);
         const doc = await c.messages.findOne({ uuid, sessionId }); // messages_id
         if (!doc || !(await sessions.live(sessionId))) throw messageNotFound(sessionId, uuid);
         if (doc.deletedAt === null) return { messages: [toMessage(doc)] };

@@ -35,6 +35,7 @@ export function createRetention(
   return async function expire(): Promise<RetentionResult> {
     const at = now();
     const result = { sessions: 0, messages: 0 };
+    await store.sessions.settleAll(); // activity times are read from the database below
     // Every live session when there is a default; else only those with their own retention.
     const filter = defaultDays === undefined ? { live: true, retentionDays: { $gte: 1 } } : { live: true }; // (all live sessions: a background job)
     const sessions = c.sessions.find(filter, { projection: { sessionId: 1, retentionDays: 1, lastActiveAt: 1, createdAt: 1 } });

@@ -23,6 +23,7 @@ import { parse } from './validate';
 
 /** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
 export async function softDeleteSession(c: Collections, store: Store, publish: Publish, sessionId: string, now: Date): Promise<void> {
+  await store.sessions.settle(sessionId);
   await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_seq
   store.buckets.invalidate(sessionId);
   await c.search.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // search_session
@@ -97,6 +98,7 @@ export function createSessionService(c: Collections, serialize: Serialize, store
       const { sessionId, metadata, retentionDays } = parse(UpdateSessionInput, input);
       const patch = withoutSystem(metadata);
       return serialize(sessionKey(sessionId), async () => {
+        await sessions.settle(sessionId);
         if (Object.keys(patch).length === 0 && retentionDays === undefined) {
           const doc = await sessions.get(sessionId);
           if (!doc) throw sessionNotFound(sessionId);

@@ -365,6 +365,7 @@ export function createTransfer(
   /** The records of an export, header first. */
   async function* records({ userId }: ExportOptions = {}): AsyncGenerator<ExportRecord> {
     yield { type: EXPORT_FORMAT, version: EXPORT_VERSION };
+    await store.sessions.settleAll(); // sessions are read from the database below
     let sessions: AsyncIterable<SessionDoc>;
     if (userId !== undefined) {
       const user = await c.users.findOne({ userId: parse(Id, userId), ...live }); // users_userId
@@ -694,6 +695,7 @@ export function createTransfer(
 
   /** Imports validated records in batches; the next batch is read while one is written. */
   async function importItems(items: AsyncIterable<Item>, { onProgress }: ImportOptions = {}): Promise<ImportResult> {
+    await store.sessions.settleAll(); // sessions are read from the database and written below
     const result = newResult();
     const fresh = new Set<string>();
     let writing: Promise<void> = Promise.resolve();

@@ -93,6 +93,7 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
         const gone: ForgetResult = { users: 0, sessions: 0, messages: 0, searchDocuments: 0 };
         for (const { sessionId } of await store.sessions.ofUser(userId, { withDeleted: true })) {
           await serialize(sessionKey(sessionId), async () => {
+            await store.sessions.settle(sessionId);
             gone.messages += (await c.messages.deleteMany({ sessionId })).deletedCount; // messages_session_seq
             store.buckets.invalidate(sessionId);
             gone.searchDocuments += (await c.search.deleteMany({ sessionId })).deletedCount; // search_session

@@ -52,11 +52,11 @@ const docs = fc.sample(metadata, { numRuns: 150, seed: 20261207 }).map((m, i) =>
 
 describe('compileFilter', () => {
   beforeAll(async () => {
-    await core().db.collection('filter_oracle').insertMany(docs);
+    await core().db.collection<(typeof docs)[number]>('filter_oracle').insertMany(docs);
   });
 
   it('selects exactly the documents the database selects, for any valid filter', async () => {
-    const collection = core().db.collection<{ _id: number; metadata: unknown }>('filter_oracle');
+    const collection = core().db.collection<(typeof docs)[number]>('filter_oracle');
     await fc.assert(
       fc.asyncProperty(filter, async (f) => {
         fc.pre(metadataFilterProblem(f) === undefined);

@@ -152,10 +152,21 @@ interface Resolved {
   missing: boolean;
 }
 
+const NOTHING: Resolved = { values: [], missing: true };
+
 function resolve(doc: unknown, segments: string[]): Resolved {
-  let current: unknown[] = [doc];
+  // Objects all the way down, the usual case: no array met, nothing to collect.
+  let value = doc;
+  let i = 0;
+  for (; i < segments.length && isPlainObject(value); i++) {
+    if (!Object.hasOwn(value, segments[i]!)) return NOTHING;
+    value = value[segments[i]!];
+  }
+  if (i === segments.length) return { values: [value], missing: false };
+  if (!Array.isArray(value)) return NOTHING;
+  let current: unknown[] = [value];
   let missing = false;
-  for (const segment of segments) {
+  for (const segment of segments.slice(i)) {
     const next: unknown[] = [];
     for (const value of current) {
       if (Array.isArray(value)) {
@@ -173,23 +184,40 @@ function resolve(doc: unknown, segments: string[]): Resolved {
   return { values: current, missing };
 }
 
-/** The values a condition compares: each value reached, and the elements of those that are arrays. */
-const candidates = (found: Resolved) => found.values.flatMap((v) => (Array.isArray(v) ? [v, ...v] : [v]));
+/** Whether `test` holds for a value reached, or for an element of one that is an array. */
+function anyCandidate(found: Resolved, test: (value: unknown) => boolean): boolean {
+  for (const value of found.values) {
+    if (test(value)) return true;
+    if (Array.isArray(value)) for (const element of value) if (test(element)) return true;
+  }
+  return false;
+}
 
 function condition(op: string, operand: unknown): (found: Resolved) => boolean {
-  const equals = (found: Resolved, target: unknown) =>
-    target === null
-      ? found.missing || found.values.length === 0 || candidates(found).includes(null)
-      : candidates(found).some((c) => same(c, target));
+  /** Whether what was found equals `target` (one of its values or their elements; `null`: also nothing there). */
+  const equalTo = (target: unknown): ((found: Resolved) => boolean) => {
+    if (target === null) {
+      const isNull = (c: unknown) => c === null;
+      return (found) => found.missing || found.values.length === 0 || anyCandidate(found, isNull);
+    }
+    const isTarget = (c: unknown) => same(c, target);
+    return (found) => anyCandidate(found, isTarget);
+  };
   switch (op) {
     case '$eq':
-      return (found) => equals(found, operand);
-    case '$ne':
-      return (found) => !equals(found, operand);
-    case '$in':
-      return (found) => (operand as unknown[]).some((target) => equals(found, target));
-    case '$nin':
-      return (found) => !(operand as unknown[]).some((target) => equals(found, target));
+      return equalTo(operand);
+    case '$ne': {
+      const equal = equalTo(operand);
+      return (found) => !equal(found);
+    }
+    case '$in': {
+      const tests = (operand as unknown[]).map(equalTo);
+      return (found) => tests.some((test) => test(found));
+    }
+    case '$nin': {
+      const tests = (operand as unknown[]).map(equalTo);
+      return (found) => !tests.some((test) => test(found));
+    }
     case '$exists':
       return (found) => found.values.length > 0 === operand;
     default: {
@@ -200,9 +228,9 @@ function condition(op: string, operand: unknown): (found: Resolved) => boolean {
         $lte: (order: number) => order <= 0,
       }[op];
       if (!holds) throw new Error(`unknown operator ${op}`);
-      if (operand === null) return (found) => (op === '$gte' || op === '$lte') && equals(found, null);
+      if (operand === null) return op === '$gte' || op === '$lte' ? equalTo(null) : () => false;
       return (found) =>
-        candidates(found).some((c) => {
+        anyCandidate(found, (c) => {
           const order = compareSameType(c, operand);
           return order !== undefined && holds(order);
         });

@@ -78,6 +78,7 @@ describe('memory.searchUser', () => {
     expect(results.at(-1)!.dist).toBeLessThan(inPets[0]!.dist / 4);
 
     // Exactly BM25 with N and avgdl summed over the user's live sessions and df counted over all of them.
+    await core().store.sessions.settleAll(); // a single writer's stored heads lag its appends (store/heads.ts)
     const sessions = await core().collections.sessions.find({ userId: 'ada', deletedAt: null }).toArray();
     const stats = { termDocs: 0, termLength: 0 };
     for (const s of sessions) {

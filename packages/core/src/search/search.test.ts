@@ -231,6 +231,7 @@ describe('memory.search scoring', () => {
       sessionId: 'terms',
       terms: ['run', 'run', 'run', 'dont', 'stop'],
     });
+    await core().store.sessions.settleAll(); // a single writer's stored heads lag its appends (store/heads.ts)
     expect(await core().collections.sessions.findOne({ sessionId: 'terms' })).toMatchObject({ termDocs: 1, termLength: 5 });
     expect(await core().memory.message({ sessionId: 'terms', uuid: messages[0]!.uuid })).not.toHaveProperty('terms');
   });

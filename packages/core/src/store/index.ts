@@ -8,18 +8,17 @@ import type { Listing } from '../listing';
 import type { Serialize } from '../serialize';
 import { createBucketStore } from './buckets';
 import { createGroupCommit } from './group-commit';
-import { createSessionStore } from './sessions';
+import { createSessionStore, type SessionStoreOptions } from './sessions';
 import { createUserStore } from './users';
 
-export interface StoreOptions {
-  /** This process is the database's only writer (CoreConfig.singleWriter). */
-  singleWriter: boolean;
+export interface StoreOptions extends SessionStoreOptions {
   /** How many messages the bucket cache holds at most (single writer). */
   cachedMessages: number;
 }
 
-export function createStore(c: Collections, listing: Listing, serialize: Serialize, { singleWriter, cachedMessages }: StoreOptions) {
-  const sessions = createSessionStore(c, listing, serialize, { singleWriter });
+export function createStore(c: Collections, listing: Listing, serialize: Serialize, { cachedMessages, ...options }: StoreOptions) {
+  const { singleWriter } = options;
+  const sessions = createSessionStore(c, listing, serialize, options);
   const users = createUserStore(c, serialize, { singleWriter });
   const buckets = createBucketStore(c, { singleWriter, capacity: cachedMessages });
   return {

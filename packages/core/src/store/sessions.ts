@@ -21,6 +21,7 @@ import type { Listing } from '../listing';
 import { decodeCursor, encodeCursor, toPage } from '../paging';
 import type { ListSessionsInput } from '../schemas';
 import { compileFilter, isEmptyFilter } from '../search/filter';
+import { createHeads } from './heads';
 import { type Serialize, sessionKey } from '../serialize';
 
 export type SessionQuery = z.output<typeof ListSessionsInput>;
@@ -42,7 +43,17 @@ export interface SessionStore {
   ofUser(userId: string, options?: { withDeleted?: boolean }): Promise<SessionDoc[]>;
   /** A page of a session list, with its total when asked for. */
   list(q: SessionQuery): Promise<SessionPageDocs>;
-  /** After a write of one session: its document as now stored; null once hard-deleted. */
+  /**
+   * An append of `count` messages holding `termLength` search terms to a live session, applied to
+   * its head in memory only (heads.ts; under the session's lock): the document as it now is. Null
+   * where the append must be written through: no such live session, or nothing in memory.
+   */
+  advance(sessionId: string, count: number, termLength: number, now: Date): Promise<SessionDoc | null>;
+  /** Before any other write of a session's document or messages (under its lock): its head written, if it lags. */
+  settle(sessionId: string): Promise<void>;
+  /** Every session's head written (exports, imports, retention). */
+  settleAll(): Promise<void>;
+  /** After a write of one session (its head settled): its document as now stored; null once hard-deleted. */
   stored(sessionId: string, doc: SessionDoc | null): void;
   /** After purge hard-deleted the sessions soft-deleted at `cutoff` or before. */
   purged(cutoff: Date): void;
@@ -50,8 +61,10 @@ export interface SessionStore {
   reload(sessionIds: Iterable<string>): Promise<void>;
   /** Reads every session (single-writer; start-up, after migrations). */
   load(): Promise<void>;
-  /** What the memory holds that differs from the database (tests). */
+  /** What the memory holds that differs from the database, once every head is written (tests). */
   verify(): Promise<string[]>;
+  /** Writes what lags and stops the periodic writes. */
+  close(): Promise<void>;
 }
 
 /** Keys of a session in each sort; cursors carry the last item's. */
@@ -95,13 +108,15 @@ function cursorKeys(q: SessionQuery): number[] | undefined {
 
 const encodeKeys = (q: SessionQuery, keys: number[]) => (isPlain(q) ? encodeCursor(keys[0]!) : encodeCursor(JSON.stringify(keys)));
 
-export function createSessionStore(
-  c: Collections,
-  listing: Listing,
-  serialize: Serialize,
-  { singleWriter }: { singleWriter: boolean },
-): SessionStore {
-  return singleWriter ? createReplica(c, serialize) : createQueries(c, listing);
+export interface SessionStoreOptions {
+  singleWriter: boolean;
+  /** How long a single writer lets a session's stored head lag its appends (heads.ts). */
+  flushHeadsMs: number;
+  log: (message: string, error?: unknown) => void;
+}
+
+export function createSessionStore(c: Collections, listing: Listing, serialize: Serialize, options: SessionStoreOptions): SessionStore {
+  return options.singleWriter ? createReplica(c, serialize, options) : createQueries(c, listing);
 }
 
 /** Every read a query (several instances may write). */
@@ -111,11 +126,15 @@ function createQueries(c: Collections, listing: Listing): SessionStore {
     get: (sessionId) => c.sessions.findOne({ sessionId }), // sessions_sessionId
     live: (sessionId) => c.sessions.findOne({ sessionId, ...live }), // sessions_sessionId
     ofUser: (userId, { withDeleted = false } = {}) => c.sessions.find(withDeleted ? { userId } : { userId, ...live }).toArray(), // sessions_user
+    advance: async () => null,
+    settle: async () => {},
+    settleAll: async () => {},
     stored() {},
     purged() {},
     reload: async () => {},
     load: async () => {},
     verify: async () => [],
+    close: async () => {},
 
     /**
      * Unfiltered lists by creation read the creation-order buckets (listing.ts), a bounded read at
@@ -225,7 +244,7 @@ const newOrders = (): Orders => ({ created: new SortedDocs(byCreation), activity
  * session's lock (serialize.ts) and stores its result before letting go, so the order in which
  * results arrive here is the order of the writes.
  */
-function createReplica(c: Collections, serialize: Serialize): SessionStore {
+function createReplica(c: Collections, serialize: Serialize, { flushHeadsMs, log }: SessionStoreOptions): SessionStore {
   const all = new Map<string, SessionDoc>();
   const everyone = newOrders();
   const perUser = new Map<string, Orders>();
@@ -259,6 +278,8 @@ function createReplica(c: Collections, serialize: Serialize): SessionStore {
     }
   }
 
+  const heads = createHeads(c, serialize, { current: (sessionId) => all.get(sessionId), put }, { flushMs: flushHeadsMs, log });
+
   return {
     inMemory: true,
     get: async (sessionId) => all.get(sessionId) ?? null,
@@ -270,18 +291,33 @@ function createReplica(c: Collections, serialize: Serialize): SessionStore {
       if (!withDeleted) return [...(perUser.get(userId)?.created.docs ?? [])];
       return [...all.values()].filter((d) => d.userId === userId);
     },
-    stored: put,
+    async advance(sessionId, count, termLength, now) {
+      const doc = all.get(sessionId);
+      return doc && doc.deletedAt === null ? heads.advance(doc, count, termLength, now) : null;
+    },
+    settle: heads.settle,
+    settleAll: heads.settleAll,
+    close: heads.close,
+    stored(sessionId, doc) {
+      if (heads.isDirty(sessionId)) throw new Error(`session ${JSON.stringify(sessionId)} was written before its head was settled`);
+      put(sessionId, doc);
+    },
     purged(cutoff) {
       for (const [sessionId, doc] of all) if (doc.deletedAt !== null && doc.deletedAt <= cutoff) put(sessionId, null);
     },
     async reload(sessionIds) {
       for (const sessionId of new Set(sessionIds)) {
-        await serialize(sessionKey(sessionId), async () => put(sessionId, await c.sessions.findOne({ sessionId }))); // sessions_sessionId
+        await serialize(sessionKey(sessionId), async () => {
+          await heads.settle(sessionId);
+          put(sessionId, await c.sessions.findOne({ sessionId })); // sessions_sessionId
+        });
       }
     },
     async load() {
       for (const sessionId of [...all.keys()]) put(sessionId, null);
       for await (const doc of c.sessions.find({})) put(doc.sessionId, doc);
+      const repaired = await heads.recover();
+      if (repaired.length > 0) log(`repaired the heads of ${repaired.length} sessions appended to before an unclean stop`);
     },
 
     async list(q) {
@@ -312,6 +348,7 @@ function createReplica(c: Collections, serialize: Serialize): SessionStore {
     },
 
     async verify() {
+      await heads.settleAll();
       const problems: string[] = [];
       const stored = new Map<string, SessionDoc>();
       for await (const doc of c.sessions.find({})) stored.set(doc.sessionId, doc);
