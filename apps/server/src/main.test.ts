@@ -126,7 +126,9 @@ it('keeps data across a SIGTERM and a restart on the same data dir', { timeout: 
   }
 });
 
-it('leaves no database process behind when it is killed with SIGKILL, and loses no acknowledged message', { timeout: 120_000 }, async () => {
+it('leaves no database process behind when it is killed with SIGKILL, and loses no acknowledged message', {
+  timeout: 120_000,
+}, async () => {
   const port = await freePort();
   const main = await startMain(port);
   expect(main.output()).toMatch(/FerretDB .* on PostgreSQL|mongod/);

@@ -43,6 +43,13 @@ describe('memory', () => {
     expect(messages[1]!.tokenCount).toBe(42);
   });
 
+  it('stores a message that contains special tokens, counting them as ordinary text', async () => {
+    // A chat about tokenizers quotes them; refusing (or failing on) such a message would lose it.
+    const { messages } = await core().memory.add({ sessionId: 'special', messages: [{ role: 'user', content: 'what is <|endoftext|>?' }] });
+    expect(messages[0]!.tokenCount).toBe(10); // "user: what is <|endoftext|>?" encoded as plain text
+    expect((await core().memory.get({ sessionId: 'special' })).messages[0]!.content).toBe('what is <|endoftext|>?');
+  });
+
   it('keeps a supplied createdAt (imports)', async () => {
     const createdAt = new Date('2020-01-02T03:04:05.678Z');
     const { messages } = await core().memory.add({ sessionId: 'import', messages: [{ role: 'user', content: 'old', createdAt }] });

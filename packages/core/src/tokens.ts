@@ -1,11 +1,13 @@
-import { Tiktoken } from 'js-tiktoken/lite';
-import cl100k_base from 'js-tiktoken/ranks/cl100k_base';
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 
-let encoder: Tiktoken | undefined;
+/** Special tokens (`<|endoftext|>`, …) in a message are ordinary text: counted as such, never refused. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+/** Its tokens, encoded with cl100k_base (gpt-tokenizer: the same counts as OpenAI's tiktoken, about 5× faster than js-tiktoken). */
+const count = (text: string) => countTokens(text, AS_TEXT);
 
-/** Loads the encoder's tables (~200 ms, once per process), so that no request pays for it. */
+/** Encodes once, so that the encoder's tables are ready before the first request. */
 export function loadTokenizer(): void {
-  encoder ??= new Tiktoken(cl100k_base);
+  count('');
 }
 
 /** Text beyond this many characters is not encoded: its tokens are extrapolated from this much (≤ ~15 ms). */
@@ -23,8 +25,6 @@ const RUN_SAMPLE = 1024;
  * exact or within a few tokens for ordinary prose.
  */
 export function countMessageTokens(role: string, content: string): number {
-  loadTokenizer();
-  const count = (text: string) => encoder!.encode(text).length;
   const text = `${role}: ${content}`;
   const sample = text.slice(0, TOKEN_SAMPLE_CHARS);
   let tokens = 0;
