@@ -4,7 +4,9 @@
  *   pnpm bench:load                    # 16 clients, 15 s, 10k messages preloaded
  *   pnpm bench:load -- 32 30           # clients, seconds
  *   pnpm bench:load -- 16 15 http://127.0.0.1:8000   # any Zep-compatible server already running (Zep too;
- *                                                    # preloaded the same way; no CPU figures)
+ *                                                    # preloaded the same way)
+ *   pnpm bench:load -- 16 15 http://127.0.0.1:8000 /tmp/zep-run   # … with the CPU of the processes whose
+ *                                                    # command line names /tmp/zep-run (and their children)
  *
  * Starts Mnemo the way `pnpm start` does (`node --import tsx src/main.ts`, no MONGODB_URI: the default
  * local database, in a temporary data dir), preloads 10,000 messages over 100 sessions through the
@@ -20,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@mnemo/local-db';
 import { cpuSeconds, processesOf, tempDataDir } from '@mnemo/local-db/testing';
 
-const [clients = '16', seconds = '15', external] = process.argv.slice(2).filter((a) => a !== '--');
+const [clients = '16', seconds = '15', external, externalMark] = process.argv.slice(2).filter((a) => a !== '--');
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD_SESSIONS = 100;
 const PRELOAD_PER_SESSION = 100;
@@ -69,7 +71,9 @@ async function preload(url: string): Promise<void> {
       ),
     );
   }
-  console.log(`preloaded ${PRELOAD_SESSIONS * PRELOAD_PER_SESSION} messages in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const secs = (performance.now() - started) / 1000;
+  const messages = PRELOAD_SESSIONS * PRELOAD_PER_SESSION;
+  console.log(`preloaded ${messages} messages in ${secs.toFixed(1)} s: ${Math.round(messages / secs)} messages/s`);
 }
 
 console.log(machine());
@@ -93,7 +97,9 @@ try {
   const cpu = () =>
     new Map<number, { kind: string; seconds: number }>([
       ...(mnemo!.child ? [[mnemo!.child.pid!, { kind: 'Mnemo (node)', seconds: cpuSeconds(mnemo!.child.pid!) }] as const] : []),
-      ...(dataDir ? processesOf(dataDir) : []).map((p) => [p.pid, { kind: kindOf(p.command), seconds: cpuSeconds(p.pid) }] as const),
+      ...(dataDir || externalMark ? processesOf((dataDir ?? externalMark)!) : []).map(
+        (p) => [p.pid, { kind: kindOf(p.command), seconds: cpuSeconds(p.pid) }] as const,
+      ),
     ]);
   const before = cpu();
   console.log(`zep-load.mjs: ${clients} clients, ${seconds} s against ${mnemo.url}`);
