@@ -44,6 +44,7 @@ export async function startTestServer({ authSecret, messageWindow, env = {} }: T
     singleWriter: inject('singleWriter') ?? true,
   });
   await core.init();
+  await core.store.loaded();
   const app = createApp({ config, core });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

@@ -17,6 +17,7 @@ export function createPurgeService(
   return async function purge(input: PurgeInput = {}): Promise<PurgeResult> {
     const { graceMs } = parse(PurgeInput, input);
     const expired = await expire();
+    await store.users.loaded(); // what is purged must not come back with a user read into memory before
     const cutoff = new Date(now().getTime() - graceMs);
     const filter = { deletedAt: { $lte: cutoff } }; // *_deleted / *_live ({deletedAt, …})
     const messages = await c.messages.deleteMany(filter);

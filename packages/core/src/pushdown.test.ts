@@ -74,6 +74,7 @@ beforeAll(async () => {
   core().db.client.options.monitorCommands = true;
   await core().db.client.close();
   await core().db.client.connect();
+  await core().store.loaded(); // reading the sessions into memory starts again after the reconnection
   const c = core();
   await c.users.add({ userId: 'ada' });
   for (let i = 0; i < 3; i++) await c.sessions.add({ sessionId: `s${i}`, userId: 'ada', metadata: { n: i } });

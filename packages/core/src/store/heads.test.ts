@@ -13,6 +13,7 @@ async function start(): Promise<Core> {
   const core = createCore({ mongoUri: inject('mongoUri'), dbName, singleWriter: true, flushHeadsMs: 3_600_000 });
   cores.push(core);
   await core.init();
+  await core.store.loaded();
   return core;
 }
 afterAll(async () => {

@@ -40,8 +40,8 @@ export interface Heads {
   settle(sessionId: string): Promise<void>;
   /** Settles every session (each under its lock). */
   settleAll(): Promise<void>;
-  /** Start-up: repairs the sessions a crash left marked, before anything is served. */
-  recover(): Promise<string[]>;
+  /** Start-up: repairs the sessions a crash left marked, before anything is served; the repaired documents. */
+  recover(): Promise<SessionDoc[]>;
   /** Settles everything and stops the periodic flush. */
   close(): Promise<void>;
 }
@@ -111,17 +111,13 @@ export function createHeads(
     settleAll,
 
     async recover() {
-      const repaired: string[] = [];
+      const repaired: SessionDoc[] = [];
       for await (const { _id } of c.meta.find({ _id: { $regex: /^head:/ } })) {
-        const sessionId = _id.slice('head:'.length);
-        const doc = current(sessionId);
-        if (doc) {
-          const fixed = await repair(c, doc);
-          if (fixed) {
-            await c.sessions.updateOne({ _id: doc._id }, { $set: Object.fromEntries(HEAD_FIELDS.map((f) => [f, fixed[f]])) }); // _id
-            put(sessionId, fixed);
-            repaired.push(sessionId);
-          }
+        const doc = await c.sessions.findOne({ sessionId: _id.slice('head:'.length) }); // sessions_sessionId
+        const fixed = doc && (await repair(c, doc));
+        if (fixed) {
+          await c.sessions.updateOne({ _id: fixed._id }, { $set: Object.fromEntries(HEAD_FIELDS.map((f) => [f, fixed[f]])) }); // _id
+          repaired.push(fixed);
         }
         await c.meta.deleteOne({ _id }); // _id
       }

@@ -19,7 +19,7 @@ export interface StoreOptions extends SessionStoreOptions {
 export function createStore(c: Collections, listing: Listing, serialize: Serialize, { cachedMessages, ...options }: StoreOptions) {
   const { singleWriter } = options;
   const sessions = createSessionStore(c, listing, serialize, options);
-  const users = createUserStore(c, serialize, { singleWriter });
+  const users = createUserStore(c, serialize, { singleWriter, log: options.log });
   const buckets = createBucketStore(c, { singleWriter, capacity: cachedMessages });
   return {
     sessions,
@@ -32,10 +32,15 @@ export function createStore(c: Collections, listing: Listing, serialize: Seriali
     },
     /** What memory holds that differs from the database (tests: a single-writer store must never drift). */
     verify: async () => [...(await sessions.verify()), ...(await users.verify()), ...(await buckets.verify())],
-    /** Reads what a single writer holds in memory (start-up, after migrations). */
+    /** Repairs what a crash left and starts reading what a single writer holds in memory (start-up, after migrations). */
     load: async () => {
       await sessions.load();
       await users.load();
+    },
+    /** Resolves once a single writer holds everything it reads from memory (tests; start-up reads it in the background). */
+    loaded: async () => {
+      await sessions.loaded();
+      await users.loaded();
     },
   };
 }

@@ -18,36 +18,52 @@ export interface UserStore {
   purged(cutoff: Date): void;
   /** After writes whose resulting documents are not at hand (imports): read these users again, each under its lock. */
   reload(userIds: Iterable<string>): Promise<void>;
-  /** Reads every user (single-writer; start-up). */
+  /** Starts reading every user into memory (single-writer; start-up). */
   load(): Promise<void>;
+  /** Resolves once every user is in memory (at once where nothing is held). */
+  loaded(): Promise<void>;
   /** What the memory holds that differs from the database (tests). */
   verify(): Promise<string[]>;
 }
 
-export function createUserStore(c: Collections, serialize: Serialize, { singleWriter }: { singleWriter: boolean }): UserStore {
-  if (!singleWriter) {
-    return {
-      get: (userId) => c.users.findOne({ userId }), // users_userId
-      live: (userId) => c.users.findOne({ userId, ...live }), // users_userId
-      stored() {},
-      purged() {},
-      reload: async () => {},
-      load: async () => {},
-      verify: async () => [],
-    };
-  }
+export function createUserStore(
+  c: Collections,
+  serialize: Serialize,
+  { singleWriter, log }: { singleWriter: boolean; log: (message: string, error?: unknown) => void },
+): UserStore {
+  const queries: UserStore = {
+    get: (userId) => c.users.findOne({ userId }), // users_userId
+    live: (userId) => c.users.findOne({ userId, ...live }), // users_userId
+    stored() {},
+    purged() {},
+    reload: async () => {},
+    load: async () => {},
+    loaded: async () => {},
+    verify: async () => [],
+  };
+  if (!singleWriter) return queries;
 
+  // Read in the background after start-up, as sessions are (sessions.ts): queries answer until then,
+  // and what writes store meanwhile wins over what the reading brings.
   const all = new Map<string, UserDoc>();
-  const put = (userId: string, doc: UserDoc | null) => (doc ? all.set(userId, doc) : all.delete(userId));
+  let ready = false;
+  const touched = new Set<string>();
+  let loading: Promise<void> = Promise.resolve();
+  const put = (userId: string, doc: UserDoc | null) => {
+    if (!ready) touched.add(userId);
+    if (doc) all.set(userId, doc);
+    else all.delete(userId);
+  };
   return {
-    get: async (userId) => all.get(userId) ?? null,
+    get: async (userId) => (ready ? (all.get(userId) ?? null) : queries.get(userId)),
     live: async (userId) => {
+      if (!ready) return queries.live(userId);
       const doc = all.get(userId);
       return doc && doc.deletedAt === null ? doc : null;
     },
     stored: put,
     purged(cutoff) {
-      for (const [userId, doc] of all) if (doc.deletedAt !== null && doc.deletedAt <= cutoff) all.delete(userId);
+      for (const [userId, doc] of all) if (doc.deletedAt !== null && doc.deletedAt <= cutoff) put(userId, null);
     },
     async reload(userIds) {
       for (const userId of new Set(userIds)) {
@@ -55,10 +71,23 @@ export function createUserStore(c: Collections, serialize: Serialize, { singleWr
       }
     },
     async load() {
-      all.clear();
-      for await (const doc of c.users.find({})) all.set(doc.userId, doc);
+      loading = (async () => {
+        for (;;) {
+          try {
+            for await (const doc of c.users.find({})) if (!touched.has(doc.userId)) all.set(doc.userId, doc);
+            ready = true;
+            touched.clear();
+            return;
+          } catch (error) {
+            log('could not read the users into memory; retrying (queries answer meanwhile)', error);
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        }
+      })();
     },
+    loaded: () => loading,
     async verify() {
+      await loading;
       const problems: string[] = [];
       const stored = new Map<string, UserDoc>();
       for await (const doc of c.users.find({})) stored.set(doc.userId, doc);

@@ -18,6 +18,7 @@ export function useTestCore(config: Partial<CoreConfig> = {}): () => Core {
       ...config,
     });
     await core.init();
+    await core.store.loaded(); // so that a single writer's tests run on what it holds in memory
   });
   afterAll(async () => {
     try {
