@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@mnemo/local-db';
@@ -197,13 +197,48 @@ it('rides out a killed FerretDB and a killed PostgreSQL under a write load: 503 
   };
   const writers = acked.map((_, w) => writer(w));
   const total = () => acked.reduce((sum, a) => sum + a.length, 0);
-  const pidOf = (exe: RegExp) => processesOf(dataDir).find((p) => exe.test(p.command.split(' ')[0]!))!.pid;
   try {
     await expect.poll(total, { timeout: 30_000 }).toBeGreaterThan(20);
-    for (const exe of [/ferretdb$/, /\/postgres$/]) {
+    const killAll = (exe: RegExp) => {
+      for (const p of processesOf(dataDir)) if (exe.test(p.command.split(' ')[0]!)) process.kill(p.pid, 'SIGKILL');
+    };
+    const outages: [string, () => Promise<void>][] = [
+      [
+        'FerretDB',
+        // Killed, and its port held for 5 s so that it cannot come back (the driver waits 3 s for a
+        // server, then the request fails): connections to it are cut at once.
+        async () => {
+          const port = Number(/FerretDB \S+ on PostgreSQL at mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(main.output())![1]);
+          killAll(/ferretdb$/);
+          const blocker = createServer((socket) => socket.destroy());
+          // Free once the killed process is gone (within the second before it is started again).
+          for (let listening = false; !listening; ) {
+            listening = await new Promise<boolean>((ok) => {
+              blocker.once('error', () => ok(false));
+              blocker.listen(port, '127.0.0.1', () => ok(true));
+            });
+            if (!listening) await new Promise((r) => setTimeout(r, 10));
+          }
+          await new Promise((r) => setTimeout(r, 5000));
+          await new Promise((ok) => blocker.close(ok));
+        },
+      ],
+      [
+        'PostgreSQL',
+        // Its server and the backends serving FerretDB's connections, killed whenever they are back, for 8 s.
+        async () => {
+          for (const deadline = Date.now() + 8000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+            killAll(/\/postgres$|^postgres:$/);
+          }
+        },
+      ],
+    ];
+    for (const [name, outage] of outages) {
       const unavailable = statuses.get(503) ?? 0;
-      process.kill(pidOf(exe), 'SIGKILL');
-      await expect.poll(() => statuses.get(503) ?? 0, { timeout: 30_000 }).toBeGreaterThan(unavailable);
+      await outage();
+      await expect
+        .poll(() => statuses.get(503) ?? 0, { timeout: 30_000, message: `a 503 while ${name} was down` })
+        .toBeGreaterThan(unavailable);
       const before = total();
       await expect.poll(total, { timeout: 60_000 }).toBeGreaterThan(before + 20); // service resumed
     }

@@ -240,14 +240,14 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
   if (error instanceof MongoNotConnectedError || error instanceof MongoTopologyClosedError) return true;
-  // A socket the database closed can also surface as a plain Node error.
+  // A socket the database closed can also surface as a plain Node error, or inside a bulk write error.
   if (error instanceof Error && (UNAVAILABLE.test(error.message) || SOCKET_CODES.has(String((error as { code?: unknown }).code))))
     return true;
   return error instanceof Error && error.cause !== undefined && error.cause !== error && isDatabaseUnavailable(error.cause);
 }
 const SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ERR_SOCKET_CLOSED']);
 const UNAVAILABLE =
-  /socket has been ended by the other party|failed to connect|connection refused|connection \d+ to .* closed|ECONNRESET|broken pipe|\bEOF\b|conn closed|connection reset|server closed the connection|closed pool|context deadline exceeded|the database system is (starting|shutting|in recovery|not yet accepting)|terminating connection/i;
+  /socket has been ended by the other party|failed to connect|connection refused|ECONNREFUSED|connection (\d+|<monitor>) to .* closed|ECONNRESET|broken pipe|\bEOF\b|conn closed|connection reset|server closed the connection|closed pool|context deadline exceeded|the database system is (starting|shutting|in recovery|not yet accepting)|terminating connection/i;
 
 export function isDuplicateKeyError(error: unknown): error is MongoServerError {
   return error instanceof MongoServerError && error.code === 11000;

@@ -50,11 +50,16 @@ export function createGroupCommit<D extends Document>(collection: Collection<D>)
       await collection.insertMany(docs as OptionalUnlessRequiredId<D>[], { ordered: false });
       for (const w of batch) w.resolve();
     } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) {
+      // Per document only when the command ran and says what became of each document (duplicate
+      // keys); a dropped connection is also reported as a bulk write error, with no write errors:
+      // then nothing is known to be stored.
+      const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
+      const accounted = error instanceof MongoBulkWriteError && error.insertedCount + writeErrors.length === docs.length;
+      if (!accounted || writeErrors.length === 0) {
         for (const w of batch) w.reject(error);
         return;
       }
-      const failed = new Set((Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]).map((e) => e.index));
+      const failed = new Set(writeErrors.map((e) => e.index));
       let start = 0;
       for (const w of batch) {
         const mine = w.docs.flatMap((_, i) => (failed.has(start + i) ? [i] : []));
