@@ -16,7 +16,7 @@ import { createLimiter } from './rate-limit';
 import { httpClient } from './test/http';
 import { useTestServer } from './testing';
 
-const SECRET = 'test-secret-for-browsers';
+const SECRET = 'test-secret-for-browsers-0123456789';
 const APP = 'https://app.example.com';
 const DEV = 'http://localhost:5173';
 
@@ -241,7 +241,7 @@ describe('auth failures', () => {
     lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.reqId === requestId);
 
   it('logs one warn line per refused request, with the request id and the reason, never the token or the secret', async () => {
-    const wrong = await createToken('some-other-secret');
+    const wrong = await createToken('some-other-secret-0123456789abcdef012');
     const expired = await createToken(SECRET, { expiresIn: -60 });
     const cases = [
       {
