@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { compileShare } from './ferretdb';
 import { DataDirError, ensureFerretDb, findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
 import { processesOf, tempDataDir } from './testing';
 
@@ -220,10 +221,19 @@ esac
     expect(readFileSync(join(dir, 'env'), 'utf8').trim()).toBe(`${cache}/path ${cache}/mod ${cache}/build -modcacherw local`);
     expect(existsSync(cache)).toBe(false); // removed once built
     expect(existsSync(join(dir, 'home'))).toBe(false); // nothing in the home folder
-    expect(said[0]).toMatch(/^Building FerretDB v1\.24\.2 from source with Go, once \(about \d+ minutes on 2 cores/);
+    expect(said[0]).toMatch(/^Building FerretDB v1\.24\.2 from source with Go, once \(about \d+ minutes on 2 idle cores/);
     expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: downloading the Go modules it needs: 3 so far; \d+ s elapsed$/));
-    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: compiling packages, 10 of 50 \(20%\); \d+ s elapsed$/));
+    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: compiling packages, 4 of 50 \(8%\); \d+ s elapsed$/));
     expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: compiling packages, 40 of 50 \(80%\), about \d+ s left; /));
+    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: linking, about \d+ s left; /));
     expect(said.at(-1)).toMatch(/^Built FerretDB in \d+ s: /);
+  });
+
+  it('estimates the time left from the measured shape of a build, not a straight rate', () => {
+    // Half the packages take a third of the time: the standard library's small ones come first.
+    expect(compileShare(0.5)).toBeCloseTo(0.33, 2);
+    expect(compileShare(0)).toBe(0);
+    expect(compileShare(1)).toBe(0.98);
+    for (let done = 0.05; done <= 1; done += 0.05) expect(compileShare(done)).toBeGreaterThan(compileShare(done - 0.05));
   });
 });
