@@ -42,3 +42,9 @@ it('every relative link in the Markdown files resolves inside the repository', (
 it('catches a broken link (the check itself can fail)', () => {
   expect(relativeLinks('see [x](nowhere.md), [y](https://example.com), `[z](in-code.md)` and [w](#anchor)')).toEqual(['nowhere.md']);
 });
+
+it('the published packages’ READMEs link nowhere relative: on the registry, a package has only its own files', () => {
+  for (const file of ['apps/server/README.md', 'packages/client/README.md', 'packages/react/README.md']) {
+    expect(relativeLinks(readFileSync(join(ROOT, file), 'utf8')), file).toEqual([]);
+  }
+});

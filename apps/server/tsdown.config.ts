@@ -12,7 +12,7 @@ export default defineConfig({
   entry: { bin: 'src/bin.ts' },
   format: 'esm',
   platform: 'node',
-  target: 'node20.19',
+  target: 'node22.12',
   outDir: 'dist',
   clean: true,
   dts: false,

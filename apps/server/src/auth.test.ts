@@ -8,7 +8,7 @@ import type { AppRouter } from './router';
 import { httpClient } from './test/http';
 import { useTestServer } from './testing';
 
-const SECRET = 'test-secret-for-auth';
+const SECRET = 'test-secret-for-auth-0123456789ab';
 const server = useTestServer({ authSecret: SECRET });
 
 let valid: string;
@@ -19,7 +19,7 @@ beforeAll(async () => {
     missing: undefined,
     'not a bearer header': `Basic ${Buffer.from('a:b').toString('base64')}`,
     malformed: 'Bearer not.a.jwt',
-    'wrong signature': `Bearer ${await createToken('some-other-secret')}`,
+    'wrong signature': `Bearer ${await createToken('some-other-secret-0123456789abcdef012')}`,
     expired: `Bearer ${await createToken(SECRET, { expiresIn: -60 })}`,
     'another algorithm': `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).sign(new TextEncoder().encode(SECRET))}`,
   };

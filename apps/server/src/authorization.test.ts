@@ -16,7 +16,7 @@ import { REST_ROUTES } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
 import { useTestServer } from './testing';
 
-const SECRET = 'authorization-table-secret';
+const SECRET = 'authorization-table-secret-012345';
 type MnemoClient = ReturnType<typeof createMnemoClient>;
 /** The typed client as @mnemo/client makes it (batched calls, SSE subscriptions with the token as a connection parameter). */
 function createMnemoClient({ url, apiKey }: { url: string; apiKey?: string }) {

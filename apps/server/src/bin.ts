@@ -1,16 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `mnemo` command of the published @mnemo/server package (built to dist/bin.js by tsdown.config.ts):
- *   mnemo serve        run the server, as `pnpm start` does (main.ts)
- *   mnemo <command>    token, purge, forget-user, move-to-postgres, export, import, import-zep (cli.ts)
- * Configuration comes from the same environment variables (README, "Configuration").
+ * The `mnemo` command: the published package's bin (built to dist/bin.js by tsdown.config.ts) and, in a checkout,
+ * `pnpm mnemo` (tsx src/bin.ts). Commands, help and exit codes: cli.ts.
  */
-if (process.argv[2] === 'serve') {
-  if (process.argv.length > 3) {
-    console.error(`mnemo serve takes no arguments (configure it with environment variables): ${process.argv.slice(3).join(' ')}`);
-    process.exit(2);
-  }
-  await import('./main');
-} else {
-  await import('./cli');
-}
+import { runCli } from './cli';
+
+// The exit code is set, not forced: `serve` keeps running after runCli resolves, and piped output is flushed.
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,57 +1,52 @@
 /**
- * CORS for browser apps on other origins (MNEMO_CORS_ORIGINS), on /trpc, /api and /healthz.
- * Unset: nothing here runs and browsers keep the same-origin policy (no CORS headers at all).
+ * CORS for browser apps on other origins (MNEMO_CORS_ORIGINS), on /trpc, /api and /healthz, by @fastify/cors.
+ * Unset: the plugin is not registered and browsers keep the same-origin policy (no CORS headers at all).
  *
- * A preflight (`OPTIONS` with `Access-Control-Request-Method`) is answered 204 in onRequest, before any
- * authentication and before the 405 routes (http-error.ts `allowOnly`) or tRPC could see it; an origin
- * not in the list gets the 204 without any `Access-Control-Allow-*` header, which the browser refuses.
- * A plain OPTIONS is left alone (405 as before). Other requests from an allowed origin get
- * `Access-Control-Allow-Origin` (onSend, so errors and SSE streams carry it too).
- * Tokens travel in the Authorization header (or an SSE connection parameter), never cookies: no credentials mode.
+ * Per request (its `delegator`): other paths, and an OPTIONS that is not a preflight (no
+ * `Access-Control-Request-Method`, answered 405 as before by the routes), are left alone. A preflight is answered
+ * 204 in onRequest, before tRPC or the 405 routes see it; an origin not in the list gets no
+ * `Access-Control-Allow-Origin`, which the browser refuses. Other requests from an allowed origin get the header
+ * whatever the answer (errors, SSE streams). Tokens travel in the Authorization header (or an SSE connection
+ * parameter), never cookies: no credentials mode.
+ *
+ * Hand-written, beside the plugin: `Vary: Origin` on tRPC's answers. tRPC answers with a fetch Response, whose own
+ * headers Fastify copies over the reply's after onSend, so the plugin's `Vary` is lost there (and caches could
+ * serve one origin's answer to another); the onSend hook below adds Origin to the Response's own Vary.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyCors from '@fastify/cors';
+import type { FastifyInstance } from 'fastify';
 import type { CorsOrigins } from './env';
 
 const CORS_PATH = /^\/+(api|trpc|healthz)(\/|$|\?)/;
-export const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id';
-export const CORS_ALLOW_METHODS = 'GET, POST, PATCH, PUT, DELETE';
+export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'x-request-id'];
+export const CORS_ALLOW_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
 /** Response headers a script may read (beyond the CORS-safelisted ones). */
-export const CORS_EXPOSE_HEADERS = 'x-request-id, retry-after';
+export const CORS_EXPOSE_HEADERS = ['x-request-id', 'retry-after'];
 /** Seconds a browser may cache a preflight's answer. */
-const MAX_AGE = '600';
+const MAX_AGE = 600;
+
+const isPreflight = (method: string, headers: Record<string, unknown>) =>
+  method === 'OPTIONS' && headers['access-control-request-method'] !== undefined;
 
 export function cors(app: FastifyInstance, origins: CorsOrigins | undefined): void {
   if (!origins) return;
-  const allowed = origins === '*' ? () => true : (origin: string) => origins.includes(origin);
-
-  /** Sets the allow-origin headers; false when this request is not a CORS request from an allowed origin. */
-  const allowOrigin = (req: FastifyRequest, reply: FastifyReply, payload?: unknown): boolean => {
-    if (!CORS_PATH.test(req.url)) return false;
-    // The answer depends on the Origin header: caches must know. tRPC answers with a fetch Response,
-    // whose headers Fastify copies over the reply's after onSend: its Vary is the one to extend.
-    if (origins !== '*') {
-      if (payload instanceof Response) payload.headers.append('Vary', 'Origin');
-      else reply.header('Vary', [reply.getHeader('vary'), 'Origin'].filter(Boolean).join(', '));
-    }
-    const origin = req.headers.origin;
-    if (!origin || !allowed(origin)) return false;
-    reply.header('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
-    return true;
+  const options = {
+    origin: origins === '*' ? '*' : [...origins],
+    methods: CORS_ALLOW_METHODS,
+    allowedHeaders: CORS_ALLOW_HEADERS,
+    exposedHeaders: CORS_EXPOSE_HEADERS,
+    maxAge: MAX_AGE,
   };
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method'] || !CORS_PATH.test(req.url)) return;
-    // No Access-Control-Allow-* header (origin not allowed) and the browser refuses the request itself.
-    if (allowOrigin(req, reply)) {
-      reply.header('Access-Control-Allow-Methods', CORS_ALLOW_METHODS);
-      reply.header('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
-      reply.header('Access-Control-Max-Age', MAX_AGE);
-    }
-    return reply.code(204).send();
+  app.register(fastifyCors, {
+    hideOptionsRoute: true,
+    delegator: (req, done) =>
+      done(
+        null,
+        CORS_PATH.test(req.url) && (req.method !== 'OPTIONS' || isPreflight(req.method, req.headers)) ? options : { origin: false },
+      ),
   });
-
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) return; // a preflight: done above
-    if (allowOrigin(req, reply, payload)) reply.header('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+  if (origins === '*') return; // the same answer for every origin: nothing for caches to tell apart
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (payload instanceof Response && CORS_PATH.test(req.url)) payload.headers.append('Vary', 'Origin');
   });
 }

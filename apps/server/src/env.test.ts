@@ -68,7 +68,7 @@ describe('parseEnv', () => {
       ['MNEMO_RATE_LIMIT', '0/min', 'is not a rate'],
       ['MNEMO_RATE_LIMIT', '5/day', 'is not a rate'],
     ] as const) {
-      expect(() => parseEnv({ [name]: value }), value).toThrow(new RegExp(`${says}[^]*${name}`));
+      expect(() => parseEnv({ [name]: value }), value).toThrow(new RegExp(`${name}=[^]*${says}`));
     }
   });
 });

@@ -29,7 +29,7 @@ describe('admin.forgetUser', () => {
 
 describe('the CLI', () => {
   const cli = (args: string[], env: Record<string, string>) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, MONGODB_URI: inject('mongoUri'), LOG_LEVEL: 'silent', ...env },
     });
@@ -41,7 +41,7 @@ describe('the CLI', () => {
     await core.close();
   });
 
-  it('forget-user deletes the user and says what went; an unknown user exits 2 with the reason', async () => {
+  it('forget-user deletes the user and says what went; an unknown user exits 1 with the reason', async () => {
     await core.users.add({ userId: 'bob' });
     await core.sessions.add({ sessionId: 'bob-chat', userId: 'bob' });
     await core.memory.add({
@@ -54,10 +54,13 @@ describe('the CLI', () => {
     const { stdout } = await cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName });
     expect(stdout).toMatch(/Forgot user "bob": deleted 1 user, 1 sessions, 2 messages and 2 search documents/);
     await expect(cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName })).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/user "bob" not found/),
+      code: 1,
+      stderr: expect.stringMatching(/^mnemo: forget-user failed: user "bob" not found\n$/),
     });
-    await expect(cli(['forget-user'], { MNEMO_DB: dbName })).rejects.toMatchObject({ code: 2 });
+    await expect(cli(['forget-user'], { MNEMO_DB: dbName })).rejects.toMatchObject({
+      code: 2,
+      stderr: "mnemo: forget-user needs --user <userId> (see 'pnpm mnemo help forget-user')\n",
+    });
   });
 
   it('purge applies MNEMO_RETENTION_DAYS first', async () => {

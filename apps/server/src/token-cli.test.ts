@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 import { decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 
-const SECRET = 'token-cli-secret';
+const SECRET = 'token-cli-secret-0123456789abcdef';
 const cli = (args: string[], env: Record<string, string | undefined> = { MNEMO_AUTH_SECRET: SECRET }) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'token', ...args], {
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'token', ...args], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: { ...process.env, MNEMO_AUTH_SECRET: undefined, LOG_LEVEL: 'silent', ...env },
   });
@@ -59,10 +59,16 @@ describe('pnpm mnemo token', () => {
     },
   );
 
-  it('needs MNEMO_AUTH_SECRET', async () => {
+  it('needs MNEMO_AUTH_SECRET, of 32 bytes at least (a configuration problem: exit code 3)', async () => {
     await expect(cli(['--user', 'ada'], {})).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringMatching(/MNEMO_AUTH_SECRET is not set/),
+      code: 3,
+      stderr: expect.stringMatching(/^mnemo: MNEMO_AUTH_SECRET is not set/),
+    });
+    const short = cli([], { MNEMO_AUTH_SECRET: 'hunter2' });
+    await expect(short).rejects.toMatchObject({
+      code: 3,
+      stderr:
+        "mnemo: MNEMO_AUTH_SECRET: must be at least 32 bytes, it has 7; make one with: openssl rand -base64 32 (see 'pnpm mnemo help env')\n",
     });
   });
 });

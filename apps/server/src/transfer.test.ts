@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `pnpm mnemo <args>` as Node does it (tsx), on database `db` of the test run's server. */
 function cli(db: Core, args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
     cwd: SERVER_DIR,
     env: { ...process.env, MONGODB_URI: inject('mongoUri'), MNEMO_DB: db.db.databaseName, MNEMO_AUTH_SECRET: '', INIT_CWD: dir },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -100,21 +100,51 @@ describe('pnpm mnemo export / import', () => {
     writeFileSync(bad, '{"type":"mnemo-export","version":1}\n{"type":"user","userId":""}\n');
     const result = await cli(target(), ['import', '--in', bad]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^import failed: line 2: user record: userId: must not be empty/m);
+    expect(result.stderr).toMatch(/^mnemo: import failed: line 2: user record: userId: must not be empty;/m);
     const missing = await cli(target(), ['import', '--in', join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/import failed: .*ENOENT/);
-    expect((await cli(target(), ['import-zep'])).stderr).toMatch(/import-zep needs --url/);
+    expect(missing.stderr).toMatch(/^mnemo: import failed: .*ENOENT/);
+    const noUrl = await cli(target(), ['import-zep']);
+    expect(noUrl).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^mnemo: import-zep needs --url .*\(see 'pnpm mnemo help import-zep'\)\n$/),
+    });
+  });
+
+  it('reports progress on stderr: records, total, rate and time left on a terminal, nothing when piped', { timeout: 120_000 }, async () => {
+    const file = join(dir, 'progress.jsonl');
+    // Piped (this test's stderr is a pipe): the summary only.
+    const quiet = await cli(source(), ['export', '--out', file]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toMatch(/^Exported 2 users, 3 sessions and 42 messages to .*\n$/);
+    // Forced, as a log would want it: plain lines with the total from the stored counters.
+    const forced = await cli(source(), ['export', '--out', file, '--progress']);
+    expect(forced.stderr).toMatch(/^export: 42 of 42 messages \(100%\), 3 sessions, 2 users · .*elapsed/m);
+    const imported = await cli(target(), ['import', '--in', file, '--progress']);
+    expect(imported.stderr).toMatch(/^import: 47 records \(100%\), 0 messages imported, 42 skipped · .*elapsed/m);
+    // On a terminal (script(1) gives the command one): the line is rewritten in place, without being asked.
+    const { stdout: tty } = await new Promise<{ stdout: string }>((done) => {
+      const command = `${process.execPath} --import tsx src/bin.ts export --user ada --out ${file}`;
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        cwd: SERVER_DIR,
+        env: { ...process.env, MONGODB_URI: inject('mongoUri'), MNEMO_DB: source().db.databaseName, MNEMO_AUTH_SECRET: '' },
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.once('close', () => done({ stdout }));
+    });
+    expect(tty).toMatch(/\r\x1b\[Kexport: 40 of 40 messages \(100%\)/);
+    expect(tty).toMatch(/Exported 1 users, 1 sessions and 40 messages/);
   });
 });
 
 describe('import from a Zep server', () => {
-  const zep = useTestServer({ authSecret: 'zep-secret' });
+  const zep = useTestServer({ authSecret: 'zep-secret-0123456789abcdef012345' });
 
   it('imports users, sessions with and without users, and every page of messages; idempotent; new messages go after', {
     timeout: 120_000,
   }, async () => {
-    const token = await createToken('zep-secret');
+    const token = await createToken('zep-secret-0123456789abcdef012345');
     const http = httpClient(zep().url, { token });
     for (const user_id of ['u1', 'u2', 'u3']) {
       expect((await http('POST', '/api/v1/user', { user_id, email: `${user_id}@example.com`, metadata: { n: user_id } })).status).toBe(201);

@@ -11,7 +11,7 @@ import { expectNoAxeViolations, launchChromium, messageTexts, newPage } from './
 import { apiToken, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const SECRET = 'e2e-accessibility-secret';
+const SECRET = 'e2e-accessibility-secret-01234567';
 
 let server: RunningServer;
 let authServer: RunningServer;

@@ -15,7 +15,7 @@ import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 const SCREENSHOT = join(ROOT, 'test-artifacts/search.png');
 
-const SECRET = 'e2e-search-secret';
+const SECRET = 'e2e-search-secret-0123456789abcdef';
 let server: RunningServer;
 /** The same data behind auth, for a user token. */
 let authServer: RunningServer;

@@ -9,7 +9,7 @@ import { launchChromium, newPage } from './browser';
 import { apiToken, type RunningServer, startServer } from './server';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
-const SECRET = 'e2e-user-token-secret';
+const SECRET = 'e2e-user-token-secret-0123456789a';
 let server: RunningServer;
 let browser: Browser;
 

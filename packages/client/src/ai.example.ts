@@ -1,4 +1,4 @@
-// chat.ts: chat routes (Web Request → Response: Next.js route handlers, Hono, …) that keep each
+// lib/chat.ts: chat routes (Web Request → Response: Next.js route handlers, Hono, …) that keep each
 // conversation in Mnemo, one Mnemo session per chat id.
 import type { MnemoClient } from '@mnemo/client';
 import { loadChat, saveChat, saveStreamingReply } from '@mnemo/client/ai';

@@ -156,7 +156,7 @@ describe('chat features through the typed client', () => {
 });
 
 describe('subscriptions with auth on', () => {
-  const secret = 'chat-test-secret';
+  const secret = 'chat-test-secret-0123456789abcdef';
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ authSecret: secret });

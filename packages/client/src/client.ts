@@ -35,8 +35,8 @@ export interface MnemoClientOptions {
   /** A fetch implementation, for runtimes or tests that need their own. */
   fetch?: typeof globalThis.fetch | undefined;
   /**
-   * The EventSource the subscriptions (`message.onChange`, `session.onChange`) use: browsers and
-   * Node 22+ have one; on Node 20 pass one, e.g. `import { EventSource } from 'eventsource'`.
+   * The EventSource the subscriptions (`message.onChange`, `session.onChange`) use: browsers have one; in Node
+   * (22 and 24 have one only behind --experimental-eventsource) pass one, e.g. `import { EventSource } from 'eventsource'`.
    */
   EventSource?: AnyEventSource | undefined;
 }

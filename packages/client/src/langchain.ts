@@ -26,7 +26,7 @@ import {
   SystemMessage,
   ToolMessage,
 } from '@langchain/core/messages';
-import { MESSAGE_ID_PATTERN } from '@mnemo/core/schemas';
+import { MESSAGE_ID_PATTERN } from '@mnemo/core/ids';
 import {
   createMnemoClient,
   isTRPCClientError,

@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAdminToken, createUserToken, parseLifetime, tenantProblem, userIdProblem } from './auth-tokens';
 
-const SECRET = 'auth-tokens-secret';
+const SECRET = 'auth-tokens-secret-0123456789abcd';
 const key = new TextEncoder().encode(SECRET);
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -26,7 +26,7 @@ describe('createUserToken', () => {
     expect(ninety.exp! - ninety.iat!).toBe(90);
   });
 
-  it('refuses a bad user id, tenant or ttl, and an empty secret, saying which', async () => {
+  it('refuses a bad user id, tenant or ttl, and an empty or short secret, saying which', async () => {
     await expect(createUserToken({ secret: SECRET, userId: '' })).rejects.toThrow(/invalid user id "": must not be empty/);
     await expect(createUserToken({ secret: SECRET, userId: 'x'.repeat(257) })).rejects.toThrow(/at most 256/);
     await expect(createUserToken({ secret: SECRET, userId: 'a\nb' })).rejects.toThrow(/control characters/);
@@ -36,6 +36,9 @@ describe('createUserToken', () => {
     await expect(createUserToken({ secret: SECRET, userId: 'ada', ttl: 0 })).rejects.toThrow(/must be positive/);
     await expect(createUserToken({ secret: SECRET, userId: 'ada', ttl: '1h ago' })).rejects.toThrow(/must be positive/);
     await expect(createUserToken({ secret: '', userId: 'ada' })).rejects.toThrow(/secret is empty/);
+    // A short secret makes forgeable tokens: refused, saying its length and not the secret.
+    await expect(createUserToken({ secret: 'x'.repeat(31), userId: 'ada' })).rejects.toThrow(/at least 32 bytes, it has 31/);
+    await expect(createAdminToken({ secret: 'é'.repeat(16) })).resolves.toMatch(/^ey/); // 32 bytes of UTF-8
   });
 });
 

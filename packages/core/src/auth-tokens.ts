@@ -8,7 +8,7 @@
  *   - either may carry `tenant` (absent = the default tenant).
  */
 import { decodeJwt, SignJWT } from 'jose';
-import { Id } from './schemas';
+import { idProblem } from './ids';
 
 /** A tenant (project) name: its data lives in the database `${MNEMO_DB}_t_${tenant}`. */
 export const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -46,8 +46,23 @@ export function tenantProblem(tenant: string): string | undefined {
 
 /** Why `userId` cannot be a user token's subject, or undefined when it can. */
 export function userIdProblem(userId: string): string | undefined {
-  const parsed = Id.safeParse(userId);
-  return parsed.success ? undefined : `invalid user id ${JSON.stringify(userId.slice(0, 64))}: ${parsed.error.issues[0]?.message}`;
+  const problem = idProblem(userId);
+  return problem && `invalid user id ${JSON.stringify(userId.slice(0, 64))}: ${problem}`;
+}
+
+/**
+ * The shortest secret accepted, in bytes (UTF-8). HS256 keys shorter than the hash's 32 bytes make tokens
+ * easier to forge by guessing the key (RFC 7518, section 3.2, asks for at least 256 bits): the server refuses
+ * to start with one, and nothing here signs with one.
+ */
+export const MIN_SECRET_BYTES = 32;
+
+/** Why `secret` cannot sign tokens, or undefined when it can. Never repeats the secret itself. */
+export function secretProblem(secret: string): string | undefined {
+  const bytes = new TextEncoder().encode(secret).length;
+  return bytes >= MIN_SECRET_BYTES
+    ? undefined
+    : `must be at least ${MIN_SECRET_BYTES} bytes, it has ${bytes}; make one with: openssl rand -base64 32`;
 }
 
 /** "30" (a CLI argument) → 30 seconds; anything else is left to jose's duration parser. */
@@ -89,6 +104,8 @@ async function sign(
   subject?: string,
 ): Promise<string> {
   if (!secret) throw new TypeError('secret is empty: sign with MNEMO_AUTH_SECRET');
+  const problem = secretProblem(secret);
+  if (problem) throw new TypeError(`secret ${problem}`);
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
   if (subject !== undefined) jwt.setSubject(subject);
   if (lifetime !== undefined) {

@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { type Metadata as MetadataType, metadataProblem, partsProblem, textProblem } from './metadata';
+import { ID_MAX_LENGTH, MESSAGE_ID_PATTERN } from './ids';
 import { isEmptyFilter, metadataFilterProblem, type MetadataFilter as MetadataFilterType } from './search/filter';
 
-export const ID_MAX_LENGTH = 256;
+export { ID_MAX_LENGTH, MESSAGE_ID_PATTERN } from './ids';
 
 /** Any stored string: no NUL, no lone surrogate (metadata.ts, textProblem). */
 export const Text = z.string().superRefine((s, ctx) => {
@@ -31,12 +32,7 @@ export type Metadata = MetadataType;
 /** Metadata merged into what is stored (updates): `{ "$delete": true }` as a value removes its key. */
 export const MetadataPatch = metadataOf('patch');
 
-/**
- * A message's id (its `uuid` field, Zep's name): a UUID Mnemo makes, or any id a client makes, as
- * chat SDKs do (the AI SDK's nanoid-style ids, LangChain's): 1–128 letters, digits, `-`, `_`, `.`, `:`.
- * Unique within its session.
- */
-export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A message's id: MESSAGE_ID_PATTERN (ids.ts). */
 export const MessageId = z.string().regex(MESSAGE_ID_PATTERN, 'must be 1–128 letters, digits, "-", "_", "." or ":"');
 
 /** Keyset page request: `cursor` is the opaque `nextCursor` of the previous page. */

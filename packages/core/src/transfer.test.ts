@@ -247,6 +247,15 @@ describe('export and import', () => {
     expect(messages[0]!.seq).toBe(89);
   });
 
+  it('knows what an export will write before writing it (the total of a progress report)', async () => {
+    const seen: number[] = [];
+    const written = await source().transfer.export(new PassThrough().resume(), { onProgress: (counts) => seen.push(counts.messages) });
+    expect(await source().transfer.totals()).toEqual(written);
+    expect(written).toEqual({ users: 2, sessions: 3, messages: 91 });
+    expect(seen.at(-1)).toBe(91);
+    expect(await source().transfer.totals({ userId: 'ada' })).toEqual({ users: 1, sessions: 1, messages: 3 });
+  });
+
   it('exports one user: their record, their sessions, those sessions’ messages', async () => {
     const text = await exportText(source(), { userId: 'ada' });
     const lines = text

@@ -131,6 +131,8 @@ export interface ImportResult {
 export interface ExportOptions {
   /** Only this user (NOT_FOUND when there is no live user with the id), its sessions and their messages. */
   userId?: string;
+  /** Called with the counts written so far, every 64 KiB of output and at the end. */
+  onProgress?: (written: TransferCounts) => void;
 }
 export interface ImportOptions {
   /** Called after each batch with the counts so far. */
@@ -379,6 +381,28 @@ export function createTransfer(
     yield* sessionsWithMessages(sessions[Symbol.asyncIterator]());
   }
 
+  /**
+   * What an export with these options writes, from the stored counters (a session's `messageCount` is its live
+   * messages): one read of the live sessions, none of the messages. For progress reports; data written during
+   * an export can make it differ from the export's own counts.
+   */
+  async function totals({ userId }: Pick<ExportOptions, 'userId'> = {}): Promise<TransferCounts> {
+    const sessions =
+      userId === undefined
+        ? c.sessions.find({ live: true }, { projection: { messageCount: 1 } }) // sessions_list
+        : c.sessions.find({ userId, ...live }, { projection: { messageCount: 1 } }); // sessions_user
+    const counts: TransferCounts = {
+      users: userId === undefined ? await c.users.countDocuments({ live: true }) : 1, // users_list
+      sessions: 0,
+      messages: 0,
+    };
+    for await (const session of sessions) {
+      counts.sessions++;
+      counts.messages += session.messageCount ?? 0;
+    }
+    return counts;
+  }
+
   /** Writes the export to `out` (left open), waiting whenever it asks to; resolves with what was written. */
   async function exportTo(out: Writable, options: ExportOptions = {}): Promise<TransferCounts> {
     const counts: TransferCounts = { users: 0, sessions: 0, messages: 0 };
@@ -398,9 +422,11 @@ export function createTransfer(
         if (chunk.length >= 64 * 1024) {
           await write(chunk);
           chunk = '';
+          options.onProgress?.({ ...counts });
         }
       }
       if (chunk !== '') await write(chunk);
+      options.onProgress?.({ ...counts });
       return counts;
     } finally {
       out.off('error', onError);
@@ -751,6 +777,8 @@ export function createTransfer(
     records,
     /** Writes the export as JSON Lines to `out` (not ended), respecting its backpressure; resolves with the counts. */
     export: exportTo,
+    /** What an export would write (users, sessions, messages), from stored counters: the total of a progress report. */
+    totals,
     /** Reads an export (JSON Lines, UTF-8) from `input` and imports it; idempotent (see the top of this file). */
     import: (input: AsyncIterable<string | Uint8Array>, options?: ImportOptions) => importItems(fileItems(input), options),
     /**

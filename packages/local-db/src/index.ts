@@ -4,8 +4,9 @@
  *   1. `mongod`, when it is on PATH;
  *   2. FerretDB v1.24.2 (built once with `go` into `<repo>/.tools/`) on a private PostgreSQL
  *      cluster under the data dir, with GIN twins of FerretDB's indexes (postgres.ts);
- *   3. FerretDB on SQLite, the last resort (every read scans a whole collection there), with a
- *      warning saying how to get PostgreSQL. A SQLite store left by an earlier Mnemo keeps being
+ *   3. FerretDB on SQLite, the last resort when PostgreSQL is not installed (every read scans a
+ *      whole collection there), with a warning saying how to get PostgreSQL. An installed PostgreSQL
+ *      that cannot start (e.g. a data dir it cannot enter: DataDirError) stops start-up instead. A SQLite store left by an earlier Mnemo keeps being
  *      used until `moveSqliteToPostgres` (migrate.ts; `pnpm mnemo move-to-postgres`) moves it.
  *
  * Every server runs under a guard (process.ts) that stops it when Mnemo stops or dies; one that
@@ -16,11 +17,11 @@ import { join, resolve } from 'node:path';
 import { ensureFerretDb, FERRETDB_VERSION, pings, startFerretDb } from './ferretdb';
 import { lockDataDir } from './lock';
 import { findPostgres, startPostgres } from './postgres';
-import { freePort, type Guarded, LocalDbError, runs, spawnGuarded, waitUntil } from './process';
+import { DataDirError, freePort, type Guarded, LocalDbError, runs, spawnGuarded, waitUntil } from './process';
 
 export { ensureFerretDb, FERRETDB_VERSION, TOOLS_DIR } from './ferretdb';
 export { findPostgres } from './postgres';
-export { freePort, LocalDbError } from './process';
+export { DataDirError, freePort, LocalDbError } from './process';
 export { moveSqliteToPostgres } from './migrate';
 
 export type Backend = 'mongod' | 'postgresql' | 'sqlite';
@@ -62,7 +63,11 @@ const GET_POSTGRES =
  */
 export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
   const dir = resolve(options.dataDir);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new DataDirError(`cannot create MNEMO_DATA_DIR ${dir}: ${(error as Error).message}; create it yourself or choose another folder`);
+  }
   const unlock = lockDataDir(dir);
   try {
     const db = await startServers(dir, options);
@@ -96,20 +101,22 @@ async function startServers(dir: string, options: LocalDbOptions): Promise<Local
   }
   if (backend === 'postgresql') {
     const pgBin = findPostgres();
-    const clusterDir = join(dir, 'postgres');
-    const existing = existsSync(join(clusterDir, 'PG_VERSION'));
-    try {
-      if (!pgBin)
-        throw new LocalDbError(
-          'PostgreSQL is not installed (no initdb, postgres and psql on PATH, from pg_config or in the usual folders).',
-        );
-      const pg = await startPostgres({ bin: pgBin, dir: clusterDir, logFile: join(dir, 'postgres.log'), durable, log });
+    if (pgBin) {
+      // PostgreSQL is there: a failure to use it (a data dir it cannot enter, a cluster that does not start) stops
+      // start-up with its reason. Falling back to SQLite, about 100 times slower, would hide a fixable problem.
+      const pg = await startPostgres({
+        bin: pgBin,
+        dir: join(dir, 'postgres'),
+        logFile: join(dir, 'postgres.log'),
+        durable,
+        log,
+      });
       servers.push(pg.server);
       backendArgs = ['--handler=postgresql', `--postgresql-url=${pg.url}`];
-    } catch (error) {
-      // Never fall back while a cluster holds data, or when PostgreSQL was asked for.
-      if (existing || ferretdbBackend) throw error;
-      warn(`${(error as Error).message}\nFalling back to FerretDB on SQLite: ${SQLITE_SCANS}. ${GET_POSTGRES}`);
+    } else if (ferretdbBackend || existsSync(join(dir, 'postgres', 'PG_VERSION'))) {
+      throw new LocalDbError('PostgreSQL is not installed (no initdb, postgres and psql on PATH, from pg_config or in the usual folders).');
+    } else {
+      warn(`PostgreSQL is not installed. Falling back to FerretDB on SQLite: ${SQLITE_SCANS}. ${GET_POSTGRES}`);
       backend = 'sqlite';
     }
   }

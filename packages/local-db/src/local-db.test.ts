@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
+import { compileShare } from './ferretdb';
+import { DataDirError, ensureFerretDb, findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
 import { processesOf, tempDataDir } from './testing';
 
 const dirs: string[] = [];
@@ -188,5 +189,84 @@ describe('local database', () => {
       vi.unstubAllEnvs();
       rmSync(toolsDir, { recursive: true, force: true });
     }
+  });
+
+  it('stops with the exact fix when PostgreSQL cannot enter the data dir, instead of falling back to SQLite', async () => {
+    // mktemp -d makes a 0700 folder; as root, PostgreSQL runs as nobody, who cannot enter it.
+    const dir = mkdtempSync(join(tmpdir(), 'mnemo-0700-'));
+    dirs.push(dir);
+    const warn = vi.fn();
+    if (process.getuid?.() === 0) {
+      const attempt = startLocalDb({ dataDir: join(dir, 'data'), durable: false, warn });
+      await expect(attempt).rejects.toBeInstanceOf(DataDirError);
+      await expect(attempt).rejects.toThrow(`nobody cannot enter ${dir} (mode 0700): allow it with \`chmod o+x ${dir}\``);
+      expect(existsSync(join(dir, 'data', 'ferretdb'))).toBe(false); // no SQLite store was made
+      expect(warn).not.toHaveBeenCalled();
+      chmodSync(dir, 0o711); // the fix it names
+    }
+    const db = await startLocalDb({ dataDir: join(dir, 'data'), durable: false, warn });
+    expect(db.backend).toBe('postgresql');
+    await db.stop();
+  });
+});
+
+describe('building FerretDB', () => {
+  /**
+   * A stand-in for `go` that answers the four commands the build runs, the way Go does (modules downloaded as
+   * "go: downloading" lines, each compiled package's name on stderr with -v), and records the environment it got.
+   */
+  function fakeGo(dir: string): string {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const module = join(dir, 'module');
+    mkdirSync(join(module, 'build', 'version'), { recursive: true });
+    writeFileSync(
+      join(bin, 'go'),
+      `#!/bin/sh
+echo "$GOPATH $GOMODCACHE $GOCACHE $GOFLAGS $GOTOOLCHAIN" > "${dir}/env"
+mkdir -p "$GOMODCACHE/cache" "$GOCACHE/00"
+case "$1" in
+  version) echo "go version go1.99 fake";;
+  mod) echo '{"Dir": "${module}"}';;
+  list) for i in 1 2 3; do echo "go: downloading example.com/m$i v1.0.0" >&2; done; seq 1 50 | sed 's/^/pkg/';;
+  build) for i in $(seq 1 50); do echo "pkg$i" >&2; done; while [ "$1" != -o ]; do shift; done; echo built > "$2";;
+esac
+`,
+    );
+    chmodSync(join(bin, 'go'), 0o755);
+    return bin;
+  }
+
+  it('says what it is doing and how far it is, keeps Go’s caches in its tools folder, and removes them after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnemo-build-'));
+    dirs.push(dir);
+    const toolsDir = join(dir, 'tools');
+    vi.stubEnv('PATH', `${fakeGo(dir)}:${process.env.PATH}`);
+    vi.stubEnv('HOME', join(dir, 'home'));
+    const said: string[] = [];
+    try {
+      const bin = await ensureFerretDb((m) => said.push(m), toolsDir, { progressEveryMs: 0 });
+      expect(readFileSync(bin, 'utf8')).toBe('built\n');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const cache = join(toolsDir, 'go');
+    expect(readFileSync(join(dir, 'env'), 'utf8').trim()).toBe(`${cache}/path ${cache}/mod ${cache}/build -modcacherw local`);
+    expect(existsSync(cache)).toBe(false); // removed once built
+    expect(existsSync(join(dir, 'home'))).toBe(false); // nothing in the home folder
+    expect(said[0]).toMatch(/^Building FerretDB v1\.24\.2 from source with Go, once \(about \d+ minutes on 2 idle cores/);
+    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: downloading the Go modules it needs: 3 so far; \d+ s elapsed$/));
+    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: compiling packages, 4 of 50 \(8%\); \d+ s elapsed$/));
+    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: compiling packages, 40 of 50 \(80%\), about \d+ s left; /));
+    expect(said).toContainEqual(expect.stringMatching(/^Building FerretDB: linking, about \d+ s left; /));
+    expect(said.at(-1)).toMatch(/^Built FerretDB in \d+ s: /);
+  });
+
+  it('estimates the time left from the measured shape of a build, not a straight rate', () => {
+    // Half the packages take a third of the time: the standard library's small ones come first.
+    expect(compileShare(0.5)).toBeCloseTo(0.33, 2);
+    expect(compileShare(0)).toBe(0);
+    expect(compileShare(1)).toBe(0.98);
+    for (let done = 0.05; done <= 1; done += 0.05) expect(compileShare(done)).toBeGreaterThan(compileShare(done - 0.05));
   });
 });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type Account, type Guarded, LocalDbError, run, spawnGuarded, unprivilegedAccount, waitUntil } from './process';
+import { type Account, DataDirError, type Guarded, run, spawnGuarded, unprivilegedAccount, waitUntil } from './process';
 
 const SUPERUSER = 'mnemo';
 const DATABASE = 'ferretdb';
@@ -48,15 +48,19 @@ function socketDir(clusterDir: string): string {
   return join(tmpdir(), `mnemo-pg-${createHash('sha256').update(clusterDir).digest('hex').slice(0, 12)}`);
 }
 
-/** PostgreSQL running as `as` must be able to enter every folder above its cluster. */
+/**
+ * PostgreSQL running as `as` must be able to enter every folder above its cluster: the data dir and its parents.
+ * `mktemp -d` makes 0700 folders, so a data dir made by it stops here, with the chmod that fixes it.
+ */
 function assertReachable(dir: string, as: Account): void {
   for (let parent = dirname(dir); ; parent = dirname(parent)) {
     const { mode, uid, gid } = statSync(parent);
     const bit = uid === as.uid ? 0o100 : gid === as.gid ? 0o010 : 0o001;
     if (!(mode & bit)) {
-      throw new LocalDbError(
-        `PostgreSQL must run as ${as.name} (it refuses root), and ${as.name} cannot enter ${parent}; ` +
-          `allow it (chmod o+x ${parent}) or choose another MNEMO_DATA_DIR.`,
+      throw new DataDirError(
+        `PostgreSQL runs as ${as.name} (it refuses to run as root), and ${as.name} cannot enter ${parent} ` +
+          `(mode ${(mode & 0o777).toString(8).padStart(4, '0')}): allow it with \`chmod o+x ${parent}\`, ` +
+          'or set MNEMO_DATA_DIR to a folder it can reach',
       );
     }
     if (parent === dirname(parent)) return;

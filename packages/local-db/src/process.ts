@@ -9,6 +9,11 @@ export class LocalDbError extends Error {
   override name = 'LocalDbError';
 }
 
+/** MNEMO_DATA_DIR cannot be used as it is: the message says the exact fix (a chmod, or another folder). */
+export class DataDirError extends LocalDbError {
+  override name = 'DataDirError';
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether `command args…` runs and exits 0. */
@@ -31,6 +36,36 @@ export function run(command: string, args: string[], { cwd, as, input, env }: Ru
     throw new LocalDbError(`\`${command} ${args.join(' ')}\` failed:\n${result.stderr || result.error?.message}`);
   }
   return result.stdout;
+}
+
+/**
+ * Runs a tool to completion without blocking the event loop, handing each line it prints on stderr to `onLine`
+ * (progress of long builds); its stdout, or a LocalDbError with the end of its stderr.
+ */
+export function runAsync(
+  command: string,
+  args: string[],
+  { cwd, env, onLine }: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-20_000);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) onLine?.(line);
+    });
+    child.once('error', (error) => reject(new LocalDbError(`\`${command}\` could not run: ${error.message}`)));
+    child.once('close', (code) => {
+      if (partial) onLine?.(partial);
+      if (code === 0) resolve(stdout);
+      else reject(new LocalDbError(`\`${command} ${args.join(' ')}\` failed:\n${stderr.split('\n').slice(-30).join('\n')}`));
+    });
+  });
 }
 
 export interface Account {

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useMemory, useUser } from './index';
 import { renderMnemoHook, uniqueId, useTestServer } from './test/harness';
 
-const MNEMO_AUTH_SECRET = 'tokens-for-browsers-secret';
+const MNEMO_AUTH_SECRET = 'tokens-for-browsers-secret-012345';
 const server = useTestServer({ authSecret: MNEMO_AUTH_SECRET });
 
 /** The app's backend, as in the README (env: MNEMO_URL, MNEMO_TOKEN = `pnpm mnemo token`, MNEMO_AUTH_SECRET). */
@@ -112,7 +112,7 @@ describe('tokens for browsers', () => {
 
   it('on a 401 gets a new token and retries the request once', async () => {
     // The first token is refused (signed with a secret the server no longer has, as after a rotation).
-    const stale = appBackend({ ...env, MNEMO_AUTH_SECRET: 'rotated-away' });
+    const stale = appBackend({ ...env, MNEMO_AUTH_SECRET: 'rotated-away-0123456789abcdef01234' });
     const backend = appBackend(env);
     const ada = uniqueId('ada');
     await backend.onSignUp(ada);
@@ -127,7 +127,7 @@ describe('tokens for browsers', () => {
   });
 
   it('a request that is still refused after the retry fails as UNAUTHORIZED (no loop)', async () => {
-    const stale = appBackend({ ...env, MNEMO_AUTH_SECRET: 'rotated-away' });
+    const stale = appBackend({ ...env, MNEMO_AUTH_SECRET: 'rotated-away-0123456789abcdef01234' });
     const ada = uniqueId('ada');
     const browser = browserOf(stale, ada);
     const mnemo = recordingFetch();

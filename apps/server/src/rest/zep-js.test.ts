@@ -9,7 +9,7 @@ import { createToken } from '../auth';
 import { useTestServer } from '../testing';
 
 const server = useTestServer();
-const authServer = useTestServer({ authSecret: 'zep-js-secret' });
+const authServer = useTestServer({ authSecret: 'zep-js-secret-0123456789abcdef0123' });
 const id = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 async function connect(url = server().url, apiKey?: string): Promise<ZepClient> {
@@ -110,7 +110,7 @@ describe('zep-js 0.10 against Mnemo', () => {
   it('auth: AuthenticationError without a key, works with a token from the secret', async () => {
     const anonymous = await connect(authServer().url); // /healthz stays open
     await expect(anonymous.memory.listSessions()).rejects.toBeInstanceOf(AuthenticationError);
-    const zep = await connect(authServer().url, await createToken('zep-js-secret'));
+    const zep = await connect(authServer().url, await createToken('zep-js-secret-0123456789abcdef0123'));
     expect(await zep.memory.listSessions()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTestCore } from '../test/core';
+import { createEmbeddingsClient } from './embeddings';
 
 /**
  * A fake OpenAI-compatible embeddings provider: each text becomes a vector of concept counts
@@ -41,7 +42,11 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/embed
 afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
 const logs: string[] = [];
-const core = useTestCore({ embeddings: { url, model: 'fake-embedder', apiKey: 'sk-test' }, log: (message) => logs.push(message) });
+// Retries as in production, with short delays: a failing provider is asked 5 times.
+const core = useTestCore({
+  embeddings: { url, model: 'fake-embedder', apiKey: 'sk-test', retryDelayMs: 5 },
+  log: (message) => logs.push(message),
+});
 
 async function addAndEmbed(sessionId: string, contents: string[]) {
   const { messages } = await core().memory.add({ sessionId, messages: contents.map((content) => ({ role: 'user', content })) });
@@ -128,5 +133,61 @@ describe('memory search with an embeddings provider', () => {
     // The query itself cannot be embedded either ("FAIL"): search falls back to text.
     const results = await core().memory.search({ sessionId: 'failing', text: 'kitten FAIL' });
     expect(results.map((r) => r.message.uuid)).toEqual([message!.uuid]);
+  });
+});
+
+describe('the embeddings client against a provider that fails for a while', () => {
+  /** A provider answering each request with the next of `script` (a status and headers), then 200 for good. */
+  async function provider(script: { status: number; headers?: Record<string, string> }[]) {
+    const seen: number[] = [];
+    const flaky = createServer(async (req, res) => {
+      const { input } = await readBody(req);
+      const next = script.shift();
+      seen.push(Date.now());
+      if (next) res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers }).end('{"error":"not now"}');
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ data: input.map((t) => ({ embedding: fakeVector(t) })) }));
+    });
+    await new Promise<void>((ok) => flaky.listen(0, '127.0.0.1', ok));
+    const close = () => new Promise<void>((ok) => flaky.close(() => ok()));
+    return { url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/v1/embeddings`, seen, close };
+  }
+
+  it('retries 429 after the Retry-After the provider sends, and 5xx with backoff, then succeeds', async () => {
+    const p = await provider([{ status: 429, headers: { 'retry-after': '1' } }, { status: 503 }, { status: 502 }]);
+    try {
+      const client = createEmbeddingsClient({ url: p.url, retryDelayMs: 10 });
+      expect(await client.embed(['a kitten'])).toEqual([fakeVector('a kitten')]);
+      expect(p.seen).toHaveLength(4);
+      expect(p.seen[1]! - p.seen[0]!).toBeGreaterThanOrEqual(900); // waited for Retry-After: 1 (s)
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('gives up after its retries with the last answer, and never retries a refusal such as 401', async () => {
+    const failing = await provider(Array.from({ length: 10 }, () => ({ status: 500 })));
+    const refusing = await provider([{ status: 401 }]);
+    try {
+      await expect(createEmbeddingsClient({ url: failing.url, retries: 2, retryDelayMs: 5 }).embed(['x'])).rejects.toThrow(
+        /embeddings provider answered 500: \{"error":"not now"\}/,
+      );
+      expect(failing.seen).toHaveLength(3);
+      await expect(createEmbeddingsClient({ url: refusing.url, retryDelayMs: 5 }).embed(['x'])).rejects.toThrow(/answered 401/);
+      expect(refusing.seen).toHaveLength(1);
+    } finally {
+      await failing.close();
+      await refusing.close();
+    }
+  });
+
+  it('says so when the provider cannot be reached at all', async () => {
+    const gone = await provider([]);
+    await gone.close();
+    await expect(createEmbeddingsClient({ url: gone.url, retries: 1, retryDelayMs: 5 }).embed(['x'])).rejects.toThrow(
+      /embeddings provider unreachable/,
+    );
   });
 });

@@ -2,7 +2,13 @@
  * Pluggable embeddings: any OpenAI-compatible `/embeddings` endpoint (OpenAI, Ollama, vLLM, LM
  * Studio, text-embeddings-inference…). Request `POST <url>` with `{ input: string[], model }` and
  * `Authorization: Bearer <apiKey>` when a key is set; response `{ data: [{ embedding, index }] }`.
+ *
+ * Requests go through ky, which retries what a provider means as "later": 408, 429, 5xx, timeouts and network
+ * errors, with exponential backoff and jitter, or after the `Retry-After` the provider sends (at most
+ * `maxRetryAfterMs`); another 4xx (a bad key, a bad model) fails at once. Embedding the same texts twice is
+ * harmless, so a POST may be retried.
  */
+import ky, { HTTPError, type KyError } from 'ky';
 
 export interface EmbeddingsConfig {
   /** The full endpoint URL, e.g. `https://api.openai.com/v1/embeddings` (MNEMO_EMBEDDINGS_URL). */
@@ -12,8 +18,14 @@ export interface EmbeddingsConfig {
   apiKey?: string;
   /** Inputs per request; default 64. */
   batchSize?: number;
-  /** Per request; default 30 s. */
+  /** Per attempt; default 30 s. */
   timeoutMs?: number;
+  /** Retries of a request after the first attempt; default 4. */
+  retries?: number;
+  /** The first retry's delay, doubled for each next one (with jitter) up to 30 s; default 1 s. */
+  retryDelayMs?: number;
+  /** The longest `Retry-After` honoured (a longer one is cut to this); default 60 s. */
+  maxRetryAfterMs?: number;
 }
 
 export class EmbeddingsError extends Error {
@@ -26,18 +38,38 @@ export function createEmbeddingsClient({
   apiKey,
   batchSize = 64,
   timeoutMs = 30_000,
+  retries = 4,
+  retryDelayMs = 1000,
+  maxRetryAfterMs = 60_000,
 }: EmbeddingsConfig) {
+  const http = ky.create({
+    headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+    timeout: timeoutMs,
+    retry: {
+      limit: retries,
+      methods: ['post'],
+      statusCodes: [408, 429, 500, 502, 503, 504],
+      afterStatusCodes: [429, 503],
+      maxRetryAfter: maxRetryAfterMs,
+      delay: (attempt) => retryDelayMs * 2 ** (attempt - 1),
+      backoffLimit: 30_000,
+      jitter: true,
+      retryOnTimeout: true,
+    },
+  });
+
   async function request(input: string[]): Promise<number[][]> {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(apiKey && { authorization: `Bearer ${apiKey}` }) },
-      body: JSON.stringify({ input, model }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!response.ok) {
-      throw new EmbeddingsError(`embeddings provider answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+    let body: { data?: unknown };
+    try {
+      body = await http.post(url, { json: { input, model } }).json<{ data?: unknown }>();
+    } catch (error) {
+      if (error instanceof HTTPError) {
+        // ky has read the body already, into `data` (parsed when it is JSON).
+        const text = typeof error.data === 'string' ? error.data : (JSON.stringify(error.data) ?? '');
+        throw new EmbeddingsError(`embeddings provider answered ${error.response.status}: ${text.slice(0, 300)}`);
+      }
+      throw new EmbeddingsError(`embeddings provider unreachable: ${(error as KyError | Error).message}`);
     }
-    const body = (await response.json()) as { data?: unknown };
     const data = Array.isArray(body?.data) ? (body.data as { embedding?: unknown; index?: unknown }[]) : [];
     const vectors = new Array<number[] | undefined>(input.length);
     data.forEach((item, position) => {
