@@ -39,6 +39,7 @@ describe('a single writer reading its sessions after start-up', () => {
       live: true,
     }));
     await seed.collections.sessions.insertMany(docs);
+    await seed.collections.meta.updateOne({ _id: 'sessions' }, { $set: { last: docs.length } }, { upsert: true }); // their list numbers are taken
 
     const core = createCore({ mongoUri: inject('mongoUri'), dbName, singleWriter: true });
     cores.push(core);

@@ -365,6 +365,12 @@ function createReplica(
       }
     },
     async load() {
+      // Loading again (init on a running core) starts afresh from a database with nothing lagging.
+      await loading;
+      await heads.settleAll();
+      ready = false;
+      touched.clear();
+      for (const sessionId of [...all.keys()]) put(sessionId, null);
       // The heads a crash left behind are repaired before anything is served; the rest is read in the background.
       const repaired = await heads.recover();
       if (repaired.length > 0) log(`repaired the heads of ${repaired.length} sessions appended to before an unclean stop`);

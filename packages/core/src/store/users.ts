@@ -71,6 +71,11 @@ export function createUserStore(
       }
     },
     async load() {
+      // Loading again (init on a running core) starts afresh.
+      await loading;
+      ready = false;
+      touched.clear();
+      all.clear();
       loading = (async () => {
         for (;;) {
           try {
