@@ -70,7 +70,7 @@ export function useDeleteWithUndo() {
   const restore = useRestoreMessage();
   const show = useToast();
   return (message: Message) => {
-    const { sessionId, uuid } = message;
+    const { sessionId, uuid, seq } = message;
     remove.mutate(
       { sessionId, uuid },
       {
@@ -81,7 +81,7 @@ export function useDeleteWithUndo() {
               label: 'Undo',
               run: () =>
                 restore.mutate(
-                  { sessionId, uuid },
+                  { sessionId, uuid, seq },
                   { onError: (error) => show({ message: `The message was not restored: ${describeError(error)}` }) },
                 ),
             },
@@ -100,7 +100,7 @@ export function useRegenerateWithUndo() {
   const truncate = useTruncateMessages();
   const restore = useRestoreMessage();
   const show = useToast();
-  return ({ sessionId, uuid }: Message) =>
+  return ({ sessionId, uuid, seq }: Message) =>
     truncate.mutate(
       { sessionId, uuid, inclusive: true },
       {
@@ -111,7 +111,7 @@ export function useRegenerateWithUndo() {
               label: 'Undo',
               run: () =>
                 restore.mutate(
-                  { sessionId, uuid, deletedWith: true },
+                  { sessionId, uuid, seq, deletedWith: true },
                   { onError: (error) => show({ message: `The messages were not restored: ${describeError(error)}` }) },
                 ),
             },

@@ -178,12 +178,18 @@ describe('undoing a delete', () => {
     expect((await core().memory.list({ sessionId: 'undo' })).total).toBe(3);
     expect(await found('undo', 'tango')).toEqual(['bravo tango']);
     expect(await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u2' })).toEqual(restored); // already live
-    // Deleted, then a new message takes its id: the old one is gone for good.
+    // Deleted, then a new message takes its id: the old one is gone for good. The Undo names the
+    // message by its number too, and is refused (it would otherwise answer the new message).
     await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u3' });
     await core().memory.add({ sessionId: 'undo', messages: [user('charlie again', 'u3')] });
-    expect((await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3' })).messages).toMatchObject([
+    await expect(core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3', seq: 3 })).rejects.toBeInstanceOf(NotFoundError);
+    await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u3' }); // the new one deleted too: still not the old one
+    await expect(core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3', seq: 3 })).rejects.toBeInstanceOf(NotFoundError);
+    expect(await contents('undo')).toEqual(['alpha', 'bravo tango']);
+    expect((await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u3', seq: 4 })).messages).toMatchObject([
       { content: 'charlie again', seq: 4 },
     ]);
+    expect((await core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u2', seq: 2 })).messages).toMatchObject([{ seq: 2 }]); // live, by its number
     await core().memory.deleteMessage({ sessionId: 'undo', uuid: 'u1' });
     await core().purge();
     await expect(core().memory.restoreMessage({ sessionId: 'undo', uuid: 'u1' })).rejects.toBeInstanceOf(NotFoundError);

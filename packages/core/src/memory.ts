@@ -367,15 +367,16 @@ export function createMemoryService(
      * Undoes `deleteMessage` (the "Undo" after a delete): the soft-deleted message comes back where it
      * was, searchable and counted again; with `deletedWith`, so do the messages deleted in the same
      * operation (those sharing its `deletedAt`: a truncation's, for "undo regenerate"). Answers the
-     * restored messages, oldest first; a live message answers as it is. One purged, replaced by a new
-     * message with its id, or in a deleted session (restore the session) is NOT_FOUND.
+     * restored messages, oldest first; a live message answers as it is. One purged, in a deleted
+     * session (restore the session), or, when `seq` is given, replaced by a new message with its id
+     * is NOT_FOUND.
      */
     async restoreMessage(input: RestoreMessageInput): Promise<Memory> {
-      const { sessionId, uuid, deletedWith } = parse(RestoreMessageInput, input);
+      const { sessionId, uuid, deletedWith, seq } = parse(RestoreMessageInput, input);
       return serialize(sessionKey(sessionId), async () => {
         await sessions.settle(sessionId);
         const doc = await c.messages.findOne({ uuid, sessionId }); // messages_id
-        if (!doc || !(await sessions.live(sessionId))) throw messageNotFound(sessionId, uuid);
+        if (!doc || (seq !== undefined && doc.seq !== seq) || !(await sessions.live(sessionId))) throw messageNotFound(sessionId, uuid);
         if (doc.deletedAt === null) return { messages: [toMessage(doc)] };
         // One message by its _id, or the operation's by their shared time (messages_session_seq, search_session).
         const which = deletedWith ? { sessionId, deletedAt: doc.deletedAt } : { _id: doc._id };

@@ -181,7 +181,14 @@ export type UpdateMessageInput = z.input<typeof UpdateMessageInput>;
 /** Soft-deletes the messages after `uuid` (and `uuid` itself when `inclusive`): regenerate, edit and resend. */
 export const TruncateInput = MessageIdInput.extend({ inclusive: z.boolean().default(false) });
 /** Undeletes a message; `deletedWith`: and the messages deleted in the same operation (a truncation). */
-export const RestoreMessageInput = MessageIdInput.extend({ deletedWith: z.boolean().default(false) });
+export const RestoreMessageInput = MessageIdInput.extend({
+  deletedWith: z.boolean().default(false),
+  /**
+   * The number the message had (the caller's copy of it): with it, a message that took the id after
+   * the delete (another number) is not the one to restore (NOT_FOUND). Without it, the id decides.
+   */
+  seq: z.number().int().min(1).optional(),
+});
 export type RestoreMessageInput = z.input<typeof RestoreMessageInput>;
 export type TruncateInput = z.input<typeof TruncateInput>;
 

@@ -128,6 +128,7 @@ export function useDeleteMessage() {
 /**
  * Undoes `useDeleteMessage` (an "Undo"), or with `deletedWith: true` a `useTruncateMessages` (give
  * any message it removed): the messages are back in their places in every cache of their session.
+ * Pass the message's `seq` too: a message that took its id since is then refused (NOT_FOUND).
  */
 export function useRestoreMessage() {
   const utils = trpc.useUtils();
