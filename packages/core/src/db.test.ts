@@ -44,13 +44,14 @@ describe('migrations', () => {
     await c.collections.meta.deleteOne({ _id: 'schema' });
 
     await c.init();
-    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(6);
+    expect((await c.collections.meta.findOne({ _id: 'schema' }))?.version).toBe(7);
     expect((await c.users.list({ limit: 100 })).items.map((u) => u.userId)).toContain('old-user');
     const sessionIds = (await c.sessions.list({ limit: 100 })).items.map((s) => s.sessionId);
     expect(sessionIds).toContain('old');
     expect(sessionIds).not.toContain('old-gone');
     // Its last update stands in for its activity.
     expect(await c.sessions.get({ sessionId: 'old' })).toMatchObject({ lastActiveAt: at, lastMessageAt: at, messageCount: 70 });
+    expect((await c.collections.sessions.findOne({ sessionId: 'old' }))?.oldestMessageAt).toEqual(at); // for retention
     const { messages } = await c.memory.get({ sessionId: 'old', lastn: 40 }); // spans two buckets
     expect(messages.map((m) => m.content)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i + 31}`));
     expect((await c.memory.search({ sessionId: 'old', text: 'lighthouses' })).map((r) => r.message.seq)).toEqual([8]);

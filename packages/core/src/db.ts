@@ -60,6 +60,11 @@ export interface SessionDoc extends Listed {
   lastActiveAt: Date;
   /** Its own retention in days (schemas.ts, AddSessionInput); absent or null: the server's default. */
   retentionDays?: number | null;
+  /**
+   * No live message of it was created before this (retention skips it while this is after the cutoff):
+   * lowered by every append and restore, set exactly by each retention run; absent: it has none.
+   */
+  oldestMessageAt?: Date;
 }
 
 export interface MessageDoc extends Lifecycle {

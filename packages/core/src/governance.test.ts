@@ -107,6 +107,22 @@ describe('retention', () => {
     expect(await contents('active')).toEqual(['today']);
   });
 
+  it('expires an old message wherever it is in the session, and records the oldest one left for the next run', async () => {
+    const c = core();
+    clock = new Date();
+    // 40 current messages (more than a bucket), then one dated 60 days back (an import keeps old dates).
+    await c.memory.add({ sessionId: 'late-old', messages: Array.from({ length: 40 }, (_, i) => ({ role: 'user', content: `now ${i}` })) });
+    await c.memory.add({ sessionId: 'late-old', messages: [{ role: 'user', content: 'sixty days ago', createdAt: daysAgo(60) }] });
+    expect((await c.purge()).expired.messages).toBe(1);
+    expect(await contents('late-old')).toEqual(Array.from({ length: 40 }, (_, i) => `now ${i}`));
+    expect((await c.memory.list({ sessionId: 'late-old' })).total).toBe(40);
+    // The oldest message left: the next run compares it with its cutoff instead of reading the session's messages.
+    const [first] = (await c.memory.list({ sessionId: 'late-old', limit: 1 })).items;
+    await c.store.sessions.settleAll(); // a single writer's stored heads lag its appends (store/heads.ts)
+    expect((await c.collections.sessions.findOne({ sessionId: 'late-old' }))?.oldestMessageAt).toEqual(first!.createdAt);
+    expect((await c.purge()).expired.messages).toBe(0);
+  });
+
   it('a session’s retention can be changed and cleared (null: the server’s default)', async () => {
     const c = core();
     expect((await c.sessions.add({ sessionId: 'r', retentionDays: 7 })).retentionDays).toBe(7);

@@ -93,12 +93,16 @@ export function createMemoryService(
    * one retries. A single writer knows the session is new and numbers it in that upsert; elsewhere
    * a new session gets its number just after.
    */
-  async function reserveSeq(sessionId: string, count: number, termLength: number, owner: string | null): Promise<SessionDoc> {
-    const now = new Date();
-    const advanced = await sessions.advance(sessionId, count, termLength, now);
+  async function reserveSeq(
+    sessionId: string,
+    { count, termLength, oldest }: { count: number; termLength: number; oldest?: Date },
+    owner: string | null,
+    now: Date,
+  ): Promise<SessionDoc> {
+    const advanced = await sessions.advance(sessionId, count, termLength, now, oldest);
     if (advanced) return advanced;
     const place = sessions.inMemory && !(await sessions.get(sessionId)) ? await listing.next('sessions') : {};
-    const { $inc, $set } = appendChange(count, termLength, now);
+    const { $inc, $set, $min } = appendChange(count, termLength, now, oldest);
     for (let attempt = 1; ; attempt++) {
       try {
         let doc = (await c.sessions.findOneAndUpdate(
@@ -106,6 +110,7 @@ export function createMemoryService(
           {
             $inc,
             $set: { ...$set, ...revive },
+            ...($min && { $min }),
             $setOnInsert: {
               _id: new ObjectId(),
               uuid: randomUUID(),
@@ -157,13 +162,18 @@ export function createMemoryService(
       .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
+    const now = new Date();
+    const created = fresh.map((m) => (m.createdAt ?? now).getTime());
     const session = await reserveSeq(
       sessionId,
-      fresh.length,
-      terms.reduce((sum, t) => sum + t.length, 0),
+      {
+        count: fresh.length,
+        termLength: terms.reduce((sum, t) => sum + t.length, 0),
+        oldest: created.length > 0 ? new Date(Math.min(...created)) : undefined,
+      },
       owner ?? null,
+      now,
     );
-    const now = new Date();
     const firstSeq = session.lastSeq - fresh.length + 1;
     const docs: MessageDoc[] = fresh.map((m, i) => ({
       _id: new ObjectId(),
@@ -394,6 +404,7 @@ export function createMemoryService(
               termLength: searchDocs.reduce((sum, d) => sum + d.terms.length, 0),
             },
             $max: { lastMessageAt: new Date(Math.max(...docs.map((d) => d.createdAt.getTime()))) },
+            $min: { oldestMessageAt: new Date(Math.min(...docs.map((d) => d.createdAt.getTime()))) },
             $set: { updatedAt: new Date() },
           },
           { returnDocument: 'after' },
@@ -407,32 +418,43 @@ export function createMemoryService(
     },
 
     /**
-     * Retention: soft-deletes the session's live messages created before `cutoff`, oldest buckets
-     * first, stopping at the first bucket that has a message to keep (messages are appended in time
-     * order; an import that kept older dates out of order is caught up on a later run). The count.
+     * Retention: soft-deletes the session's live messages created before `cutoff`, whatever their
+     * order (imports keep old dates). A session whose oldest live message (`oldestMessageAt`) is
+     * not older than the cutoff is not read at all; otherwise the old messages are found with one
+     * query (MongoDB: messages_session_created, O(what expires); FerretDB filters the session's
+     * messages itself, O(session)), and the oldest message left is recorded for the next run. The count.
      */
     async expire(sessionId: string, cutoff: Date): Promise<number> {
       return serialize(sessionKey(sessionId), async () => {
         const session = await sessions.live(sessionId);
-        if (!session) return 0;
+        if (!session || session.messageCount === 0 || (session.oldestMessageAt && session.oldestMessageAt >= cutoff)) return 0;
+        const old = await c.messages.find({ sessionId, ...live, createdAt: { $lt: cutoff } }).toArray(); // messages_session_created
         const now = new Date();
-        const gone: MessageDoc[] = [];
-        for (let bucket = 0; bucket <= bucketOf(session.lastSeq); bucket++) {
-          const docs = await bucketReader(sessionId)(bucket);
-          const old = docs.filter((d) => d.createdAt < cutoff);
-          if (old.length > 0) {
-            // messages_bucket; the few ids of one bucket are filtered by FerretDB
-            await c.messages.updateMany(
-              { bucket: bucketKey(sessionId, bucket), ...live, _id: { $in: old.map((d) => d._id) } },
-              { $set: { deletedAt: now } },
-            );
-            buckets.invalidate(sessionId);
-            gone.push(...old);
-          }
-          if (old.length < docs.length) break;
+        // By their ids, a bucket at a time: an equality FerretDB pushes down, the few ids filtered by it (messages_bucket).
+        const byBucket = new Map<string, MessageDoc[]>();
+        for (const d of old) byBucket.set(d.bucket, [...(byBucket.get(d.bucket) ?? []), d]);
+        for (const [bucket, docs] of byBucket) {
+          await c.messages.updateMany({ bucket, ...live, _id: { $in: docs.map((d) => d._id) } }, { $set: { deletedAt: now } });
         }
-        if (gone.length > 0) await unindex(sessionId, gone, now);
-        return gone.length;
+        if (old.length > 0) {
+          buckets.invalidate(sessionId);
+          await unindex(sessionId, old, now);
+        }
+        const [oldest] = await c.messages // messages_session_created
+          .find({ sessionId, ...live }, { projection: { createdAt: 1 } })
+          .sort({ createdAt: 1 })
+          .limit(1)
+          .toArray();
+        await sessions.settle(sessionId);
+        sessions.stored(
+          sessionId,
+          await c.sessions.findOneAndUpdate(
+            { sessionId }, // sessions_sessionId
+            oldest ? { $set: { oldestMessageAt: oldest.createdAt } } : { $unset: { oldestMessageAt: '' } },
+            { returnDocument: 'after' },
+          ),
+        );
+        return old.length;
       });
     },
 

@@ -83,6 +83,18 @@ const STEPS: ((c: Collections, listing: Listing) => Promise<void>)[] = [
       await c.sessions.updateOne({ _id }, { $set: { lastActiveAt: updatedAt, lastMessageAt: messageCount > 0 ? updatedAt : null } });
     }
   },
+  // 7. Sessions record when their oldest live message was created (db.ts, oldestMessageAt; retention): one
+  //    read of every live message, once.
+  async (c) => {
+    const oldest = new Map<string, Date>();
+    for await (const { sessionId, createdAt } of c.messages.find({ deletedAt: null }, { projection: { sessionId: 1, createdAt: 1 } })) {
+      const known = oldest.get(sessionId);
+      if (!known || createdAt < known) oldest.set(sessionId, createdAt);
+    }
+    for (const [sessionId, oldestMessageAt] of oldest) {
+      await c.sessions.updateOne({ sessionId }, { $min: { oldestMessageAt } }); // sessions_sessionId
+    }
+  },
 ];
 
 export async function migrate(c: Collections, listing: Listing): Promise<void> {

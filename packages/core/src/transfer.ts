@@ -702,10 +702,15 @@ export function createTransfer(
       for (const [sessionId, messages] of bySession) {
         const termLength = messages.reduce((sum, m) => sum + m.terms.length, 0);
         const lastSeq = Math.max(...messages.map((m) => m.doc.seq));
+        const oldestMessageAt = new Date(Math.min(...messages.map((m) => m.doc.createdAt.getTime())));
         await serialize(sessionKey(sessionId), () =>
           c.sessions.updateOne(
             { sessionId }, // sessions_sessionId
-            { $max: { lastSeq }, $inc: { messageCount: messages.length, termDocs: messages.length, termLength } },
+            {
+              $max: { lastSeq },
+              $min: { oldestMessageAt },
+              $inc: { messageCount: messages.length, termDocs: messages.length, termLength },
+            },
           ),
         );
         queueEmbeddings?.(

@@ -19,23 +19,42 @@
 import { bucketKey, bucketOf, type Collections, live, type SessionDoc } from '../db';
 import { type Serialize, sessionKey } from '../serialize';
 
-/** What appending `count` messages holding `termLength` search terms changes in a session document, at `now`. */
-export function appendChange(count: number, termLength: number, now: Date) {
+/**
+ * What appending `count` messages holding `termLength` search terms, the oldest created at `oldest`,
+ * changes in a session document, at `now`.
+ */
+export function appendChange(count: number, termLength: number, now: Date, oldest?: Date) {
   return {
     // termDocs/termLength: BM25 statistics (search/search.ts)
     $inc: { lastSeq: count, messageCount: count, termDocs: count, termLength },
     $set: { updatedAt: now, ...(count > 0 && { lastMessageAt: now, lastActiveAt: now }) },
+    ...(oldest && { $min: { oldestMessageAt: oldest } }),
   };
 }
 
-const HEAD_FIELDS = ['lastSeq', 'messageCount', 'termDocs', 'termLength', 'updatedAt', 'lastMessageAt', 'lastActiveAt'] as const;
+const HEAD_FIELDS = [
+  'lastSeq',
+  'messageCount',
+  'termDocs',
+  'termLength',
+  'updatedAt',
+  'lastMessageAt',
+  'lastActiveAt',
+  'oldestMessageAt',
+] as const;
 const markerOf = (sessionId: string) => `head:${sessionId}`;
+
+/** Writes a head as memory holds it (`oldestMessageAt` absent: none). */
+function headUpdate(doc: SessionDoc) {
+  const head = Object.fromEntries(HEAD_FIELDS.map((field) => [field, doc[field]]).filter(([, value]) => value !== undefined));
+  return { $set: head, ...(doc.oldestMessageAt === undefined && { $unset: { oldestMessageAt: '' as const } }) };
+}
 
 export interface Heads {
   /** Whether the stored head of this session lags what memory holds. */
   isDirty(sessionId: string): boolean;
   /** Applies an append to the live session's document in memory (under its lock); the document as it now is. */
-  advance(doc: SessionDoc, count: number, termLength: number, now: Date): Promise<SessionDoc>;
+  advance(doc: SessionDoc, count: number, termLength: number, now: Date, oldest?: Date): Promise<SessionDoc>;
   /** Writes the session's head if it lags (under its lock). */
   settle(sessionId: string): Promise<void>;
   /** Settles every session (each under its lock). */
@@ -71,8 +90,7 @@ export function createHeads(
   async function settle(sessionId: string): Promise<void> {
     if (!dirty.has(sessionId)) return;
     const doc = current(sessionId)!;
-    const head = Object.fromEntries(HEAD_FIELDS.map((field) => [field, doc[field]]));
-    await c.sessions.updateOne({ _id: doc._id }, { $set: head }); // _id
+    await c.sessions.updateOne({ _id: doc._id }, headUpdate(doc)); // _id
     dirty.delete(sessionId);
     await c.meta.deleteOne({ _id: markerOf(sessionId) }); // _id
     marked.delete(sessionId);
@@ -97,11 +115,12 @@ export function createHeads(
   return {
     isDirty: (sessionId) => dirty.has(sessionId),
 
-    async advance(doc, count, termLength, now) {
+    async advance(doc, count, termLength, now, oldest) {
       await mark(doc.sessionId);
       const { $inc, $set } = appendChange(count, termLength, now);
       const next: SessionDoc = { ...doc, ...$set };
       for (const [field, by] of Object.entries($inc)) next[field as keyof typeof $inc] = (doc[field as keyof typeof $inc] ?? 0) + by;
+      if (oldest && !(doc.oldestMessageAt && doc.oldestMessageAt <= oldest)) next.oldestMessageAt = oldest;
       dirty.add(doc.sessionId);
       put(doc.sessionId, next);
       return next;
@@ -116,7 +135,7 @@ export function createHeads(
         const doc = await c.sessions.findOne({ sessionId: _id.slice('head:'.length) }); // sessions_sessionId
         const fixed = doc && (await repair(c, doc));
         if (fixed) {
-          await c.sessions.updateOne({ _id: fixed._id }, { $set: Object.fromEntries(HEAD_FIELDS.map((f) => [f, fixed[f]])) }); // _id
+          await c.sessions.updateOne({ _id: fixed._id }, headUpdate(fixed)); // _id
           repaired.push(fixed);
         }
         await c.meta.deleteOne({ _id }); // _id
@@ -148,6 +167,7 @@ async function repair(c: Collections, doc: SessionDoc): Promise<SessionDoc | nul
   if (beyond.length === 0) return null;
   const terms = await Promise.all(beyond.map((m) => c.search.findOne({ _id: m._id }, { projection: { terms: 1 } }))); // _id
   const last = new Date(Math.max(...beyond.map((m) => m.updatedAt.getTime())));
+  const oldest = new Date(Math.min(...beyond.map((m) => m.createdAt.getTime())));
   const { $inc, $set } = appendChange(
     beyond.length,
     terms.reduce((sum, t) => sum + (t?.terms.length ?? 0), 0),
@@ -156,6 +176,7 @@ async function repair(c: Collections, doc: SessionDoc): Promise<SessionDoc | nul
   return {
     ...doc,
     ...$set,
+    ...(!(doc.oldestMessageAt && doc.oldestMessageAt <= oldest) && { oldestMessageAt: oldest }),
     lastSeq: Math.max(...beyond.map((m) => m.seq)),
     messageCount: doc.messageCount + $inc.messageCount,
     termDocs: (doc.termDocs ?? 0) + $inc.termDocs,

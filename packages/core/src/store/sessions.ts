@@ -48,7 +48,7 @@ export interface SessionStore {
    * its head in memory only (heads.ts; under the session's lock): the document as it now is. Null
    * where the append must be written through: no such live session, or nothing in memory.
    */
-  advance(sessionId: string, count: number, termLength: number, now: Date): Promise<SessionDoc | null>;
+  advance(sessionId: string, count: number, termLength: number, now: Date, oldest?: Date): Promise<SessionDoc | null>;
   /** Before any other write of a session's document or messages (under its lock): its head written, if it lags. */
   settle(sessionId: string): Promise<void>;
   /** Every session's head written (exports, imports, retention). */
@@ -334,9 +334,9 @@ function createReplica(
       if (!options.withDeleted) return [...(perUser.get(userId)?.created.docs ?? [])];
       return [...all.values()].filter((d) => d.userId === userId);
     },
-    async advance(sessionId, count, termLength, now) {
+    async advance(sessionId, count, termLength, now, oldest) {
       const doc = ready ? all.get(sessionId) : undefined;
-      return doc && doc.deletedAt === null ? heads.advance(doc, count, termLength, now) : null;
+      return doc && doc.deletedAt === null ? heads.advance(doc, count, termLength, now, oldest) : null;
     },
     settle: heads.settle,
     loaded: () => loading,
@@ -413,8 +413,11 @@ function createReplica(
       const stored = new Map<string, SessionDoc>();
       for await (const doc of c.sessions.find({})) stored.set(doc.sessionId, doc);
       for (const sessionId of new Set([...all.keys(), ...stored.keys()])) {
-        const mine = JSON.stringify(all.get(sessionId) ?? null);
-        const theirs = JSON.stringify(stored.get(sessionId) ?? null);
+        // Fields in any order (an append in memory adds them in its own), values exactly.
+        const canonical = (doc: SessionDoc | undefined) =>
+          JSON.stringify(doc ? Object.fromEntries(Object.entries(doc).sort(([a], [b]) => (a < b ? -1 : 1))) : null);
+        const mine = canonical(all.get(sessionId));
+        const theirs = canonical(stored.get(sessionId));
         if (mine !== theirs) problems.push(`session ${JSON.stringify(sessionId)}: in memory ${mine}, stored ${theirs}`);
       }
       const check = (name: string, index: SortedDocs, docs: SessionDoc[]) => {
