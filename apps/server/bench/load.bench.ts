@@ -92,7 +92,9 @@ try {
         ? 'PostgreSQL'
         : /mongod$/.test(exe)
           ? 'mongod'
-          : 'other';
+          : /(^|\/)zep$/.test(exe)
+            ? 'Zep'
+            : 'other';
   };
   const cpu = () =>
     new Map<number, { kind: string; seconds: number }>([
