@@ -96,15 +96,10 @@ export function metadataProblem(value: unknown, kind: 'stored' | 'patch' = 'stor
     }
     if (!isPlainObject(v)) return `${path} is not a JSON value`;
     for (const [key, item] of Object.entries(v)) {
-      if (key === '') return `${path} has an empty key`;
-      if (key.includes('.')) return `metadata key "${key}" at ${path} must not contain "."`;
       if (key === DELETE_KEY) return markerProblem(path, kind === 'patch');
-      if (key.startsWith('$')) return `metadata key "${key}" at ${path} must not start with "$"`;
-      // FerretDB cannot update a dotted path whose segment starts or ends with a space.
-      if (key.trim() !== key) return `metadata key "${key}" at ${path} must not start or end with whitespace`;
-      if (FORBIDDEN_KEYS.has(key)) return `metadata key "${key}" at ${path} is not allowed`;
-      const keyProblem = textProblem(key);
-      if (keyProblem) return `a metadata key at ${path} ${keyProblem}`;
+      const keyProblem = metadataKeyProblem(key);
+      // JSON.stringify shows padding and control characters in the key.
+      if (keyProblem) return key === '' ? `${path} has an empty key` : `metadata key ${JSON.stringify(key)} at ${path} ${keyProblem}`;
       if (patch && isDeleteMarker(item)) continue;
       const problem = walk(item, `${path}.${key}`, depth + 1, patch);
       if (problem) return problem;
@@ -116,6 +111,28 @@ export function metadataProblem(value: unknown, kind: 'stored' | 'patch' = 'stor
   const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
   if (bytes > METADATA_MAX_BYTES) return `metadata is ${bytes} bytes; the limit is ${METADATA_MAX_BYTES}`;
   return undefined;
+}
+
+/**
+ * Leading or trailing whitespace as FerretDB sees it (Go's unicode.IsSpace): JavaScript's `\s`
+ * plus U+0085 (NEL), which Go counts as a space and JavaScript does not.
+ */
+const PADDED = /^[\s\u0085]|[\s\u0085]$/;
+
+/**
+ * Why `key` cannot name a metadata key, or undefined: the rule for every key of stored metadata
+ * and for every segment of a search filter's path (`metadata.a.b`), since both become dotted
+ * paths in the database. FerretDB refuses a path segment that starts or ends with whitespace, in
+ * an update and in a query alike (an internal error, not a validation error), so that is refused
+ * here first. The phrase follows the key: `metadata key "a " must not start or end with whitespace`.
+ */
+export function metadataKeyProblem(key: string): string | undefined {
+  if (key === '') return 'must not be empty';
+  if (key.includes('.')) return 'must not contain "."';
+  if (key.startsWith('$')) return 'must not start with "$"';
+  if (PADDED.test(key)) return 'must not start or end with whitespace';
+  if (FORBIDDEN_KEYS.has(key)) return 'is not allowed';
+  return textProblem(key);
 }
 
 function markerProblem(path: string, inPatch: boolean): string {

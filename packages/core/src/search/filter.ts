@@ -7,11 +7,12 @@
  *   { "metadata.score": { "$gte": 3, "$lt": 9 } }    comparisons
  *   { "$or": [{ "metadata.a": 1 }, { "metadata.b": { "$in": [2, 3] } }] }
  *
- * Field paths must start with `metadata.` and name metadata keys (no `$`, no empty segment);
+ * Field paths must start with `metadata.` and name metadata keys (each segment follows the
+ * metadata key rule: not empty, no `$` first, no padding);
  * operators come from a whitelist. Anything else (another field, `$where`, `$regex`, `$expr`,
  * an operator inside a value) is rejected, so a filter can only ever read message metadata.
  */
-import { isPlainObject, textProblem } from '../metadata';
+import { isPlainObject, metadataKeyProblem, textProblem } from '../metadata';
 
 export type MetadataFilter = Record<string, unknown>;
 
@@ -60,10 +61,10 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
     if (segments[0] !== 'metadata' || segments.length < 2) {
       return `filter field "${path}" is not allowed: fields must start with "metadata."`;
     }
+    // Each segment after `metadata.` names a metadata key, so it follows the metadata key rule.
     for (const segment of segments.slice(1)) {
-      if (segment === '' || segment.startsWith('$') || FORBIDDEN_SEGMENTS.has(segment)) {
-        return `filter field "${path}" is not a metadata path`;
-      }
+      const problem = metadataKeyProblem(segment);
+      if (problem) return `filter field ${JSON.stringify(path)} is not a metadata path: key ${JSON.stringify(segment)} ${problem}`;
     }
     const keys = isPlainObject(value) ? Object.keys(value) : [];
     if (!keys.some((k) => k.startsWith('$'))) return literal(value, path, depth + 1); // implicit $eq
