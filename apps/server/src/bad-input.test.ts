@@ -85,7 +85,7 @@ describe('bad input over REST', () => {
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 'h', content: 'x', uuid: 'not an id' }] }, /uuid/],
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: 'h', content: 'x', created_at: 'yesterday' }] }, /created_at/],
       ['POST', `/api/v1/sessions/${SESSION}/memory`, { messages: [{ role: '', content: 'x' }] }, /role/],
-      ['PATCH', `/api/v1/sessions/${SESSION}/messages/${randomUUID()}`, { token_count: -1 }, /tokenCount/],
+      ['PATCH', `/api/v1/sessions/${SESSION}/messages/${randomUUID()}`, { token_count: -1 }, /token_count/],
       ['PATCH', `/api/v1/user/${USER}`, { email: 42 }, /email/],
       ['POST', '/api/v1/user', { user_id: ['x'] }, /user_id/],
     ];

@@ -114,10 +114,13 @@ export function metadataProblem(value: unknown, kind: 'stored' | 'patch' = 'stor
 }
 
 /**
- * Leading or trailing whitespace as FerretDB sees it (Go's unicode.IsSpace): JavaScript's `\s`
- * plus U+0085 (NEL), which Go counts as a space and JavaScript does not.
+ * Whitespace, as the body of a character class: what JavaScript's `\s` and `trim` count. Spelled
+ * out rather than `\s` so that the JSON Schema patterns below mean the same in every regex dialect.
  */
-const PADDED = /^[\s\u0085]|[\s\u0085]$/;
+export const TRIM_WHITESPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** TRIM_WHITESPACE and U+0085 (NEL), which FerretDB counts (Go's unicode.IsSpace) and JavaScript does not. */
+const WHITESPACE = `${TRIM_WHITESPACE}\\u0085`;
+const PADDED = new RegExp(`^[${WHITESPACE}]|[${WHITESPACE}]$`);
 
 /**
  * Why `key` cannot name a metadata key, or undefined: the rule for every key of stored metadata
@@ -133,6 +136,60 @@ export function metadataKeyProblem(key: string): string | undefined {
   if (PADDED.test(key)) return 'must not start or end with whitespace';
   if (FORBIDDEN_KEYS.has(key)) return 'is not allowed';
   return textProblem(key);
+}
+
+// ── The same rules as JSON Schema (the OpenAPI description of the REST API) ─────────────────────
+// Patterns avoid `\s`, `\d` and Unicode mode, so JavaScript, Python and Rust engines agree. Lone
+// surrogates are left to the descriptions: a JSON Schema string is Unicode text, which has none,
+// and engines that work on code points (Rust's) cannot name them in a pattern.
+
+/** One character of a stored string (not U+0000) that is not among `excluded`. */
+const charBut = (excluded: string) => `[^\\u0000${excluded}]`;
+
+/** A JSON Schema pattern for stored text (textProblem) without the characters of the class body `excluded`. */
+export const textPattern = (excluded = '') => `^${charBut(excluded)}*$`;
+/** textProblem, as a JSON Schema pattern. */
+export const TEXT_PATTERN = textPattern();
+/** metadataKeyProblem as a pattern without anchors (a filter path repeats it), FORBIDDEN_KEYS apart. */
+export const METADATA_KEY_PATTERN = `${charBut(`.$${WHITESPACE}`)}(?:${charBut('.')}*${charBut(`.${WHITESPACE}`)})?`;
+export const FORBIDDEN_METADATA_KEYS: readonly string[] = [...FORBIDDEN_KEYS];
+
+/**
+ * The metadata rules as JSON Schemas, `Metadata` and `MetadataPatch`, which refer to each other
+ * through `ref(name)` (where the caller keeps them, e.g. an OpenAPI document's components). Depth
+ * and size have no JSON Schema keyword: the description states them, and `x-max-depth` and
+ * `x-max-bytes` carry the numbers.
+ */
+export function metadataJsonSchemas(ref: (name: 'Metadata' | 'MetadataPatch') => string) {
+  const text = { type: 'string', pattern: TEXT_PATTERN };
+  const key = { type: 'string', pattern: `^${METADATA_KEY_PATTERN}$`, not: { enum: FORBIDDEN_METADATA_KEYS } };
+  const scalars = [{ type: 'null' }, { type: 'boolean' }, { type: 'number' }, text];
+  // An array is stored as given (no markers in it) and holds no array directly.
+  const array = { type: 'array', items: { anyOf: [...scalars, { $ref: ref('Metadata') }] } };
+  const limits = { 'x-max-depth': METADATA_MAX_DEPTH, 'x-max-bytes': METADATA_MAX_BYTES };
+  const marker = {
+    type: 'object',
+    properties: { [DELETE_KEY]: { const: true } },
+    required: [DELETE_KEY],
+    additionalProperties: false,
+    description: 'removes its key',
+  };
+  return {
+    Metadata: {
+      type: 'object',
+      description: METADATA_RULES,
+      propertyNames: key,
+      additionalProperties: { anyOf: [...scalars, array, { $ref: ref('Metadata') }] },
+      ...limits,
+    },
+    MetadataPatch: {
+      type: 'object',
+      description: `${METADATA_PATCH_RULES} ${METADATA_RULES}`,
+      propertyNames: key,
+      additionalProperties: { anyOf: [marker, ...scalars, array, { $ref: ref('MetadataPatch') }] },
+      ...limits,
+    },
+  };
 }
 
 function markerProblem(path: string, inPatch: boolean): string {

@@ -12,13 +12,13 @@
  * operators come from a whitelist. Anything else (another field, `$where`, `$regex`, `$expr`,
  * an operator inside a value) is rejected, so a filter can only ever read message metadata.
  */
-import { isPlainObject, metadataKeyProblem, textProblem } from '../metadata';
+import { FORBIDDEN_METADATA_KEYS, isPlainObject, METADATA_KEY_PATTERN, metadataKeyProblem, TEXT_PATTERN, textProblem } from '../metadata';
 
 export type MetadataFilter = Record<string, unknown>;
 
 const COMPARISON_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists']);
 const LOGICAL_OPERATORS = new Set(['$and', '$or']);
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_SEGMENTS = new Set(FORBIDDEN_METADATA_KEYS);
 const MAX_DEPTH = 8;
 const MAX_NODES = 256;
 
@@ -48,6 +48,8 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
     for (const [key, item] of Object.entries(value)) {
       if (key.startsWith('$')) return `${at}: operator ${key} is not allowed inside a value`;
       if (FORBIDDEN_SEGMENTS.has(key)) return `${at}: key "${key}" is not allowed`;
+      const keyProblem = textProblem(key);
+      if (keyProblem) return `${at}: a key of a value ${keyProblem}`;
       const problem = literal(item, at, depth + 1);
       if (problem) return problem;
     }
@@ -109,6 +111,60 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
   };
 
   return query(filter, 'filter', 1);
+}
+
+/**
+ * The filter's rules as JSON Schemas, `MetadataFilter` and `FilterValue` (a value compared with),
+ * referring to each other through `ref(name)`. The limits on nesting and size have no JSON Schema
+ * keyword: the description states them, `x-max-depth` and `x-max-parts` carry the numbers.
+ */
+export function metadataFilterJsonSchemas(ref: (name: 'MetadataFilter' | 'FilterValue') => string) {
+  const value = { $ref: ref('FilterValue') };
+  const operandOf = (op: string) =>
+    op === '$exists' ? { type: 'boolean' } : op === '$in' || op === '$nin' ? { type: 'array', items: value } : value;
+  const operators = {
+    type: 'object',
+    minProperties: 1,
+    properties: Object.fromEntries([...COMPARISON_OPERATORS].map((op) => [op, operandOf(op)])),
+    additionalProperties: false,
+  };
+  const forbidden = FORBIDDEN_METADATA_KEYS.join('|');
+  return {
+    MetadataFilter: {
+      type: 'object',
+      description:
+        'A MongoDB-style query on metadata: fields "metadata.<key>[.<key>…]" (each key follows the metadata key rule), ' +
+        `${[...LOGICAL_OPERATORS].join(' and ')} with non-empty arrays of filters, and per field a value (equality) or ` +
+        `an object of operators (${[...COMPARISON_OPERATORS].join(', ')}); objects compared with have no "$" keys. ` +
+        `Nested ${MAX_DEPTH} levels at most, ${MAX_NODES} parts at most.`,
+      propertyNames: { not: { pattern: `(?:^|\\.)(?:${forbidden})(?:\\.|$)` } },
+      patternProperties: {
+        [`^metadata(?:\\.${METADATA_KEY_PATTERN})+$`]: { anyOf: [value, operators] },
+        [`^\\$(?:${[...LOGICAL_OPERATORS].map((op) => op.slice(1)).join('|')})$`]: {
+          type: 'array',
+          minItems: 1,
+          items: { $ref: ref('MetadataFilter') },
+        },
+      },
+      additionalProperties: false,
+      'x-max-depth': MAX_DEPTH,
+      'x-max-parts': MAX_NODES,
+    },
+    FilterValue: {
+      anyOf: [
+        { type: 'null' },
+        { type: 'boolean' },
+        { type: 'number' },
+        { type: 'string', pattern: TEXT_PATTERN },
+        { type: 'array', items: value },
+        {
+          type: 'object',
+          propertyNames: { pattern: TEXT_PATTERN, not: { anyOf: [{ pattern: '^\\$' }, { enum: FORBIDDEN_METADATA_KEYS }] } },
+          additionalProperties: value,
+        },
+      ],
+    },
+  };
 }
 
 /** True for an empty filter (`{}`), which narrows nothing. */
