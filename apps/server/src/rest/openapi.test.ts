@@ -98,7 +98,7 @@ describe('the OpenAPI document and the server agree', () => {
   });
 
   it('on query values', async () => {
-    for (const limit of ['0', '5', '100', '101', '-1', '1.5', 'abc', '99999999999999999999']) {
+    for (const limit of ['0', '5', '100', '101', '-1', '1.5', 'abc', '99999999999999999999', '']) {
       await expectAgreement('POST', '/sessions/{sessionId}/search', {
         params: { sessionId: 'known' },
         query: { limit },
@@ -116,6 +116,9 @@ describe('the OpenAPI document and the server agree', () => {
       ['POST', '/sessions', { session_id: 'bell\u0007' }],
       ['POST', '/sessions', { session_id: 7 }],
       ['POST', '/sessions', {}],
+      ['POST', '/sessions', { session_id: `s-${randomUUID()}`, unknown: { ignored: [1, { a: null }] } }],
+      ['POST', '/sessions', JSON.parse(`{"session_id": "s-${randomUUID()}", "__proto__": {}}`)],
+      ['POST', '/sessions', JSON.parse(`{"session_id": "s-${randomUUID()}", "unknown": [{"__proto__": 1}]}`)],
       ['POST', '/sessions', undefined],
       ['PATCH', '/sessions/{sessionId}', undefined],
       ['PATCH', '/sessions/{sessionId}', {}],

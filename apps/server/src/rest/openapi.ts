@@ -43,13 +43,14 @@ function operation(r: RestRoute, auth: boolean) {
   });
   // Every route may answer 500 and 503; every route with a body, 413; with auth on, 401.
   const errors = [...new Set([...r.errors.filter((s) => auth || s !== 401), ...(r.body ? [413] : []), 500, 503])].sort();
+  // An empty query value counts as absent (withoutEmpty in routes.ts), whatever the parameter's type.
   const queryParams = r.query
     ? Object.entries((jsonSchema(r.query).properties ?? {}) as Record<string, { description?: string }>).map(([name, schema]) => ({
         name,
         in: 'query',
         required: false,
-        description: schema.description,
-        schema,
+        description: `${schema.description}; empty = absent`,
+        schema: { anyOf: [schema, { type: 'string', const: '' }] },
       }))
     : [];
   const success =

@@ -333,7 +333,7 @@ function bodyOf(r: RestRoute, body: unknown): unknown {
   return body;
 }
 
-/** Query values that are empty (`?limit=&cursor=`, as zep-python sends) count as absent. */
+/** Query values that are empty (`?limit=&cursor=`, as zep-python sends) count as absent (openapi.ts says so). */
 function withoutEmpty(query: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
 }

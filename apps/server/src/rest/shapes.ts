@@ -45,6 +45,21 @@ const Timestamp = z.iso.datetime({ offset: true });
 /** Optional in Zep's sense: absent or null. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
+/**
+ * Any JSON without a `__proto__` key: what an unknown field may hold. Unknown fields are ignored,
+ * but a `__proto__` key anywhere in a body is refused (app.ts and Fastify's JSON parser).
+ */
+RULE_SCHEMAS.AnyJson = {
+  anyOf: [
+    { type: ['null', 'boolean', 'number', 'string'] },
+    { type: 'array', items: { $ref: component('AnyJson') } },
+    { type: 'object', propertyNames: { not: { const: '__proto__' } }, additionalProperties: { $ref: component('AnyJson') } },
+  ],
+};
+/** A request object: its fields, and unknown fields (ignored) as AnyJson. */
+const request = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  z.object(shape).meta({ propertyNames: { not: { const: '__proto__' } }, additionalProperties: { $ref: component('AnyJson') } });
+
 // ── Responses ────────────────────────────────────────────────────────────────────────────────
 
 export const ZepSession = z
@@ -124,13 +139,14 @@ export const PATH_PARAMETERS: Record<string, z.ZodType<string>> = {
   uuid: MessageId.describe('The message id: a UUID, or the id its client gave it'),
 };
 
-export const CreateSessionRequest = z
-  .object({ session_id: Id, user_id: opt(Id), metadata: opt(NewMetadata) })
-  .register(zepSchemas, { id: 'CreateSessionRequest' });
+export const CreateSessionRequest = request({ session_id: Id, user_id: opt(Id), metadata: opt(NewMetadata) }).register(zepSchemas, {
+  id: 'CreateSessionRequest',
+});
 
-export const UpdateSessionRequest = z
-  .object({ metadata: opt(MetadataPatch) })
-  .register(zepSchemas, { id: 'UpdateSessionRequest', description: 'Metadata is merged; `session_id`/`user_id` are ignored.' });
+export const UpdateSessionRequest = request({ metadata: opt(MetadataPatch) }).register(zepSchemas, {
+  id: 'UpdateSessionRequest',
+  description: 'Metadata is merged; `session_id`/`user_id` are ignored.',
+});
 
 const { role: Role, tokenCount: TokenCount } = DomainNewMessage.shape;
 /** Years 1–9999 once in UTC (what core stores and an ISO 8601 date-time can say). */
@@ -138,7 +154,7 @@ const CreatedAt = Timestamp.refine((t) => {
   const year = new Date(t).getUTCFullYear();
   return year >= 1 && year <= 9999;
 }, 'must be a date between the years 1 and 9999 (in UTC)').meta({ not: { pattern: '^0000' } });
-const NewMessage = z.object({
+const NewMessage = request({
   role: Role,
   content: Text,
   uuid: opt(MessageId),
@@ -147,13 +163,14 @@ const NewMessage = z.object({
   metadata: opt(NewMetadata),
 });
 
-export const AddMemoryRequest = z
-  .object({ messages: opt(z.array(NewMessage).max(1000)) })
-  .register(zepSchemas, { id: 'AddMemoryRequest', description: '`summary` and `metadata` are ignored, as in Zep.' });
+export const AddMemoryRequest = request({ messages: opt(z.array(NewMessage).max(1000)) }).register(zepSchemas, {
+  id: 'AddMemoryRequest',
+  description: '`summary` and `metadata` are ignored, as in Zep.',
+});
 
-export const UpdateMessageRequest = z
-  .object({ metadata: opt(MetadataPatch), token_count: opt(TokenCount.unwrap()) })
-  .register(zepSchemas, { id: 'UpdateMessageRequest' });
+export const UpdateMessageRequest = request({ metadata: opt(MetadataPatch), token_count: opt(TokenCount.unwrap()) }).register(zepSchemas, {
+  id: 'UpdateMessageRequest',
+});
 
 const { email, firstName, lastName } = AddUserInput.shape;
 const UserProfile = {
@@ -162,10 +179,11 @@ const UserProfile = {
   last_name: opt(lastName.unwrap()),
   metadata: opt(NewMetadata),
 };
-export const CreateUserRequest = z.object({ user_id: Id, ...UserProfile }).register(zepSchemas, { id: 'CreateUserRequest' });
-export const UpdateUserRequest = z
-  .object({ ...UserProfile, metadata: opt(MetadataPatch) })
-  .register(zepSchemas, { id: 'UpdateUserRequest', description: 'Metadata is merged; the path names the user.' });
+export const CreateUserRequest = request({ user_id: Id, ...UserProfile }).register(zepSchemas, { id: 'CreateUserRequest' });
+export const UpdateUserRequest = request({ ...UserProfile, metadata: opt(MetadataPatch) }).register(zepSchemas, {
+  id: 'UpdateUserRequest',
+  description: 'Metadata is merged; the path names the user.',
+});
 
 /** Zep's search `metadata`: the filter, plus the date bounds (core's filter rule checks the rest). */
 const SearchDates = { start_date: opt(Timestamp), end_date: opt(Timestamp) };
@@ -178,18 +196,17 @@ RULE_SCHEMAS.SearchMetadata = {
   properties: z.toJSONSchema(z.object(SearchDates), { io: 'input' }).properties,
 };
 
-export const SearchRequest = z
-  .object({
-    text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
-    metadata: opt(SearchMetadata),
-    search_scope: opt(
-      z.enum(['messages'], {
-        error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" is not supported: Mnemo keeps no summaries' : undefined),
-      }),
-    ),
-    search_type: opt(z.enum(['similarity', 'mmr'])),
-    mmr_lambda: opt(z.number().min(0).max(1)),
-  })
+export const SearchRequest = request({
+  text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
+  metadata: opt(SearchMetadata),
+  search_scope: opt(
+    z.enum(['messages'], {
+      error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" is not supported: Mnemo keeps no summaries' : undefined),
+    }),
+  ),
+  search_type: opt(z.enum(['similarity', 'mmr'])),
+  mmr_lambda: opt(z.number().min(0).max(1)),
+})
   // Core refuses a search that asks nothing ("empty query"); in JSON Schema: text that is not blank,
   // a filter with a condition, or a date bound.
   .meta({
