@@ -9,7 +9,8 @@
  *      used until `moveSqliteToPostgres` (migrate.ts; `pnpm mnemo move-to-postgres`) moves it.
  *
  * Every server runs under a guard (process.ts) that stops it when Mnemo stops or dies; one that
- * dies while Mnemo runs is started again (same port, same data), and `warn` says so.
+ * dies while Mnemo runs is started again (same port, same data), and `warn` says so. PostgreSQL is
+ * also restarted when a package upgrade replaces its binaries under the running cluster (postgres.ts).
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -43,6 +44,10 @@ export interface LocalDbOptions {
   ferretdbBackend?: 'postgresql' | 'sqlite';
   /** false: a throw-away database (tests, benchmarks) that need not survive a crash; default true. */
   durable?: boolean;
+  /** PostgreSQL's binaries (default: findPostgres()). */
+  postgresBin?: string;
+  /** How often to check whether PostgreSQL's binaries were replaced under the running cluster (default 5 s). */
+  checkBinariesEveryMs?: number;
 }
 
 /** FerretDB's SQLite backend keeps one `<database>.sqlite` file per database in this folder. */
@@ -56,7 +61,7 @@ const GET_POSTGRES =
   'Mnemo then runs FerretDB on a private PostgreSQL cluster, or set MONGODB_URI.';
 
 export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
-  const { dataDir, log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true } = options;
+  const { dataDir, log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true, checkBinariesEveryMs } = options;
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   if (runs('mongod', ['--version'])) return startMongod(dir, log, warn);
@@ -73,7 +78,7 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
     backend = 'sqlite';
   }
   if (backend === 'postgresql') {
-    const pgBin = findPostgres();
+    const pgBin = options.postgresBin ?? findPostgres();
     const clusterDir = join(dir, 'postgres');
     const existing = existsSync(join(clusterDir, 'PG_VERSION'));
     try {
@@ -81,7 +86,8 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
         throw new LocalDbError(
           'PostgreSQL is not installed (no initdb, postgres and psql on PATH, from pg_config or in the usual folders).',
         );
-      const pg = await startPostgres({ bin: pgBin, dir: clusterDir, logFile: join(dir, 'postgres.log'), durable, log });
+      const logFile = join(dir, 'postgres.log');
+      const pg = await startPostgres({ bin: pgBin, dir: clusterDir, logFile, durable, log, warn, checkBinariesEveryMs });
       servers.push(pg.server);
       backendArgs = ['--handler=postgresql', `--postgresql-url=${pg.url}`];
     } catch (error) {

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
+import { sleep } from './process';
 import { processesOf, tempDataDir } from './testing';
 
 const dirs: string[] = [];
@@ -137,6 +138,53 @@ describe('local database', () => {
         await things.insertOne({ after: name });
       }
       expect(await things.countDocuments()).toBe(3);
+      await client.close();
+    } finally {
+      await db.stop();
+    }
+    await expect.poll(() => processesOf(dir), { timeout: 10_000 }).toEqual([]);
+  });
+
+  it('restarts PostgreSQL when a package upgrade replaces its binaries under the running cluster, and says so', async () => {
+    // The binaries the cluster starts from: links to the real ones, in a folder of their own.
+    const real = findPostgres()!;
+    const bin = dataDir();
+    for (const tool of ['initdb', 'postgres', 'psql']) symlinkSync(join(real, tool), join(bin, tool));
+    const dir = dataDir();
+    const warn = vi.fn();
+    const db = await startLocalDb({ dataDir: dir, durable: false, warn, postgresBin: bin, checkBinariesEveryMs: 100 });
+    try {
+      const client = new MongoClient(db.uri, { serverSelectionTimeoutMS: 1000 });
+      const things = client.db('upgrade').collection('things');
+      await things.insertOne({ n: 1 });
+      const postgresPid = () => processesOf(dir).find((p) => /\/postgres$/.test(p.command.split(' ')[0]!))?.pid;
+      const before = postgresPid();
+      // The upgrade: `postgres` is replaced (renamed over, as a package manager does) by another
+      // build, here one that reports another version, notes each start and runs the real server.
+      const started = join(bin, 'started');
+      writeFileSync(
+        join(bin, 'postgres.new'),
+        `#!/bin/sh\n[ "$1" = --version ] && { echo "postgres (PostgreSQL) 99.1"; exit 0; }\necho started >> ${started}\nexec ${join(real, 'postgres')} "$@"\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(started, '');
+      chmodSync(started, 0o666); // written by the server's account (nobody when we are root)
+      renameSync(join(bin, 'postgres.new'), join(bin, 'postgres'));
+
+      await expect
+        .poll(() => warn.mock.calls.flat().join('\n'), { timeout: 20_000 })
+        .toMatch(/binaries .* were replaced under the running cluster/);
+      expect(warn.mock.calls.flat().join('\n')).toMatch(
+        /\(postgres \(PostgreSQL\) \d+\.\d+.* → postgres \(PostgreSQL\) 99\.1\): restarting it/,
+      );
+      await expect.poll(() => readFileSync(started, 'utf8'), { timeout: 20_000 }).toBe('started\n'); // from the new binaries, once
+      await expect.poll(() => things.countDocuments().catch(() => -1), { timeout: 30_000, interval: 250 }).toBe(1);
+      expect(postgresPid()).not.toBe(before);
+      await things.insertOne({ n: 2 });
+      expect(await things.find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ n: 1 }, { n: 2 }]);
+      // Restarted once: the running build is now the one on disk.
+      await sleep(500);
+      expect(warn.mock.calls.flat().filter((m) => /were replaced/.test(m))).toHaveLength(1);
       await client.close();
     } finally {
       await db.stop();
