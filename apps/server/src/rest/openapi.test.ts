@@ -66,6 +66,13 @@ beforeAll(async () => {
   expect((await http('POST', '/sessions/known/memory', { messages: [{ role: 'user', content: 'hello', uuid: 'm1' }] })).status).toBe(200);
 });
 
+/** `levels` objects one inside the other around `leaf`: `{a: {a: … leaf}}`. */
+const nested = (levels: number, leaf: unknown): unknown => (levels === 0 ? leaf : { a: nested(levels - 1, leaf) });
+/** `levels` arrays one inside the other around `leaf`. */
+const arrays = (levels: number, leaf: unknown[]): unknown => (levels === 1 ? leaf : [arrays(levels - 1, leaf)]);
+/** A filter whose condition lies `levels` `$and`s deep. */
+const ands = (levels: number): unknown => (levels === 0 ? { 'metadata.a': 1 } : { $and: [ands(levels - 1)] });
+
 /** A request's path with its parameters percent-encoded. */
 const fill = (template: string, params: Record<string, string>) =>
   template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
@@ -163,6 +170,9 @@ describe('the OpenAPI document and the server agree', () => {
       'text',
     ];
     const good: unknown[] = [{ a: 1 }, { 'a b': { c: [1, { d: [2] }], e: null } }, { a: { $delete: true } }, { é: '\u{1F600}' }];
+    // Nested 16 levels at most (the object at the top is level 1); scalars may sit one level below.
+    bad.push(nested(17, 1), nested(16, {}), nested(16, [1]), nested(15, [{ b: 1 }]));
+    good.push(nested(16, 1), nested(15, [1, { b: 1 }]), nested(16, { $delete: true }));
     for (const metadata of [...bad, ...good]) {
       await expectAgreement('PATCH', '/sessions/{sessionId}', { params: { sessionId: 'known' }, body: { metadata } });
       await expectAgreement('POST', '/sessions', { body: { session_id: `s-${randomUUID()}`, metadata } });
@@ -208,6 +218,17 @@ describe('the OpenAPI document and the server agree', () => {
       { metadata: { 'metadata.a': { b: { $gt: 1 } } } },
       { metadata: { 'metadata.a': { 'k\u0000': 1 } } },
       { metadata: { 'metadata.a': {} } },
+      // Nested 8 levels at most: the filter is level 1, its values level 2, each array or $and one more.
+      { metadata: { 'metadata.a': arrays(6, [1]) } },
+      { metadata: { 'metadata.a': arrays(7, [1]) } },
+      { metadata: { 'metadata.a': arrays(7, []) } },
+      { metadata: { 'metadata.a': { $in: arrays(6, [1]) } } },
+      { metadata: { 'metadata.a': { $in: arrays(7, [1]) } } },
+      { metadata: { 'metadata.a': nested(6, 1) } },
+      { metadata: { 'metadata.a': nested(7, 1) } },
+      { metadata: { 'metadata.a': nested(7, {}) } },
+      { metadata: ands(6) },
+      { metadata: ands(7) },
       { metadata: { start_date: '2024-01-01T00:00:00Z' } },
       { metadata: { start_date: '2024' } },
       { metadata: { start_date: 1 } },

@@ -114,57 +114,77 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
 }
 
 /**
- * The filter's rules as JSON Schemas, `MetadataFilter` and `FilterValue` (a value compared with),
- * referring to each other through `ref(name)`. The limits on nesting and size have no JSON Schema
- * keyword: the description states them, `x-max-depth` and `x-max-parts` carry the numbers.
+ * The filter's rules as JSON Schemas, named as `ref(name)` refers to them: `MetadataFilter` (the
+ * query at the top) and one schema per nesting level below it (`MetadataFilterAt2` … for `$and`/`$or`
+ * members, `FilterValueAt2` … for values compared with), which is how JSON Schema can say "nested
+ * 8 levels at most": past that, nothing is allowed. The number of parts has no JSON Schema keyword:
+ * the description states it, and `x-max-parts` carries the number.
  */
-export function metadataFilterJsonSchemas(ref: (name: 'MetadataFilter' | 'FilterValue') => string) {
-  const value = { $ref: ref('FilterValue') };
-  const operandOf = (op: string) =>
-    op === '$exists' ? { type: 'boolean' } : op === '$in' || op === '$nin' ? { type: 'array', items: value } : value;
-  const operators = {
-    type: 'object',
-    minProperties: 1,
-    properties: Object.fromEntries([...COMPARISON_OPERATORS].map((op) => [op, operandOf(op)])),
-    additionalProperties: false,
-  };
+export function metadataFilterJsonSchemas(ref: (name: string) => string): Record<string, object> {
+  const nothing = { not: {} };
+  const filterAt = (depth: number) =>
+    depth > MAX_DEPTH ? nothing : { $ref: ref(depth === 1 ? 'MetadataFilter' : `MetadataFilterAt${depth}`) };
+  const valueAt = (depth: number) => (depth > MAX_DEPTH ? nothing : { $ref: ref(`FilterValueAt${depth}`) });
+  const arrayAt = (depth: number) => (depth > MAX_DEPTH ? nothing : { type: 'array', items: valueAt(depth + 1) });
+  // A field's condition in a query at `depth`: a value (equality) or operators, whose operands are one level down.
+  const conditionAt = (depth: number) => ({
+    anyOf: [
+      valueAt(depth + 1),
+      {
+        type: 'object',
+        minProperties: 1,
+        properties: Object.fromEntries(
+          [...COMPARISON_OPERATORS].map((op) => [
+            op,
+            op === '$exists' ? { type: 'boolean' } : op === '$in' || op === '$nin' ? arrayAt(depth + 1) : valueAt(depth + 1),
+          ]),
+        ),
+        additionalProperties: false,
+      },
+    ],
+  });
   const forbidden = FORBIDDEN_METADATA_KEYS.join('|');
-  return {
-    MetadataFilter: {
+  const schemas: Record<string, object> = {};
+  for (let depth = 1; depth <= MAX_DEPTH; depth++) {
+    schemas[depth === 1 ? 'MetadataFilter' : `MetadataFilterAt${depth}`] = {
       type: 'object',
       description:
-        'A MongoDB-style query on metadata: fields "metadata.<key>[.<key>…]" (each key follows the metadata key rule), ' +
-        `${[...LOGICAL_OPERATORS].join(' and ')} with non-empty arrays of filters, and per field a value (equality) or ` +
-        `an object of operators (${[...COMPARISON_OPERATORS].join(', ')}); objects compared with have no "$" keys. ` +
-        `Nested ${MAX_DEPTH} levels at most, ${MAX_NODES} parts at most.`,
+        depth === 1
+          ? 'A MongoDB-style query on metadata: fields "metadata.<key>[.<key>…]" (each key follows the metadata key rule), ' +
+            `${[...LOGICAL_OPERATORS].join(' and ')} with non-empty arrays of filters, and per field a value (equality) or ` +
+            `an object of operators (${[...COMPARISON_OPERATORS].join(', ')}); objects compared with have no "$" keys. ` +
+            `Nested ${MAX_DEPTH} levels at most, ${MAX_NODES} parts at most.`
+          : `a filter nested ${depth} levels deep`,
       propertyNames: { not: { pattern: `(?:^|\\.)(?:${forbidden})(?:\\.|$)` } },
       patternProperties: {
-        [`^metadata(?:\\.${METADATA_KEY_PATTERN})+$`]: { anyOf: [value, operators] },
+        [`^metadata(?:\\.${METADATA_KEY_PATTERN})+$`]: conditionAt(depth),
         [`^\\$(?:${[...LOGICAL_OPERATORS].map((op) => op.slice(1)).join('|')})$`]: {
           type: 'array',
           minItems: 1,
-          items: { $ref: ref('MetadataFilter') },
+          items: filterAt(depth + 1),
         },
       },
       additionalProperties: false,
-      'x-max-depth': MAX_DEPTH,
-      'x-max-parts': MAX_NODES,
-    },
-    FilterValue: {
-      anyOf: [
-        { type: 'null' },
-        { type: 'boolean' },
-        { type: 'number' },
-        { type: 'string', pattern: TEXT_PATTERN },
-        { type: 'array', items: value },
-        {
-          type: 'object',
-          propertyNames: { pattern: TEXT_PATTERN, not: { anyOf: [{ pattern: '^\\$' }, { enum: FORBIDDEN_METADATA_KEYS }] } },
-          additionalProperties: value,
-        },
-      ],
-    },
-  };
+      ...(depth === 1 && { 'x-max-parts': MAX_NODES }),
+    };
+    if (depth > 1) {
+      schemas[`FilterValueAt${depth}`] = {
+        anyOf: [
+          { type: 'null' },
+          { type: 'boolean' },
+          { type: 'number' },
+          { type: 'string', pattern: TEXT_PATTERN },
+          arrayAt(depth),
+          {
+            type: 'object',
+            propertyNames: { pattern: TEXT_PATTERN, not: { anyOf: [{ pattern: '^\\$' }, { enum: FORBIDDEN_METADATA_KEYS }] } },
+            additionalProperties: valueAt(depth + 1),
+          },
+        ],
+      };
+    }
+  }
+  return schemas;
 }
 
 /** True for an empty filter (`{}`), which narrows nothing. */
