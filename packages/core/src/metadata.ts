@@ -155,24 +155,19 @@ export const METADATA_KEY_PATTERN = `${charBut(`.$${WHITESPACE}`)}(?:${charBut('
 export const FORBIDDEN_METADATA_KEYS: readonly string[] = [...FORBIDDEN_KEYS];
 
 /**
- * The metadata rules as JSON Schemas, named as `ref(name)` refers to them (where the caller keeps
- * them, e.g. an OpenAPI document's components): `Metadata` and `MetadataPatch` (the object at the
- * top), and one schema per level below it (`MetadataAt2` … `MetadataAt16`, `MetadataPatchAt2` …),
- * which is how JSON Schema can say "nested 16 levels at most": at level 17 only scalars remain.
- * Size has no JSON Schema keyword: the description states it, and `x-max-bytes` carries the number.
+ * The metadata rules as JSON Schemas, `Metadata` and `MetadataPatch`, which refer to each other
+ * through `ref(name)` (where the caller keeps them, e.g. an OpenAPI document's components). Depth
+ * and size are stated in the description, and `x-max-depth` and `x-max-bytes` carry the numbers:
+ * size has no JSON Schema keyword, and depth would need one schema per level, whose two ways down
+ * (objects and arrays) schema tools enumerate path by path (schemathesis did not finish).
  */
-export function metadataJsonSchemas(ref: (name: string) => string): Record<string, object> {
+export function metadataJsonSchemas(ref: (name: 'Metadata' | 'MetadataPatch') => string) {
   const text = { type: 'string', pattern: TEXT_PATTERN };
   const key = { type: 'string', pattern: `^${METADATA_KEY_PATTERN}$`, not: { enum: FORBIDDEN_METADATA_KEYS } };
   const scalars = [{ type: 'null' }, { type: 'boolean' }, { type: 'number' }, text];
-  const at = (name: string, depth: number) => ({ $ref: ref(depth === 1 ? name : `${name}At${depth}`) });
-  /** What an object or array may hold at `depth`: containers only up to the deepest level. */
-  const fits = (depth: number, object: object) => (depth > METADATA_MAX_DEPTH ? scalars : [...scalars, array(depth), object]);
   // An array is stored as given (no markers in it) and holds no array directly.
-  const array = (depth: number) => ({
-    type: 'array',
-    items: { anyOf: depth + 1 > METADATA_MAX_DEPTH ? scalars : [...scalars, at('Metadata', depth + 1)] },
-  });
+  const array = { type: 'array', items: { anyOf: [...scalars, { $ref: ref('Metadata') }] } };
+  const limits = { 'x-max-depth': METADATA_MAX_DEPTH, 'x-max-bytes': METADATA_MAX_BYTES };
   const marker = {
     type: 'object',
     properties: { [DELETE_KEY]: { const: true } },
@@ -180,23 +175,22 @@ export function metadataJsonSchemas(ref: (name: string) => string): Record<strin
     additionalProperties: false,
     description: 'removes its key',
   };
-  const schemas: Record<string, object> = {};
-  for (let depth = 1; depth <= METADATA_MAX_DEPTH; depth++) {
-    const top = depth === 1;
-    const stored = { type: 'object', propertyNames: key, additionalProperties: { anyOf: fits(depth + 1, at('Metadata', depth + 1)) } };
-    const patch = {
+  return {
+    Metadata: {
       type: 'object',
+      description: METADATA_RULES,
       propertyNames: key,
-      additionalProperties: { anyOf: [marker, ...fits(depth + 1, at('MetadataPatch', depth + 1))] },
-    };
-    schemas[top ? 'Metadata' : `MetadataAt${depth}`] = top
-      ? { ...stored, description: METADATA_RULES, 'x-max-bytes': METADATA_MAX_BYTES }
-      : { ...stored, description: `metadata nested ${depth} levels deep` };
-    schemas[top ? 'MetadataPatch' : `MetadataPatchAt${depth}`] = top
-      ? { ...patch, description: `${METADATA_PATCH_RULES} ${METADATA_RULES}`, 'x-max-bytes': METADATA_MAX_BYTES }
-      : { ...patch, description: `a metadata patch nested ${depth} levels deep` };
-  }
-  return schemas;
+      additionalProperties: { anyOf: [...scalars, array, { $ref: ref('Metadata') }] },
+      ...limits,
+    },
+    MetadataPatch: {
+      type: 'object',
+      description: `${METADATA_PATCH_RULES} ${METADATA_RULES}`,
+      propertyNames: key,
+      additionalProperties: { anyOf: [marker, ...scalars, array, { $ref: ref('MetadataPatch') }] },
+      ...limits,
+    },
+  };
 }
 
 function markerProblem(path: string, inPatch: boolean): string {
