@@ -3,4 +3,6 @@ export const sharedTestOptions = {
   restoreMocks: true,
   testTimeout: 30_000,
   hookTimeout: 180_000,
+  // expect.poll waits for something to happen; its default, 1 s, made it a speed test on a busy machine.
+  expect: { poll: { timeout: 10_000 } },
 };

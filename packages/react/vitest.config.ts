@@ -9,6 +9,7 @@ export default defineProject({
     ...sharedTestOptions,
     name: 'react',
     environment: './src/test/happy-dom-ssr.ts',
+    setupFiles: ['./src/test/setup.ts'],
     environmentOptions: { happyDOM: { settings: { fetch: { disableSameOriginPolicy: true } } } },
   },
 });

@@ -94,7 +94,8 @@ describe('internal errors', () => {
       const trpc = await trpcGet(broken.url);
       expect(trpc.status).toBe(503);
       expect(await trpc.json()).toMatchObject({ error: { json: { message: 'the database is unavailable; retry shortly' } } });
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Seconds at most (3 s is the driver's server selection timeout); hanging would mean its default, 30 s, or forever.
+      expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       await broken.close();
     }

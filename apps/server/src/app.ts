@@ -20,7 +20,7 @@ import { type Authentication, createVerifier, type Principal } from './auth';
 import { logAuthFailures } from './auth-log';
 import { cors } from './cors';
 import type { Config } from './env';
-import { allowOnly, badRequest, toHttpError } from './http-error';
+import { allowOnly, badRequest, routeEveryMethod, toHttpError } from './http-error';
 import { createLogger, type Logger } from './logging';
 import { rateLimit } from './rate-limit';
 import { createOpenApiDocument } from './rest/openapi';
@@ -133,6 +133,7 @@ export function createApp({
     // One log line per request (below) instead of Fastify's two: request logs are most of the logging cost.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  routeEveryMethod(app);
   // First: a browser's preflight is answered before authentication and the 405 routes see it.
   cors(app, config.MNEMO_CORS_ORIGINS);
   rateLimit(app, config.MNEMO_RATE_LIMIT, { authOn: Boolean(config.MNEMO_AUTH_SECRET) });
@@ -201,8 +202,9 @@ export function createApp({
     await tenants.close();
   });
 
-  const openApi = createOpenApiDocument();
+  const openApi = createOpenApiDocument({ auth: Boolean(config.MNEMO_AUTH_SECRET) });
   app.get('/api/v1/openapi.json', async () => openApi);
+  allowOnly(app, '/api/v1/openapi.json', ['GET']);
   app.register(restApi({ contextOf }), { prefix: '/api/v1' });
 
   if (web) app.register(fastifyStatic, { root: webDir });

@@ -251,7 +251,7 @@ describe('auth failures', () => {
       // tRPC refuses a subscription in its stream (200, a serialized UNAUTHORIZED error event).
       expect(response.status, name).toBe(name.startsWith('SSE') ? 200 : 401);
       if (name.startsWith('SSE') && response instanceof Response) expect(await response.text()).toMatch(/UNAUTHORIZED/);
-      await expect.poll(() => refusals(id).length, { timeout: 2000 }).toBeGreaterThan(0);
+      await expect.poll(() => refusals(id).length, { timeout: 10_000 }).toBeGreaterThan(0);
       const logged = refusals(id);
       expect(logged, name).toEqual([
         expect.objectContaining({

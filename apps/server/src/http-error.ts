@@ -6,7 +6,8 @@
  */
 import { describeZodError, isDomainError } from '@mnemo/core';
 import { TRPCError } from '@trpc/server';
-import type { FastifyInstance } from 'fastify';
+import { METHODS } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
 import { internalErrorMessage, TRPC_CODE } from './trpc';
@@ -38,17 +39,27 @@ export function toHttpError(error: unknown, requestId?: string): HttpError {
   return { status: 500, message: internalErrorMessage(requestId) };
 }
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+/**
+ * Lets Fastify route every method Node's HTTP parser accepts (QUERY, PROPFIND, …), so that a known
+ * path answers any method with 405 and not with a 404 or a parse error. CONNECT is left to Node,
+ * which hands it to a `connect` listener (none here: the socket closes).
+ */
+export function routeEveryMethod(app: FastifyInstance): void {
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
+  }
+}
 
-/** Answers the other methods on a known path with 405 and an `Allow` header (GET implies HEAD). */
+/**
+ * Answers every other method on a known path with 405 and an `Allow` header (GET implies HEAD). It
+ * answers in `onRequest`, before any body is read, so a method whose body Fastify would parse
+ * (or, for QUERY, insist on a Content-Type for) still gets its 405.
+ */
 export function allowOnly(app: FastifyInstance, url: string, allowed: string[]): void {
   const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
-  app.route({
-    method: METHODS.filter((m) => !allow.includes(m)),
-    url,
-    handler: async (req, reply) => {
-      reply.status(405).header('Allow', allow.join(', '));
-      return { message: `method ${req.method} not allowed on ${url}; allowed: ${allow.join(', ')}` };
-    },
-  });
+  const refuse = async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.status(405).header('Allow', allow.join(', '));
+    return reply.send({ message: `method ${req.method} not allowed on ${url}; allowed: ${allow.join(', ')}` });
+  };
+  app.route({ method: app.supportedMethods.filter((m) => !allow.includes(m)), url, onRequest: refuse, handler: refuse });
 }

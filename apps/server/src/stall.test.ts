@@ -23,9 +23,10 @@ it.each([
     latencies.push(performance.now() - started);
   }
   expect((await add).status).toBe(200);
-  // A stall shows as one long wait: it was seconds (8 KB without a space) to minutes (5 MB). Measured
-  // here: 35 ms at most; 250 ms leaves room for a noisy machine.
-  expect(Math.max(...latencies)).toBeLessThan(250);
+  // A stall shows as one long wait: it was seconds (8 KB without a space) to minutes (5 MB; 24 s for
+  // 4 MB). Measured: 35 ms at most on a quiet machine, 453 ms on a busy one; 3 s is far above both and
+  // still far below the stall.
+  expect(Math.max(...latencies)).toBeLessThan(3000);
   const { messages } = (await http('GET', '/api/v1/sessions/heavy/memory?lastn=1')).json;
   expect(messages[0].content).toHaveLength(content.length);
   expect(messages[0].token_count).toBeGreaterThan(content.length / 20);

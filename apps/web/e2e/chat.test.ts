@@ -144,7 +144,7 @@ describe('the chat UI served by the Mnemo server', () => {
     expect(page.consoleErrors).toEqual([]);
   });
 
-  it('two tabs of one session see each other’s messages within a second, and new sessions appear in the list', async () => {
+  it('two tabs of one session see each other’s messages live, and new sessions appear in the list', async () => {
     const tabB = await newPage(browser);
     try {
       await page.goto(`${server.url}/#/sessions`);
@@ -160,14 +160,12 @@ describe('the chat UI served by the Mnemo server', () => {
         [page, tabB, 'And back from tab A'],
       ] as const) {
         await from.getByLabel('Message', { exact: true }).fill(text);
-        const sent = Date.now();
         await from.getByLabel('Message', { exact: true }).press('Enter');
+        // The other tab neither polls nor reloads: only the live update can show it the message.
         await eventually(
           () => messageTexts(to),
           (shown) => expect(shown.at(-1)).toBe(text),
-          1000,
         );
-        expect(Date.now() - sent).toBeLessThan(1000);
       }
 
       // A session made in tab B shows up in tab A's list without a reload.

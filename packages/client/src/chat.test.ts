@@ -34,7 +34,7 @@ function listen(
   return {
     events,
     stop: () => subscription.unsubscribe(),
-    async next(n: number, ms = 5000) {
+    async next(n: number, ms = 15_000) {
       const deadline = Date.now() + ms;
       while (events.length < n) {
         if (failed) throw failed;

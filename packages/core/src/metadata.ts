@@ -96,15 +96,10 @@ export function metadataProblem(value: unknown, kind: 'stored' | 'patch' = 'stor
     }
     if (!isPlainObject(v)) return `${path} is not a JSON value`;
     for (const [key, item] of Object.entries(v)) {
-      if (key === '') return `${path} has an empty key`;
-      if (key.includes('.')) return `metadata key "${key}" at ${path} must not contain "."`;
       if (key === DELETE_KEY) return markerProblem(path, kind === 'patch');
-      if (key.startsWith('$')) return `metadata key "${key}" at ${path} must not start with "$"`;
-      // FerretDB cannot update a dotted path whose segment starts or ends with a space.
-      if (key.trim() !== key) return `metadata key "${key}" at ${path} must not start or end with whitespace`;
-      if (FORBIDDEN_KEYS.has(key)) return `metadata key "${key}" at ${path} is not allowed`;
-      const keyProblem = textProblem(key);
-      if (keyProblem) return `a metadata key at ${path} ${keyProblem}`;
+      const keyProblem = metadataKeyProblem(key);
+      // JSON.stringify shows padding and control characters in the key.
+      if (keyProblem) return key === '' ? `${path} has an empty key` : `metadata key ${JSON.stringify(key)} at ${path} ${keyProblem}`;
       if (patch && isDeleteMarker(item)) continue;
       const problem = walk(item, `${path}.${key}`, depth + 1, patch);
       if (problem) return problem;
@@ -116,6 +111,86 @@ export function metadataProblem(value: unknown, kind: 'stored' | 'patch' = 'stor
   const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
   if (bytes > METADATA_MAX_BYTES) return `metadata is ${bytes} bytes; the limit is ${METADATA_MAX_BYTES}`;
   return undefined;
+}
+
+/**
+ * Whitespace, as the body of a character class: what JavaScript's `\s` and `trim` count. Spelled
+ * out rather than `\s` so that the JSON Schema patterns below mean the same in every regex dialect.
+ */
+export const TRIM_WHITESPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** TRIM_WHITESPACE and U+0085 (NEL), which FerretDB counts (Go's unicode.IsSpace) and JavaScript does not. */
+const WHITESPACE = `${TRIM_WHITESPACE}\\u0085`;
+const PADDED = new RegExp(`^[${WHITESPACE}]|[${WHITESPACE}]$`);
+
+/**
+ * Why `key` cannot name a metadata key, or undefined: the rule for every key of stored metadata
+ * and for every segment of a search filter's path (`metadata.a.b`), since both become dotted
+ * paths in the database. FerretDB refuses a path segment that starts or ends with whitespace, in
+ * an update and in a query alike (an internal error, not a validation error), so that is refused
+ * here first. The phrase follows the key: `metadata key "a " must not start or end with whitespace`.
+ */
+export function metadataKeyProblem(key: string): string | undefined {
+  if (key === '') return 'must not be empty';
+  if (key.includes('.')) return 'must not contain "."';
+  if (key.startsWith('$')) return 'must not start with "$"';
+  if (PADDED.test(key)) return 'must not start or end with whitespace';
+  if (FORBIDDEN_KEYS.has(key)) return 'is not allowed';
+  return textProblem(key);
+}
+
+// ── The same rules as JSON Schema (the OpenAPI description of the REST API) ─────────────────────
+// Patterns avoid `\s`, `\d` and Unicode mode, so JavaScript, Python and Rust engines agree. Lone
+// surrogates are left to the descriptions: a JSON Schema string is Unicode text, which has none,
+// and engines that work on code points (Rust's) cannot name them in a pattern.
+
+/** One character of a stored string (not U+0000) that is not among `excluded`. */
+const charBut = (excluded: string) => `[^\\u0000${excluded}]`;
+
+/** A JSON Schema pattern for stored text (textProblem) without the characters of the class body `excluded`. */
+export const textPattern = (excluded = '') => `^${charBut(excluded)}*$`;
+/** textProblem, as a JSON Schema pattern. */
+export const TEXT_PATTERN = textPattern();
+/** metadataKeyProblem as a pattern without anchors (a filter path repeats it), FORBIDDEN_KEYS apart. */
+export const METADATA_KEY_PATTERN = `${charBut(`.$${WHITESPACE}`)}(?:${charBut('.')}*${charBut(`.${WHITESPACE}`)})?`;
+export const FORBIDDEN_METADATA_KEYS: readonly string[] = [...FORBIDDEN_KEYS];
+
+/**
+ * The metadata rules as JSON Schemas, `Metadata` and `MetadataPatch`, which refer to each other
+ * through `ref(name)` (where the caller keeps them, e.g. an OpenAPI document's components). Depth
+ * and size are stated in the description, and `x-max-depth` and `x-max-bytes` carry the numbers:
+ * size has no JSON Schema keyword, and depth would need one schema per level, whose two ways down
+ * (objects and arrays) schema tools enumerate path by path (schemathesis did not finish).
+ */
+export function metadataJsonSchemas(ref: (name: 'Metadata' | 'MetadataPatch') => string) {
+  const text = { type: 'string', pattern: TEXT_PATTERN };
+  const key = { type: 'string', pattern: `^${METADATA_KEY_PATTERN}$`, not: { enum: FORBIDDEN_METADATA_KEYS } };
+  const scalars = [{ type: 'null' }, { type: 'boolean' }, { type: 'number' }, text];
+  // An array is stored as given (no markers in it) and holds no array directly.
+  const array = { type: 'array', items: { anyOf: [...scalars, { $ref: ref('Metadata') }] } };
+  const limits = { 'x-max-depth': METADATA_MAX_DEPTH, 'x-max-bytes': METADATA_MAX_BYTES };
+  const marker = {
+    type: 'object',
+    properties: { [DELETE_KEY]: { const: true } },
+    required: [DELETE_KEY],
+    additionalProperties: false,
+    description: 'removes its key',
+  };
+  return {
+    Metadata: {
+      type: 'object',
+      description: METADATA_RULES,
+      propertyNames: key,
+      additionalProperties: { anyOf: [...scalars, array, { $ref: ref('Metadata') }] },
+      ...limits,
+    },
+    MetadataPatch: {
+      type: 'object',
+      description: `${METADATA_PATCH_RULES} ${METADATA_RULES}`,
+      propertyNames: key,
+      additionalProperties: { anyOf: [marker, ...scalars, array, { $ref: ref('MetadataPatch') }] },
+      ...limits,
+    },
+  };
 }
 
 function markerProblem(path: string, inPatch: boolean): string {

@@ -4,22 +4,40 @@
  * that other workspace packages calling core directly get the same validation.
  */
 import { z } from 'zod';
-import { type Metadata as MetadataType, metadataProblem, partsProblem, textProblem } from './metadata';
 import { ID_MAX_LENGTH, MESSAGE_ID_PATTERN } from './ids';
+import {
+  type Metadata as MetadataType,
+  metadataProblem,
+  partsProblem,
+  TEXT_PATTERN,
+  TRIM_WHITESPACE,
+  textPattern,
+  textProblem,
+} from './metadata';
 import { isEmptyFilter, metadataFilterProblem, type MetadataFilter as MetadataFilterType } from './search/filter';
 
 export { ID_MAX_LENGTH, MESSAGE_ID_PATTERN } from './ids';
+export { metadataFilterJsonSchemas } from './search/filter';
 
-/** Any stored string: no NUL, no lone surrogate (metadata.ts, textProblem). */
-export const Text = z.string().superRefine((s, ctx) => {
-  const problem = textProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * Any stored string: no NUL, no lone surrogate (metadata.ts, textProblem). `meta` gives the JSON
+ * Schema (z.toJSONSchema) the same rule as a pattern, as for Id below.
+ */
+export const Text = z
+  .string()
+  .superRefine((s, ctx) => {
+    const problem = textProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ pattern: TEXT_PATTERN });
 
-/** Session and user ids: 1–256 characters, no control characters. */
+const CONTROL_CHARACTERS = '\\u0000-\\u001f\\u007f-\\u009f';
+const HAS_CONTROL_CHARACTER = new RegExp(`[${CONTROL_CHARACTERS}]`);
+/** Session and user ids: 1–256 characters (code points), no control characters. */
 export const Id = Text.min(1, 'must not be empty')
   .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
-  .refine((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s), 'must not contain control characters');
+  .refine((s) => !HAS_CONTROL_CHARACTER.test(s), 'must not contain control characters')
+  .meta({ pattern: textPattern(CONTROL_CHARACTERS), description: 'Any text without control characters or lone surrogates' });
 
 const metadataOf = (kind: 'stored' | 'patch') =>
   z.custom<MetadataType>().superRefine((value, ctx) => {
@@ -224,9 +242,12 @@ export type MetadataFilter = MetadataFilterType;
 export const SEARCH_TYPES = ['similarity', 'mmr'] as const;
 export type SearchType = (typeof SEARCH_TYPES)[number];
 /** What a search asks, whatever it searches: one session (SearchMemoryInput) or all of a user's (SearchUserInput). */
+export const SEARCH_TEXT_MAX_LENGTH = 16_384;
+/** A JSON Schema pattern for text that is not blank (has a character `trim` keeps). */
+export const NOT_BLANK_PATTERN = `[^${TRIM_WHITESPACE}]`;
 const SearchQuery = z.object({
   /** Free text; blank means "no text" (results newest first). */
-  text: z.string().max(16_384).nullish(),
+  text: z.string().max(SEARCH_TEXT_MAX_LENGTH).nullish(),
   metadata: MetadataFilter.nullish(),
   /** Inclusive bounds on the message's `createdAt`. */
   startDate: z.coerce.date().nullish(),

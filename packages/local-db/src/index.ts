@@ -10,7 +10,8 @@
  *      used until `moveSqliteToPostgres` (migrate.ts; `pnpm mnemo move-to-postgres`) moves it.
  *
  * Every server runs under a guard (process.ts) that stops it when Mnemo stops or dies; one that
- * dies while Mnemo runs is started again (same port, same data), and `warn` says so.
+ * dies while Mnemo runs is started again (same port, same data), and `warn` says so. PostgreSQL is
+ * also restarted when a package upgrade replaces its binaries under the running cluster (postgres.ts).
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -45,6 +46,10 @@ export interface LocalDbOptions {
   ferretdbBackend?: 'postgresql' | 'sqlite';
   /** false: a throw-away database (tests, benchmarks) that need not survive a crash; default true. */
   durable?: boolean;
+  /** PostgreSQL's binaries (default: findPostgres()). */
+  postgresBin?: string;
+  /** How often to check whether PostgreSQL's binaries were replaced under the running cluster (default 5 s). */
+  checkBinariesEveryMs?: number;
 }
 
 /** FerretDB's SQLite backend keeps one `<database>.sqlite` file per database in this folder. */
@@ -85,7 +90,7 @@ export async function startLocalDb(options: LocalDbOptions): Promise<LocalDb> {
 }
 
 async function startServers(dir: string, options: LocalDbOptions): Promise<LocalDb> {
-  const { log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true } = options;
+  const { log = () => {}, warn = log, toolsDir, ferretdbBackend, durable = true, checkBinariesEveryMs } = options;
   if (runs('mongod', ['--version'])) return startMongod(dir, log, warn);
 
   const bin = await ensureFerretDb(log, toolsDir);
@@ -100,7 +105,7 @@ async function startServers(dir: string, options: LocalDbOptions): Promise<Local
     backend = 'sqlite';
   }
   if (backend === 'postgresql') {
-    const pgBin = findPostgres();
+    const pgBin = options.postgresBin ?? findPostgres();
     if (pgBin) {
       // PostgreSQL is there: a failure to use it (a data dir it cannot enter, a cluster that does not start) stops
       // start-up with its reason. Falling back to SQLite, about 100 times slower, would hide a fixable problem.
@@ -110,6 +115,8 @@ async function startServers(dir: string, options: LocalDbOptions): Promise<Local
         logFile: join(dir, 'postgres.log'),
         durable,
         log,
+        warn,
+        checkBinariesEveryMs,
       });
       servers.push(pg.server);
       backendArgs = ['--handler=postgresql', `--postgresql-url=${pg.url}`];

@@ -1,5 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +18,7 @@ import { Double, Int32, MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { compileShare } from './ferretdb';
 import { DataDirError, ensureFerretDb, findPostgres, LocalDbError, moveSqliteToPostgres, startLocalDb } from './index';
+import { sleep } from './process';
 import { processesOf, tempDataDir } from './testing';
 
 const dirs: string[] = [];
@@ -29,7 +41,9 @@ async function withClient<T>(uri: string, use: (client: MongoClient) => Promise<
 describe('local database', () => {
   it('runs FerretDB on a private PostgreSQL on a Unix socket, stops cleanly, and keeps its data across restarts', async () => {
     const dir = dataDir();
-    const first = await startLocalDb({ dataDir: dir, durable: false });
+    const created = vi.fn();
+    const first = await startLocalDb({ dataDir: dir, durable: false, log: created });
+    expect(created.mock.calls.flat().join('\n')).toMatch(/Created a PostgreSQL cluster/);
     expect(first.backend).toBe('postgresql');
     expect(first.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
     expect(readdirSync(join(dir, 'postgres'))).toContain('.s.PGSQL.5432'); // its socket, inside the data dir
@@ -37,10 +51,11 @@ describe('local database', () => {
     await first.stop();
     await expect(withClient(first.uri, (c) => c.db('admin').command({ ping: 1 }))).rejects.toThrow();
 
-    const started = Date.now();
-    const second = await startLocalDb({ dataDir: dir, durable: false });
+    const log = vi.fn();
+    const second = await startLocalDb({ dataDir: dir, durable: false, log });
     try {
-      expect(Date.now() - started).toBeLessThan(3000); // an existing cluster starts fast
+      // The existing cluster is started, not created again (initdb).
+      expect(log.mock.calls.flat().join('\n')).not.toMatch(/Created a PostgreSQL cluster/);
       const doc = await withClient(second.uri, (c) => c.db('persist').collection('things').findOne({}));
       expect(doc?.name).toBe('kept');
     } finally {
@@ -176,6 +191,53 @@ describe('local database', () => {
     // A lock left by a process that died (a pid no process has) is taken over.
     writeFileSync(join(dir, 'mnemo.lock'), '2147483646 1\n');
     expect((await startElsewhere()).code).toBe(0);
+  });
+
+  it('restarts PostgreSQL when a package upgrade replaces its binaries under the running cluster, and says so', async () => {
+    // The binaries the cluster starts from: links to the real ones, in a folder of their own.
+    const real = findPostgres()!;
+    const bin = dataDir();
+    for (const tool of ['initdb', 'postgres', 'psql']) symlinkSync(join(real, tool), join(bin, tool));
+    const dir = dataDir();
+    const warn = vi.fn();
+    const db = await startLocalDb({ dataDir: dir, durable: false, warn, postgresBin: bin, checkBinariesEveryMs: 100 });
+    try {
+      const client = new MongoClient(db.uri, { serverSelectionTimeoutMS: 1000 });
+      const things = client.db('upgrade').collection('things');
+      await things.insertOne({ n: 1 });
+      const postgresPid = () => processesOf(dir).find((p) => /\/postgres$/.test(p.command.split(' ')[0]!))?.pid;
+      const before = postgresPid();
+      // The upgrade: `postgres` is replaced (renamed over, as a package manager does) by another
+      // build, here one that reports another version, notes each start and runs the real server.
+      const started = join(bin, 'started');
+      writeFileSync(
+        join(bin, 'postgres.new'),
+        `#!/bin/sh\n[ "$1" = --version ] && { echo "postgres (PostgreSQL) 99.1"; exit 0; }\necho started >> ${started}\nexec ${join(real, 'postgres')} "$@"\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(started, '');
+      chmodSync(started, 0o666); // written by the server's account (nobody when we are root)
+      renameSync(join(bin, 'postgres.new'), join(bin, 'postgres'));
+
+      await expect
+        .poll(() => warn.mock.calls.flat().join('\n'), { timeout: 20_000 })
+        .toMatch(/binaries .* were replaced under the running cluster/);
+      expect(warn.mock.calls.flat().join('\n')).toMatch(
+        /\(postgres \(PostgreSQL\) \d+\.\d+.* → postgres \(PostgreSQL\) 99\.1\): restarting it/,
+      );
+      await expect.poll(() => readFileSync(started, 'utf8'), { timeout: 20_000 }).toBe('started\n'); // from the new binaries, once
+      await expect.poll(() => things.countDocuments().catch(() => -1), { timeout: 30_000, interval: 250 }).toBe(1);
+      expect(postgresPid()).not.toBe(before);
+      await things.insertOne({ n: 2 });
+      expect(await things.find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ n: 1 }, { n: 2 }]);
+      // Restarted once: the running build is now the one on disk.
+      await sleep(500);
+      expect(warn.mock.calls.flat().filter((m) => /were replaced/.test(m))).toHaveLength(1);
+      await client.close();
+    } finally {
+      await db.stop();
+    }
+    await expect.poll(() => processesOf(dir), { timeout: 10_000 }).toEqual([]);
   });
 
   it('says what to install or set when there is no mongod, no FerretDB build and no Go', async () => {

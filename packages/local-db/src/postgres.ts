@@ -86,6 +86,53 @@ function ensureCluster(bin: string, dir: string, as: Account | undefined, durabl
   return true;
 }
 
+/** The `postgres` executable in `bin` as a file: a package upgrade replaces it (another inode, size or time). */
+function executableKey(bin: string): string {
+  try {
+    const { dev, ino, size, mtimeMs } = statSync(join(bin, 'postgres'));
+    return `${dev}:${ino}:${size}:${mtimeMs}`;
+  } catch {
+    return 'missing'; // mid-upgrade: removed, not yet replaced
+  }
+}
+
+/** What `postgres --version` says, e.g. `postgres (PostgreSQL) 16.4 (Debian 16.4-1)`. */
+function versionOf(bin: string): string {
+  const result = spawnSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : `unknown (${(result.stderr || result.error?.message || '').trim()})`;
+}
+
+/**
+ * Restarts the cluster when the binaries on disk are no longer the ones it runs: a package
+ * upgrade replaces them under a running server, whose new connections then load the new
+ * libraries (plpgsql.so) into the old executable and fail (`undefined symbol`). Every `everyMs`
+ * the executable's file identity is compared with the one the running server was started from;
+ * once it has changed and stayed the same for one more check (the package manager has finished
+ * unpacking), the server is restarted from the new binaries, and `warn` says so with both versions.
+ */
+function restartWhenReplaced(bin: string, server: Guarded, running: () => Build, everyMs: number, warn: (message: string) => void) {
+  let seen = running().key;
+  const timer = setInterval(() => {
+    if (server.stopped) return clearInterval(timer);
+    const now = executableKey(bin);
+    const settled = now === seen;
+    seen = now;
+    if (!settled || now === running().key || now === 'missing') return;
+    warn(
+      `PostgreSQL's binaries in ${bin} were replaced under the running cluster (${running().version} → ${versionOf(bin)}): ` +
+        'restarting it, since its new connections would load libraries of another build',
+    );
+    server.restart();
+  }, everyMs);
+  timer.unref();
+}
+
+/** The build a server run was started from. */
+interface Build {
+  key: string;
+  version: string;
+}
+
 export interface PostgresOptions {
   /** Folder of the PostgreSQL binaries (findPostgres()). */
   bin: string;
@@ -95,6 +142,10 @@ export interface PostgresOptions {
   /** false: a throw-away cluster (tests, benchmarks) that skips fsync; true by default. */
   durable?: boolean;
   log: (message: string) => void;
+  /** Where a restart for replaced binaries is reported (default: log). */
+  warn?: (message: string) => void;
+  /** How often to check whether the binaries were replaced (default 5 s). */
+  checkBinariesEveryMs?: number;
 }
 
 export interface Postgres {
@@ -103,7 +154,15 @@ export interface Postgres {
   server: Guarded;
 }
 
-export async function startPostgres({ bin, dir, logFile, durable = true, log }: PostgresOptions): Promise<Postgres> {
+export async function startPostgres({
+  bin,
+  dir,
+  logFile,
+  durable = true,
+  log,
+  warn = log,
+  checkBinariesEveryMs = 5000,
+}: PostgresOptions): Promise<Postgres> {
   const as = unprivilegedAccount();
   if (as) assertReachable(dir, as);
   if (ensureCluster(bin, dir, as, durable))
@@ -117,6 +176,7 @@ export async function startPostgres({ bin, dir, logFile, durable = true, log }: 
     unix_socket_permissions: '0700', // only its owner (and root) may connect
     ...(!durable && { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
   };
+  let running: Build = { key: '', version: '' };
   const server = spawnGuarded(
     join(bin, 'postgres'),
     ['-D', dir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
@@ -124,8 +184,10 @@ export async function startPostgres({ bin, dir, logFile, durable = true, log }: 
     {
       signal: 'INT', // fast shutdown: connections are closed, not waited for
       as,
+      beforeStart: () => (running = { key: executableKey(bin), version: versionOf(bin) }),
     },
   );
+  restartWhenReplaced(bin, server, () => running, checkBinariesEveryMs, warn);
   const psql = (database: string, sql: string) =>
     run(join(bin, 'psql'), ['-h', sockets, '-U', SUPERUSER, '-d', database, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
       input: sql,

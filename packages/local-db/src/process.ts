@@ -96,10 +96,14 @@ export async function freePort(): Promise<number> {
 export interface Guarded {
   /** Resolves when the server (the current run of it) and its guard have exited. */
   readonly exited: Promise<void>;
+  /** Whether stop() was called. */
+  readonly stopped: boolean;
   /** Asks the server to stop for good (closes the guard's stdin); resolves when it has. */
   stop(): Promise<void>;
   /** From now on, a server that dies is started again (after a second), and `log` is told. */
   restartOnExit(log: (message: string) => void): void;
+  /** Stops the running server (with its signal) and starts the same command again at once. */
+  restart(): void;
   /** The last lines of its log, for error messages. */
   logTail(): string;
 }
@@ -115,7 +119,7 @@ export function spawnGuarded(
   command: string,
   args: string[],
   logFile: string,
-  { signal = 'TERM', as }: { signal?: 'TERM' | 'INT'; as?: Account } = {},
+  { signal = 'TERM', as, beforeStart }: { signal?: 'TERM' | 'INT'; as?: Account; beforeStart?: () => void } = {},
 ): Guarded {
   // (A background job's stdin is /dev/null unless redirected: the watcher reads ours through fd 3.)
   const guard = `exec 3<&0; "$0" "$@" & pid=$!
@@ -126,13 +130,19 @@ wait $pid; status=$?; kill $watcher 2>/dev/null; exit $status`;
   let stopping = false;
   let stopped: Promise<void> | undefined;
   let onDeath: ((message: string) => void) | undefined;
+  let restarting = false;
   const start = () => {
+    beforeStart?.();
     const out = openSync(logFile, 'a');
     child = spawn('sh', ['-c', guard, command, ...args], { stdio: ['pipe', out, out], detached: true, uid: as?.uid, gid: as?.gid });
     closeSync(out);
     exited = new Promise<void>((resolve) =>
       child.once('exit', (code, sig) => {
         resolve();
+        if (restarting && !stopping) {
+          restarting = false;
+          return start();
+        }
         if (stopping || !onDeath) return;
         // The guard exits with the server's status: 128 + n when signal n ended it.
         const signalName = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : sig;
@@ -146,8 +156,16 @@ wait $pid; status=$?; kill $watcher 2>/dev/null; exit $status`;
     get exited() {
       return exited;
     },
+    get stopped() {
+      return stopping;
+    },
     stop: () => (stopped ??= ((stopping = true), child.stdin?.end(), exited)),
     restartOnExit: (log) => (onDeath = log),
+    restart: () => {
+      if (stopping || restarting) return;
+      restarting = true;
+      child.stdin?.end(); // the guard signals the server; its exit starts the next run
+    },
     logTail: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : ''),
   };
 }

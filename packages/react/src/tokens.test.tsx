@@ -89,7 +89,9 @@ describe('tokens for browsers', () => {
   });
 
   it('asks for a new token shortly before the current one expires, so no request goes out with an expired one', async () => {
-    const backend = appBackend(env, 4); // 4 s tokens: replaced a quarter of their life (1 s) before exp
+    // 8 s tokens: replaced a quarter of their life (2 s) before exp, which leaves a busy machine time
+    // to send each request before its token expires.
+    const backend = appBackend(env, 8);
     const ada = uniqueId('ada');
     await backend.onSignUp(ada);
     const browser = browserOf(backend, ada);
@@ -100,7 +102,7 @@ describe('tokens for browsers', () => {
     expect(browser.getToken).toHaveBeenCalledTimes(1);
 
     const first = mnemo.sent[0]!.token;
-    await new Promise((resolve) => setTimeout(resolve, first.exp! * 1000 - 1000 - Date.now() + 50)); // past exp − 1 s
+    await new Promise((resolve) => setTimeout(resolve, first.exp! * 1000 - 2000 - Date.now() + 50)); // past exp − 2 s
     await act(() => result.current.refetch());
     expect(result.current.isSuccess).toBe(true);
     expect(browser.getToken).toHaveBeenCalledTimes(2);

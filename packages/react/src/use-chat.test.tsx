@@ -149,10 +149,10 @@ describe('live updates', () => {
     );
     await waitFor(() => expect(tabA.result.current.memory.isSuccess && tabB.result.current.memory.isSuccess).toBe(true));
 
-    const sent = Date.now();
+    // Tab A neither polls nor refetches: only the live update can bring it the message (quickly, but
+    // how quickly depends on the machine).
     await act(() => tabB.result.current.add.mutateAsync(withUuids({ sessionId, messages: [{ role: 'user', content: 'from tab B' }] })));
-    await waitFor(() => expect(contents(tabA.result.current.memory.data?.messages)).toEqual(['m1', 'm2', 'from tab B']), { timeout: 1000 });
-    expect(Date.now() - sent).toBeLessThan(1000);
+    await waitFor(() => expect(contents(tabA.result.current.memory.data?.messages)).toEqual(['m1', 'm2', 'from tab B']));
     await waitFor(() => expect(contents(allItems(tabA.result.current.scroll.data))).toEqual(['from tab B', 'm2', 'm1']));
 
     // A backend worker (core directly, no HTTP) streams a reply: the tab sees it grow.

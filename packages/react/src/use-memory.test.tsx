@@ -189,7 +189,6 @@ describe('useAddMemory', () => {
     await waitFor(() => expect(result.current.memory.fetchStatus).toBe('fetching'));
     expect(result.current.memory.data).toBeUndefined();
 
-    const sentAt = performance.now();
     act(() =>
       result.current.add.mutate({
         sessionId,
@@ -203,8 +202,7 @@ describe('useAddMemory', () => {
     await waitFor(() => expect(contents(result.current.memory.data?.messages)).toEqual(['first', 'sent while loading', 'third']), {
       interval: 1,
     });
-    // Within a frame or so (the server is held back: only the optimistic update can show it).
-    expect(performance.now() - sentAt).toBeLessThan(100);
+    // The server is held back (the gate; the add is still pending below): only the optimistic update can show it.
     expect(result.current.memory.isSuccess).toBe(true);
     expect(contents(result.current.last2.data?.messages)).toEqual(['sent while loading', 'third']);
     expect(contents(allItems(result.current.scrollBack.data))).toEqual(['third', 'sent while loading', 'first']);

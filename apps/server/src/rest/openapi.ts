@@ -1,12 +1,14 @@
 /**
  * The OpenAPI 3.1 document of the REST API, generated from the route table and the zod schemas
- * (z.toJSONSchema), so it cannot drift from what the handlers accept and return.
+ * (z.toJSONSchema) the handlers parse their path, query and body with, so it cannot drift from
+ * what they accept and return. Rules zod cannot express (metadata, the search filter) come as
+ * JSON Schemas from core, beside the rules (RULE_SCHEMAS); openapi.test.ts checks the document
+ * against the server's answers.
  */
-import { ID_MAX_LENGTH, MESSAGE_ID_PATTERN } from '@mnemo/core/schemas';
 import { z } from 'zod';
 import { ZEP_API_VERSION } from '../version';
 import { REST_ROUTES, type RestRoute } from './routes';
-import { ApiError, zepSchemas } from './shapes';
+import { ApiError, component, PATH_PARAMETERS, RULE_SCHEMAS, zepSchemas } from './shapes';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad input (invalid JSON, wrong types, invalid ids or metadata)',
@@ -18,15 +20,10 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The database is unavailable; retry shortly',
 };
 
-/** Path parameters: message ids, and session or user ids (core's `MessageId` and `Id` rules). */
-const PATH_PARAMETER = {
-  uuid: { type: 'string', pattern: MESSAGE_ID_PATTERN.source, description: 'The message id: a UUID, or the id its client gave it' },
-  id: {
-    type: 'string',
-    minLength: 1,
-    maxLength: ID_MAX_LENGTH,
-    description: 'Any text without control characters, U+0000 or lone surrogates, percent-encoded',
-  },
+/** A zod schema as JSON Schema, as a request is parsed with it. */
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return rest;
 };
 
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -37,19 +34,24 @@ function ref(schema: z.ZodType): { $ref: string } {
   return { $ref: `#/components/schemas/${id}` };
 }
 
-function operation(r: RestRoute) {
-  const pathParams = [...r.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
-    name,
-    in: 'path',
-    required: true,
-    schema: name === 'uuid' ? PATH_PARAMETER.uuid : PATH_PARAMETER.id,
-  }));
-  // Every route may answer 500 and 503; every route with a body, 413.
-  const errors = [...new Set([...r.errors, ...(r.body ? [413] : []), 500, 503])].sort();
+function operation(r: RestRoute, auth: boolean) {
+  const pathParams = [...r.path.matchAll(/:(\w+)/g)].map(([, name]) => {
+    const rule = PATH_PARAMETERS[name!];
+    if (!rule) throw new Error(`no rule for the path parameter ${name} (PATH_PARAMETERS)`);
+    const schema = jsonSchema(rule);
+    return { name, in: 'path', required: true, description: `${schema.description ?? ''}, percent-encoded`, schema };
+  });
+  // Every route may answer 500 and 503; every route with a body, 413; with auth on, 401.
+  const errors = [...new Set([...r.errors.filter((s) => auth || s !== 401), ...(r.body ? [413] : []), 500, 503])].sort();
+  // An empty query value counts as absent (withoutEmpty in routes.ts), whatever the parameter's type.
   const queryParams = r.query
-    ? Object.entries((z.toJSONSchema(r.query, { io: 'input' }).properties ?? {}) as Record<string, { description?: string }>).map(
-        ([name, schema]) => ({ name, in: 'query', required: false, description: schema.description, schema }),
-      )
+    ? Object.entries((jsonSchema(r.query).properties ?? {}) as Record<string, { description?: string }>).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: false,
+        description: `${schema.description}; empty = absent`,
+        schema: { anyOf: [schema, { type: 'string', const: '' }] },
+      }))
     : [];
   const success =
     r.response === 'OK'
@@ -66,12 +68,13 @@ function operation(r: RestRoute) {
   };
 }
 
-export function createOpenApiDocument() {
-  const { schemas } = z.toJSONSchema(zepSchemas, { io: 'input', uri: (id) => `#/components/schemas/${id}` });
+/** `auth`: whether the server requires a bearer token (MNEMO_AUTH_SECRET): the document says so only then. */
+export function createOpenApiDocument({ auth }: { auth: boolean }) {
+  const { schemas } = z.toJSONSchema(zepSchemas, { io: 'input', uri: component, unrepresentable: 'any' });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of REST_ROUTES) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
-    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r);
+    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r, auth);
   }
   return {
     openapi: '3.1.0',
@@ -80,14 +83,20 @@ export function createOpenApiDocument() {
       version: ZEP_API_VERSION,
       description:
         'The chat-memory API of the Zep memory server v0.27, served by Mnemo. Errors are JSON `{"message"}`. ' +
-        'With MNEMO_AUTH_SECRET set, every call needs `Authorization: Bearer <HS256 JWT>`.',
+        'A known path answers a method it does not serve with 405 and an `Allow` header. ' +
+        (auth
+          ? 'This server has MNEMO_AUTH_SECRET set: every call needs `Authorization: Bearer <HS256 JWT>`.'
+          : 'This server has no MNEMO_AUTH_SECRET: calls need no token (with one set, every call needs a bearer token).'),
     },
     servers: [{ url: '/api/v1' }],
-    security: [{ bearerAuth: [] }],
+    ...(auth && { security: [{ bearerAuth: [] }] }),
     paths,
     components: {
-      schemas: Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema])),
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        ...Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema])),
+        ...RULE_SCHEMAS,
+      },
+      ...(auth && { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } }),
     },
   };
 }

@@ -53,7 +53,7 @@ describe('sessions', () => {
     await api('POST', '/sessions', { session_id: sessionId });
     expectError(await api('POST', '/sessions', { session_id: sessionId }), 409, /already exists/);
     expectError(await api('POST', '/sessions', { session_id: id('s'), user_id: 'nobody-here' }), 404, /user/);
-    expectError(await api('POST', '/sessions', { session_id: '' }), 400, /sessionId/);
+    expectError(await api('POST', '/sessions', { session_id: '' }), 400, /session_id/);
   });
 
   it('GET /sessions/{id} returns the session; unknown → 404 JSON', async () => {
@@ -434,6 +434,7 @@ describe('routing', () => {
     ]);
     expect(Object.keys(getMessage.responses)).toEqual(expect.arrayContaining(['200', '404', '500', '503']));
     expect(Object.keys(doc.paths['/sessions/{sessionId}'].patch.responses)).toContain('413');
-    expect(JSON.stringify(doc.components.schemas.CreateSessionRequest)).toMatch(/No array directly inside an array/);
+    expect(doc.components.schemas.CreateSessionRequest.properties.metadata.anyOf[0]).toEqual({ $ref: '#/components/schemas/Metadata' });
+    expect(doc.components.schemas.Metadata.description).toMatch(/No array directly inside an array/);
   });
 });

@@ -24,6 +24,7 @@ import {
   SearchRequest,
   MemoryQuery,
   MessageListQuery,
+  PATH_PARAMETERS,
   UpdateMessageRequest,
   UpdateSessionRequest,
   UpdateUserRequest,
@@ -317,7 +318,22 @@ function parseInput<S extends z.ZodType>(schema: S | undefined, value: unknown, 
   return result.data;
 }
 
-/** Query values that are empty (`?limit=&cursor=`, as zep-python sends) count as absent. */
+/** Each path parameter against its rule (PATH_PARAMETERS); the error names the parameter. */
+function parseParams(params: Record<string, string>): PathParams<string> {
+  for (const [name, value] of Object.entries(params)) {
+    const result = PATH_PARAMETERS[name]?.safeParse(value);
+    if (result && !result.success) throw badRequest(`${name}: ${describeZodError(result.error)}`);
+  }
+  return params as PathParams<string>;
+}
+
+/** A route that takes a body requires one (the OpenAPI document says so): a JSON object, even `{}`. */
+function bodyOf(r: RestRoute, body: unknown): unknown {
+  if (r.body && body === undefined) throw badRequest('body: required (a JSON object)');
+  return body;
+}
+
+/** Query values that are empty (`?limit=&cursor=`, as zep-python sends) count as absent (openapi.ts says so). */
 function withoutEmpty(query: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
 }
@@ -339,9 +355,9 @@ export function restApi({ contextOf }: { contextOf: (req: FastifyRequest) => Pro
         handler: async (req, reply) => {
           const result = await r.handler({
             api: createCaller(await contextOf(req)),
-            params: req.params as PathParams<string>,
+            params: parseParams(req.params as Record<string, string>),
             query: parseInput(r.query, withoutEmpty(req.query), 'query'),
-            body: parseInput(r.body, req.body === undefined ? {} : req.body, 'body'),
+            body: parseInput(r.body, bodyOf(r, req.body), 'body'),
           });
           reply.status(r.status ?? 200);
           return r.response === OK ? reply.type('text/plain; charset=utf-8').send(OK) : result;

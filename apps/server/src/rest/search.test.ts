@@ -48,6 +48,9 @@ describe('POST /sessions/{id}/search', () => {
       ['/sessions/known/search', { text: 'x', search_scope: 'summary' }, 400, /summar/],
       ['/sessions/known/search', { text: 'x', metadata: { owner: 'x' } }, 400, /metadata/],
       ['/sessions/known/search', { text: 'x', metadata: { 'metadata.a': { $where: '1' } } }, 400, /\$where/],
+      ['/sessions/known/search', { metadata: { 'metadata.a ': 1 } }, 400, /"a " must not start or end with whitespace/],
+      ['/sessions/known/search', { metadata: { 'metadata.  a': 1 } }, 400, /"  a" must not start or end with whitespace/],
+      ['/sessions/known/search', { text: 'x', metadata: { $or: [{ 'metadata.topic\u00a0': 'pets' }] } }, 400, /whitespace/],
       ['/sessions/known/search?limit=101', { text: 'x' }, 400, /limit/],
       ['/sessions/unknown/search', { text: 'x' }, 404, /not found/],
     ];
@@ -56,5 +59,17 @@ describe('POST /sessions/{id}/search', () => {
       expect([path, JSON.stringify(body), reply.status]).toEqual([path, JSON.stringify(body), status]);
       expect(reply.json.message).toMatch(message);
     }
+  });
+
+  it('filters on a metadata key with a space inside it (only padding is refused)', async () => {
+    await api('POST', '/sessions/spaced/memory', {
+      messages: [
+        { role: 'user', content: 'Miso is asleep.', metadata: { 'pet name': 'Miso' } },
+        { role: 'user', content: 'Rex is awake.', metadata: { 'pet name': 'Rex' } },
+      ],
+    });
+    const reply = await api('POST', '/sessions/spaced/search', { metadata: { 'metadata.pet name': 'Miso' } });
+    expect(reply.status).toBe(200);
+    expect(reply.json.map((r: { message: { content: string } }) => r.message.content)).toEqual(['Miso is asleep.']);
   });
 });

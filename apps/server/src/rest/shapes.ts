@@ -3,22 +3,62 @@
  * domain shapes (camelCase) the tRPC procedures take and return. The schemas are registered in
  * `zepSchemas`, from which the OpenAPI document takes its components.
  *
- * Request schemas only check JSON types (so errors name the snake_case field); the procedures then
- * apply the domain rules (id format, metadata rules, …). Unknown fields are ignored and `null`
- * counts as absent, as Zep's decoder does.
+ * Request schemas apply every rule the server enforces on a request (core's Id, Text, Metadata, …;
+ * errors name the snake_case field), so the OpenAPI document generated from them states those
+ * rules; the procedures check them again. Unknown fields are ignored and `null` counts as absent, as
+ * Zep's decoder does. Metadata and the search filter are checked by core's functions, which have no
+ * zod form: their JSON Schemas (RULE_SCHEMAS) come from core too, beside the rules they describe.
  */
-import { METADATA_PATCH_RULES, METADATA_RULES } from '@mnemo/core/metadata';
-import type { MemorySearchResult, Message, Session, User } from '@mnemo/core/schemas';
+import { METADATA_PATCH_RULES, METADATA_RULES, metadataJsonSchemas } from '@mnemo/core/metadata';
+import {
+  AddUserInput,
+  Id,
+  type MemorySearchResult,
+  type Message,
+  Metadata as MetadataRule,
+  MessageId,
+  MetadataPatch as MetadataPatchRule,
+  metadataFilterJsonSchemas,
+  NewMessage as DomainNewMessage,
+  SEARCH_TEXT_MAX_LENGTH,
+  NOT_BLANK_PATTERN,
+  type Session,
+  Text,
+  type User,
+} from '@mnemo/core/schemas';
 import { z } from 'zod';
 
 export const zepSchemas = z.registry<{ id: string; description?: string }>();
 
+/** Where the OpenAPI document keeps a component schema. */
+export const component = (name: string) => `#/components/schemas/${name}`;
+/** JSON Schemas of rules zod cannot express, by component name (core's metadata and filter rules). */
+export const RULE_SCHEMAS: Record<string, object> = { ...metadataJsonSchemas(component), ...metadataFilterJsonSchemas(component) };
+
+/** Metadata in responses (as stored). */
 const Metadata = z.record(z.string(), z.unknown()).describe(METADATA_RULES);
+/** Metadata in requests: core's rule, described by its JSON Schema. */
+const NewMetadata = MetadataRule.meta({ $ref: component('Metadata') });
 /** In updates: merged, and `{"$delete": true}` removes a key. */
-const MetadataPatch = z.record(z.string(), z.unknown()).describe(`${METADATA_PATCH_RULES} ${METADATA_RULES}`);
+const MetadataPatch = MetadataPatchRule.meta({ $ref: component('MetadataPatch'), description: METADATA_PATCH_RULES });
 const Timestamp = z.iso.datetime({ offset: true });
 /** Optional in Zep's sense: absent or null. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+/**
+ * Any JSON without a `__proto__` key: what an unknown field may hold. Unknown fields are ignored,
+ * but a `__proto__` key anywhere in a body is refused (app.ts and Fastify's JSON parser).
+ */
+RULE_SCHEMAS.AnyJson = {
+  anyOf: [
+    { type: ['null', 'boolean', 'number', 'string'] },
+    { type: 'array', items: { $ref: component('AnyJson') } },
+    { type: 'object', propertyNames: { not: { const: '__proto__' } }, additionalProperties: { $ref: component('AnyJson') } },
+  ],
+};
+/** A request object: its fields, and unknown fields (ignored) as AnyJson. */
+const request = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  z.object(shape).meta({ propertyNames: { not: { const: '__proto__' } }, additionalProperties: { $ref: component('AnyJson') } });
 
 // ── Responses ────────────────────────────────────────────────────────────────────────────────
 
@@ -92,53 +132,101 @@ export const ApiError = z.object({ message: z.string() }).register(zepSchemas, {
 
 // ── Requests ─────────────────────────────────────────────────────────────────────────────────
 
-export const CreateSessionRequest = z
-  .object({ session_id: z.string(), user_id: opt(z.string()), metadata: opt(Metadata) })
-  .register(zepSchemas, { id: 'CreateSessionRequest' });
+/** Path parameters, by name: session and user ids, message ids. */
+export const PATH_PARAMETERS: Record<string, z.ZodType<string>> = {
+  sessionId: Id,
+  userId: Id,
+  uuid: MessageId.describe('The message id: a UUID, or the id its client gave it'),
+};
 
-export const UpdateSessionRequest = z
-  .object({ metadata: opt(MetadataPatch) })
-  .register(zepSchemas, { id: 'UpdateSessionRequest', description: 'Metadata is merged; `session_id`/`user_id` are ignored.' });
-
-const NewMessage = z.object({
-  role: z.string(),
-  content: z.string(),
-  uuid: opt(z.string()),
-  created_at: opt(Timestamp),
-  token_count: opt(z.number().int()),
-  metadata: opt(Metadata),
+export const CreateSessionRequest = request({ session_id: Id, user_id: opt(Id), metadata: opt(NewMetadata) }).register(zepSchemas, {
+  id: 'CreateSessionRequest',
 });
 
-export const AddMemoryRequest = z
-  .object({ messages: opt(z.array(NewMessage)) })
-  .register(zepSchemas, { id: 'AddMemoryRequest', description: '`summary` and `metadata` are ignored, as in Zep.' });
+export const UpdateSessionRequest = request({ metadata: opt(MetadataPatch) }).register(zepSchemas, {
+  id: 'UpdateSessionRequest',
+  description: 'Metadata is merged; `session_id`/`user_id` are ignored.',
+});
 
-export const UpdateMessageRequest = z
-  .object({ metadata: opt(MetadataPatch), token_count: opt(z.number().int()) })
-  .register(zepSchemas, { id: 'UpdateMessageRequest' });
+const { role: Role, tokenCount: TokenCount } = DomainNewMessage.shape;
+/** Years 1–9999 once in UTC (what core stores and an ISO 8601 date-time can say). */
+const CreatedAt = Timestamp.refine((t) => {
+  const year = new Date(t).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'must be a date between the years 1 and 9999 (in UTC)').meta({ not: { pattern: '^0000' } });
+const NewMessage = request({
+  role: Role,
+  content: Text,
+  uuid: opt(MessageId),
+  created_at: opt(CreatedAt),
+  token_count: opt(TokenCount.unwrap()),
+  metadata: opt(NewMetadata),
+});
 
+export const AddMemoryRequest = request({ messages: opt(z.array(NewMessage).max(1000)) }).register(zepSchemas, {
+  id: 'AddMemoryRequest',
+  description: '`summary` and `metadata` are ignored, as in Zep.',
+});
+
+export const UpdateMessageRequest = request({ metadata: opt(MetadataPatch), token_count: opt(TokenCount.unwrap()) }).register(zepSchemas, {
+  id: 'UpdateMessageRequest',
+});
+
+const { email, firstName, lastName } = AddUserInput.shape;
 const UserProfile = {
-  email: opt(z.string()),
-  first_name: opt(z.string()),
-  last_name: opt(z.string()),
-  metadata: opt(Metadata),
+  email: opt(email.unwrap()),
+  first_name: opt(firstName.unwrap()),
+  last_name: opt(lastName.unwrap()),
+  metadata: opt(NewMetadata),
 };
-export const CreateUserRequest = z.object({ user_id: z.string(), ...UserProfile }).register(zepSchemas, { id: 'CreateUserRequest' });
-export const UpdateUserRequest = z
-  .object({ ...UserProfile, metadata: opt(MetadataPatch) })
-  .register(zepSchemas, { id: 'UpdateUserRequest', description: 'Metadata is merged; the path names the user.' });
+export const CreateUserRequest = request({ user_id: Id, ...UserProfile }).register(zepSchemas, { id: 'CreateUserRequest' });
+export const UpdateUserRequest = request({ ...UserProfile, metadata: opt(MetadataPatch) }).register(zepSchemas, {
+  id: 'UpdateUserRequest',
+  description: 'Metadata is merged; the path names the user.',
+});
 
-export const SearchRequest = z
-  .object({
-    text: opt(z.string()),
-    metadata: opt(Metadata).describe(
-      'a MongoDB-style filter on message metadata, e.g. {"metadata.tag": "x"}, plus optional start_date/end_date (RFC 3339)',
-    ),
-    search_scope: opt(z.enum(['messages', 'summary'])),
-    search_type: opt(z.enum(['similarity', 'mmr'])),
-    mmr_lambda: opt(z.number()),
+/** Zep's search `metadata`: the filter, plus the date bounds (core's filter rule checks the rest). */
+const SearchDates = { start_date: opt(Timestamp), end_date: opt(Timestamp) };
+const SearchMetadata = z.looseObject(SearchDates).meta({
+  $ref: component('SearchMetadata'),
+  description: 'a MongoDB-style filter on message metadata, e.g. {"metadata.tag": "x"}, plus optional start_date/end_date (RFC 3339)',
+});
+RULE_SCHEMAS.SearchMetadata = {
+  ...RULE_SCHEMAS.MetadataFilter,
+  properties: z.toJSONSchema(z.object(SearchDates), { io: 'input' }).properties,
+};
+
+export const SearchRequest = request({
+  text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
+  metadata: opt(SearchMetadata),
+  search_scope: opt(
+    z.enum(['messages'], {
+      error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" is not supported: Mnemo keeps no summaries' : undefined),
+    }),
+  ),
+  search_type: opt(z.enum(['similarity', 'mmr'])),
+  mmr_lambda: opt(z.number().min(0).max(1)),
+})
+  // Core refuses a search that asks nothing ("empty query"); in JSON Schema: text that is not blank,
+  // a filter with a condition, or a date bound.
+  .meta({
+    anyOf: [
+      { required: ['text'], properties: { text: { type: 'string', pattern: NOT_BLANK_PATTERN } } },
+      {
+        required: ['metadata'],
+        properties: {
+          metadata: {
+            type: 'object',
+            anyOf: [
+              { not: { propertyNames: { enum: Object.keys(SearchDates) } } },
+              ...Object.keys(SearchDates).map((name) => ({ required: [name], properties: { [name]: { type: 'string' } } })),
+            ],
+          },
+        },
+      },
+    ],
   })
-  .register(zepSchemas, { id: 'MemorySearchPayload' });
+  .register(zepSchemas, { id: 'MemorySearchPayload', description: 'Asks for something: text, a filter condition or a date bound.' });
 
 // ── Query strings (empty values were dropped before parsing) ──────────────────────────────────
 
@@ -148,7 +236,9 @@ export const ListQuery = z.object({
   cursor: count.describe('offset: how many items to skip'),
 });
 export const MemoryQuery = z.object({ lastn: count.describe('how many recent messages; absent or 0 = the message window') });
-export const SearchQuery = z.object({ limit: count.describe('how many results; absent or 0 = 10') });
+export const SearchQuery = z.object({
+  limit: z.coerce.number().int().min(0).max(100).optional().describe('how many results (at most 100); absent or 0 = 10'),
+});
 export const MessageListQuery = z.object({
   limit: count.describe('page size; absent or 0 = everything'),
   cursor: count.describe('1-based page number'),

@@ -7,17 +7,18 @@
  *   { "metadata.score": { "$gte": 3, "$lt": 9 } }    comparisons
  *   { "$or": [{ "metadata.a": 1 }, { "metadata.b": { "$in": [2, 3] } }] }
  *
- * Field paths must start with `metadata.` and name metadata keys (no `$`, no empty segment);
+ * Field paths must start with `metadata.` and name metadata keys (each segment follows the
+ * metadata key rule: not empty, no `$` first, no padding);
  * operators come from a whitelist. Anything else (another field, `$where`, `$regex`, `$expr`,
  * an operator inside a value) is rejected, so a filter can only ever read message metadata.
  */
-import { isPlainObject, textProblem } from '../metadata';
+import { FORBIDDEN_METADATA_KEYS, isPlainObject, METADATA_KEY_PATTERN, metadataKeyProblem, TEXT_PATTERN, textProblem } from '../metadata';
 
 export type MetadataFilter = Record<string, unknown>;
 
 const COMPARISON_OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists']);
 const LOGICAL_OPERATORS = new Set(['$and', '$or']);
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_SEGMENTS = new Set(FORBIDDEN_METADATA_KEYS);
 const MAX_DEPTH = 8;
 const MAX_NODES = 256;
 
@@ -47,6 +48,8 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
     for (const [key, item] of Object.entries(value)) {
       if (key.startsWith('$')) return `${at}: operator ${key} is not allowed inside a value`;
       if (FORBIDDEN_SEGMENTS.has(key)) return `${at}: key "${key}" is not allowed`;
+      const keyProblem = textProblem(key);
+      if (keyProblem) return `${at}: a key of a value ${keyProblem}`;
       const problem = literal(item, at, depth + 1);
       if (problem) return problem;
     }
@@ -60,10 +63,10 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
     if (segments[0] !== 'metadata' || segments.length < 2) {
       return `filter field "${path}" is not allowed: fields must start with "metadata."`;
     }
+    // Each segment after `metadata.` names a metadata key, so it follows the metadata key rule.
     for (const segment of segments.slice(1)) {
-      if (segment === '' || segment.startsWith('$') || FORBIDDEN_SEGMENTS.has(segment)) {
-        return `filter field "${path}" is not a metadata path`;
-      }
+      const problem = metadataKeyProblem(segment);
+      if (problem) return `filter field ${JSON.stringify(path)} is not a metadata path: key ${JSON.stringify(segment)} ${problem}`;
     }
     const keys = isPlainObject(value) ? Object.keys(value) : [];
     if (!keys.some((k) => k.startsWith('$'))) return literal(value, path, depth + 1); // implicit $eq
@@ -108,6 +111,80 @@ export function metadataFilterProblem(filter: unknown): string | undefined {
   };
 
   return query(filter, 'filter', 1);
+}
+
+/**
+ * The filter's rules as JSON Schemas, named as `ref(name)` refers to them: `MetadataFilter` (the
+ * query at the top) and one schema per nesting level below it (`MetadataFilterAt2` … for `$and`/`$or`
+ * members, `FilterValueAt2` … for values compared with), which is how JSON Schema can say "nested
+ * 8 levels at most": past that, nothing is allowed. The number of parts has no JSON Schema keyword:
+ * the description states it, and `x-max-parts` carries the number.
+ */
+export function metadataFilterJsonSchemas(ref: (name: string) => string): Record<string, object> {
+  const nothing = { not: {} };
+  const filterAt = (depth: number) =>
+    depth > MAX_DEPTH ? nothing : { $ref: ref(depth === 1 ? 'MetadataFilter' : `MetadataFilterAt${depth}`) };
+  const valueAt = (depth: number) => (depth > MAX_DEPTH ? nothing : { $ref: ref(`FilterValueAt${depth}`) });
+  const arrayAt = (depth: number) => (depth > MAX_DEPTH ? nothing : { type: 'array', items: valueAt(depth + 1) });
+  // A field's condition in a query at `depth`: a value (equality) or operators, whose operands are one level down.
+  const conditionAt = (depth: number) => ({
+    anyOf: [
+      valueAt(depth + 1),
+      {
+        type: 'object',
+        minProperties: 1,
+        properties: Object.fromEntries(
+          [...COMPARISON_OPERATORS].map((op) => [
+            op,
+            op === '$exists' ? { type: 'boolean' } : op === '$in' || op === '$nin' ? arrayAt(depth + 1) : valueAt(depth + 1),
+          ]),
+        ),
+        additionalProperties: false,
+      },
+    ],
+  });
+  const forbidden = FORBIDDEN_METADATA_KEYS.join('|');
+  const schemas: Record<string, object> = {};
+  for (let depth = 1; depth <= MAX_DEPTH; depth++) {
+    schemas[depth === 1 ? 'MetadataFilter' : `MetadataFilterAt${depth}`] = {
+      type: 'object',
+      description:
+        depth === 1
+          ? 'A MongoDB-style query on metadata: fields "metadata.<key>[.<key>…]" (each key follows the metadata key rule), ' +
+            `${[...LOGICAL_OPERATORS].join(' and ')} with non-empty arrays of filters, and per field a value (equality) or ` +
+            `an object of operators (${[...COMPARISON_OPERATORS].join(', ')}); objects compared with have no "$" keys. ` +
+            `Nested ${MAX_DEPTH} levels at most, ${MAX_NODES} parts at most.`
+          : `a filter nested ${depth} levels deep`,
+      propertyNames: { not: { pattern: `(?:^|\\.)(?:${forbidden})(?:\\.|$)` } },
+      patternProperties: {
+        [`^metadata(?:\\.${METADATA_KEY_PATTERN})+$`]: conditionAt(depth),
+        [`^\\$(?:${[...LOGICAL_OPERATORS].map((op) => op.slice(1)).join('|')})$`]: {
+          type: 'array',
+          minItems: 1,
+          items: filterAt(depth + 1),
+        },
+      },
+      additionalProperties: false,
+      ...(depth === 1 && { 'x-max-parts': MAX_NODES }),
+    };
+    if (depth > 1) {
+      schemas[`FilterValueAt${depth}`] = {
+        anyOf: [
+          { type: 'null' },
+          { type: 'boolean' },
+          { type: 'number' },
+          { type: 'string', pattern: TEXT_PATTERN },
+          arrayAt(depth),
+          {
+            type: 'object',
+            propertyNames: { pattern: TEXT_PATTERN, not: { anyOf: [{ pattern: '^\\$' }, { enum: FORBIDDEN_METADATA_KEYS }] } },
+            additionalProperties: valueAt(depth + 1),
+          },
+        ],
+      };
+    }
+  }
+  return schemas;
 }
 
 /** True for an empty filter (`{}`), which narrows nothing. */
