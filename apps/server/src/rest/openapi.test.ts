@@ -15,7 +15,7 @@ import { httpClient } from '../test/http';
 import { useTestServer } from '../testing';
 
 const server = useTestServer();
-const SECRET = 'openapi-test-secret';
+const SECRET = 'openapi-test-secret-at-least-32-bytes';
 const authServer = useTestServer({ authSecret: SECRET });
 const http = (method: string, path: string, body?: unknown) => httpClient(server().url)(method, `/api/v1${path}`, body);
 
