@@ -215,9 +215,20 @@ export function compileFilter(filter: MetadataFilter): (doc: object) => boolean 
     const conditions = Object.entries(isOperators ? (value as Record<string, unknown>) : { $eq: value }).map(([op, operand]) =>
       condition(op, operand),
     );
+    const holds = (found: Resolved) => conditions.every((c) => c(found));
+    // The usual case without building anything: a path through objects to one value that is not an array.
+    const whenMissing = holds(NOTHING);
+    const one: Resolved = { values: [undefined], missing: false };
     return (doc) => {
-      const found = resolve(doc, segments);
-      return conditions.every((c) => c(found));
+      let value: unknown = doc;
+      for (const segment of segments) {
+        if (!isPlainObject(value)) return Array.isArray(value) ? holds(resolve(doc, segments)) : whenMissing;
+        if (!Object.hasOwn(value, segment)) return whenMissing;
+        value = value[segment];
+      }
+      if (Array.isArray(value)) return holds(resolve(doc, segments));
+      one.values[0] = value;
+      return holds(one);
     };
   });
   return (doc) => tests.every((t) => t(doc));
