@@ -170,13 +170,22 @@ interface Operation {
   run: (r: number) => Promise<unknown>;
 }
 
-/** The ten operations on a store of `sessions` read sessions, choosing with `random`. */
+/** The operations timed on a store of `sessions` read sessions, choosing with `random`. */
 function operations(core: Core, sessions: number, samples: Sample[], sessionCursors: string[], random: () => number): Operation[] {
   const anySession = () => Math.floor(random() * sessions);
   const anyUser = () => userId(Math.floor(random() * Math.ceil(sessions / SESSIONS_PER_USER)));
   let page2 = { sessionId: '', cursor: null as string | null };
   return [
     { name: 'memory.get (last 12)', run: () => core.memory.get({ sessionId: sessionId(anySession()), lastn: 12 }) },
+    {
+      // What a read costs once its buckets are not in a single writer's memory (a store larger than its cache).
+      name: 'memory.get (last 12), from the database',
+      run: () => {
+        const id = sessionId(anySession());
+        core.store.buckets.invalidate(id);
+        return core.memory.get({ sessionId: id, lastn: 12 });
+      },
+    },
     {
       name: 'memory.list 50 (page 1 / page 2)',
       run: async (r) => {
