@@ -33,8 +33,9 @@ function cli(db: Core, args: string[], stdin?: string): Promise<{ code: number |
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-const source = useTestCore();
-// The CLI writes these from another process: their cores are not the only writer.
+// The CLI reads and writes these from another process: their cores are not the only writer (a single
+// writer would keep the heads of new messages in memory for up to a second, unseen by the CLI).
+const source = useTestCore({ singleWriter: false });
 const target = useTestCore({ singleWriter: false });
 const zepTarget = useTestCore({ singleWriter: false });
 
