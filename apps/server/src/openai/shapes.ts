@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Id, type Message, MessageId, type MessagePart, NewMessage, type Session, type SessionListItem } from '@mnemo/core/schemas';
-import { metadataProblem } from '@mnemo/core/metadata';
+import { metadataJsonSchemas, metadataProblem, TEXT_PATTERN } from '@mnemo/core/metadata';
 import { z } from 'zod';
 
 export const openaiSchemas = z.registry<{ id: string; description?: string }>();
@@ -34,7 +34,13 @@ const RequestMetadata = z
     const problem = metadataProblem(m); // and core's own rule, as everywhere
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .describe('Up to 16 keys of at most 64 characters, string values of at most 512 characters');
+  .meta({
+    description: 'Up to 16 keys of at most 64 characters, string values of at most 512 characters',
+    maxProperties: OPENAI_METADATA_LIMITS.keys,
+    // Core's rule for keys (no ".", no leading "$", …), within OpenAI's length.
+    propertyNames: { ...metadataJsonSchemas(String).Metadata.propertyNames, maxLength: OPENAI_METADATA_LIMITS.keyLength },
+    additionalProperties: { type: 'string', pattern: TEXT_PATTERN, maxLength: OPENAI_METADATA_LIMITS.valueLength },
+  });
 
 /** Items per create call, as OpenAI allows. */
 export const MAX_ITEMS_PER_CALL = 20;
@@ -79,7 +85,13 @@ const MessageItem = z.looseObject({
 /** An item as the client sends it: a message (with or without `type`) or any other item, verbatim. */
 const NewItem = z
   .looseObject({ type: ItemType.optional(), id: MessageId.optional() })
-  .meta({ description: 'A message item (`role`, `content` as a string or parts) or any other item type, kept verbatim' })
+  .meta({
+    description: 'A message item (`role`, `content` as a string or parts) or any other item type, kept verbatim',
+    anyOf: [
+      (({ $schema: _, ...schema }) => schema)(z.toJSONSchema(MessageItem, { io: 'input', unrepresentable: 'any' })),
+      { required: ['type'], properties: { type: { not: { enum: ['message', 'item_reference'] } } } },
+    ],
+  })
   .transform((item, ctx): z.input<typeof NewMessage> => {
     const type = item.type ?? 'message';
     if (type === 'item_reference') {
