@@ -3,7 +3,7 @@
  * for OpenAI's Conversations API runs by changing `baseURL` and the key. Reads go back through core
  * (what the typed API and every other API see) to check what was stored.
  */
-import OpenAI, { AuthenticationError, BadRequestError, NotFoundError } from 'openai';
+import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../auth';
 import { useTestServer } from '../testing';
@@ -11,6 +11,7 @@ import { useTestServer } from '../testing';
 const server = useTestServer();
 const SECRET = 'openai-sdk-secret-0123456789abcdef0123';
 const authServer = useTestServer({ authSecret: SECRET });
+const limitedServer = useTestServer({ env: { MNEMO_RATE_LIMIT: '2/min' } });
 
 const openai = (apiKey = 'any key: this server has no auth secret', url = server().url) =>
   new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 0 });
@@ -224,5 +225,17 @@ describe('the API key is a Mnemo token', () => {
     const client = openai(await createToken(SECRET), authServer().url);
     const { id } = await client.conversations.create({ items: [{ role: 'user', content: 'hi' }] });
     expect((await client.conversations.items.list(id)).data).toHaveLength(1);
+  });
+});
+
+describe('the rate limit (MNEMO_RATE_LIMIT) covers /v1', () => {
+  it('the call over the limit is a RateLimitError with OpenAI’s code and Retry-After', async () => {
+    const client = openai(undefined, limitedServer().url);
+    const { id } = await client.conversations.create();
+    await client.conversations.retrieve(id);
+    const error = await client.conversations.retrieve(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).code).toBe('rate_limit_exceeded');
+    expect(Number((error as RateLimitError).headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
