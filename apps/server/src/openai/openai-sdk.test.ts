@@ -100,7 +100,13 @@ describe('conversations with the openai SDK', () => {
     for await (const item of client.conversations.items.list(id, { limit: 7 })) newestFirst.push(textOf(item)!);
     expect(newestFirst).toEqual([...texts].reverse());
     const oldestFirst: string[] = [];
-    for await (const item of client.conversations.items.list(id, { limit: 10, order: 'asc' })) oldestFirst.push(textOf(item)!);
+    // `include` is accepted and ignored: items come back whole.
+    const pages = client.conversations.items.list(id, {
+      limit: 10,
+      order: 'asc',
+      include: ['message.output_text.logprobs', 'reasoning.encrypted_content'],
+    });
+    for await (const item of pages) oldestFirst.push(textOf(item)!);
     expect(oldestFirst).toEqual(texts);
 
     const firstPage = await client.conversations.items.list(id, { limit: 10, order: 'asc' });
