@@ -47,9 +47,10 @@ async function itemsPage(
   sessionId: string,
   { after, before, limit, order }: { after?: string; before?: string; limit: number; order: 'asc' | 'desc' },
 ) {
-  await api.session.get({ sessionId }); // an unknown conversation is a 404, not an empty list
   const anchor = after ?? before;
+  // An unknown conversation is a 404, not an empty list: reading the anchor (messages of a deleted session are deleted) or the session says so.
   const seq = anchor === undefined ? undefined : (await api.message.get({ sessionId, uuid: anchor })).seq;
+  if (anchor === undefined) await api.session.get({ sessionId });
   const backwards = before !== undefined && after === undefined;
   const reverse = order === 'asc' ? 'desc' : 'asc';
   const page = await api.message.list({
