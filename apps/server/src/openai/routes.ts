@@ -6,10 +6,9 @@
  * (http-error.ts, errorBody). The OpenAPI document (openapi.ts) is generated from the same table.
  */
 import { messageCursor } from '@mnemo/core';
-import { TRPCError } from '@trpc/server';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type RestRoute, route, serveRoutes } from '../rest/routes';
-import { AUTH_MESSAGES, type Context } from '../trpc';
+import { type RestRoute, refuseUnauthenticated, route, serveRoutes } from '../rest/routes';
+import type { Context } from '../trpc';
 import {
   Conversation,
   ConversationDeleted,
@@ -47,7 +46,7 @@ async function itemsPage(
   sessionId: string,
   { after, before, limit, order }: { after?: string; before?: string; limit: number; order: 'asc' | 'desc' },
 ) {
-  const anchor = after ?? before;
+  const anchor = after ?? before; // both given: `after` wins
   // An unknown conversation is a 404, not an empty list: reading the anchor (messages of a deleted session are deleted) or the session says so.
   const seq = anchor === undefined ? undefined : (await api.message.get({ sessionId, uuid: anchor })).seq;
   if (anchor === undefined) await api.session.get({ sessionId });
@@ -181,11 +180,7 @@ export const OPENAI_ROUTES: RestRoute[] = [
 /** `contextOf` gives a request's tRPC context (app.ts: its token already checked, its tenant's core). */
 export function openaiApi({ contextOf }: { contextOf: (req: FastifyRequest) => Promise<Context> }): FastifyPluginAsync {
   return async (app) => {
-    // Refused before the body is read; the procedures check ctx.auth again (same rule, same messages).
-    app.addHook('onRequest', async (req) => {
-      const { authentication } = req;
-      if (authentication.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[authentication.state] });
-    });
+    app.addHook('onRequest', refuseUnauthenticated);
     serveRoutes(app, OPENAI_ROUTES, { contextOf, pathParameters: PATH_PARAMETERS });
   };
 }

@@ -340,15 +340,17 @@ function withoutEmpty(query: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
 }
 
+/** Refuses a request without a valid token before its body is read; the procedures check ctx.auth again (same rule, same messages). */
+export async function refuseUnauthenticated(req: FastifyRequest): Promise<void> {
+  const { authentication } = req;
+  if (authentication.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[authentication.state] });
+}
+
 /** `contextOf` gives a request's tRPC context (app.ts: its token already checked, its tenant's core). */
 export function restApi({ contextOf }: { contextOf: (req: FastifyRequest) => Promise<Context> }): FastifyPluginAsync {
   return async (app) => {
     parseJsonWhateverTheContentType(app);
-    // Refused before the body is read; the procedures check ctx.auth again (same rule, same messages).
-    app.addHook('onRequest', async (req) => {
-      const { authentication } = req;
-      if (authentication.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[authentication.state] });
-    });
+    app.addHook('onRequest', refuseUnauthenticated);
 
     serveRoutes(app, REST_ROUTES, { contextOf, pathParameters: PATH_PARAMETERS });
   };
