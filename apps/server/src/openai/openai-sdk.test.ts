@@ -3,6 +3,7 @@
  * for OpenAI's Conversations API runs by changing `baseURL` and the key. Reads go back through core
  * (what the typed API and every other API see) to check what was stored.
  */
+import { readFile } from 'node:fs/promises';
 import OpenAI, { AuthenticationError, BadRequestError, NotFoundError, RateLimitError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../auth';
@@ -243,5 +244,19 @@ describe('the rate limit (MNEMO_RATE_LIMIT) covers /v1', () => {
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).code).toBe('rate_limit_exceeded');
     expect(Number((error as RateLimitError).headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('the README', () => {
+  it('its OpenAI snippet runs as written, with this server’s URL for localhost:8000', async () => {
+    const readme = await readFile(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf("### OpenAI's Conversations API"));
+    const snippet = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(snippet).toContain("import OpenAI from 'openai';");
+    const body = snippet.replace("import OpenAI from 'openai';", '').replace('http://localhost:8000', server().url);
+    const AsyncFunction = (async () => {}).constructor as new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
+    const id = await new AsyncFunction('OpenAI', 'process', `${body}\nreturn id;`)(OpenAI, { env: { MNEMO_TOKEN: 'any' } });
+    expect(id).toMatch(CONV_ID);
+    expect((await server().core.memory.get({ sessionId: id as string })).messages.map((m) => m.content)).toEqual(['Hi, I am Ada.']);
   });
 });
