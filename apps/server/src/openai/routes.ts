@@ -70,7 +70,7 @@ export const OPENAI_ROUTES: RestRoute[] = [
     summary: 'Create a conversation, with up to 20 items and metadata',
     body: CreateConversationRequest,
     response: Conversation,
-    errors: [400, 401, 403, 409],
+    errors: [400, 401, 403, 404, 409],
     handler: async ({ api, body }) => {
       const sessionId = newId('conv');
       const session = await api.session.add({ sessionId, userId: body.user_id, metadata: body.metadata ?? undefined });
