@@ -3,9 +3,12 @@
  *   /trpc             the tRPC router (superjson; the typed client's endpoint)
  *   /api/v1/...       the Zep-compatible REST API, an adapter over the same procedures (rest/)
  *   /api/v1/openapi.json  its OpenAPI document
+ *   /v1/conversations/... OpenAI's Conversations API, an adapter over the same procedures (openai/)
+ *   /v1/openapi.json  its OpenAPI document
  *   /healthz          200 `.` (never authenticated)
  *   /                 the web UI, when apps/web/dist has been built
- * Every response carries X-Zep-Version and X-Request-Id; errors are JSON `{"message"}`.
+ * Every response carries X-Zep-Version and X-Request-Id; errors are JSON `{"message"}` (on /v1,
+ * OpenAI's `{"error": {…}}`: http-error.ts, errorBody).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,9 +23,11 @@ import { type Authentication, createVerifier, type Principal } from './auth';
 import { logAuthFailures } from './auth-log';
 import { cors } from './cors';
 import type { Config } from './env';
-import { allowOnly, badRequest, routeEveryMethod, toHttpError } from './http-error';
+import { allowOnly, badRequest, errorBody, routeEveryMethod, toHttpError } from './http-error';
 import { createLogger, type Logger } from './logging';
 import { rateLimit } from './rate-limit';
+import { createOpenAIOpenApiDocument } from './openai/openapi';
+import { openaiApi } from './openai/routes';
 import { createOpenApiDocument } from './rest/openapi';
 import { restApi } from './rest/routes';
 import { type AppRouter, appRouter } from './router';
@@ -152,23 +157,24 @@ export function createApp({
   });
 
   app.setErrorHandler(async (error, req, reply) => {
-    const { status, message } = toHttpError(error, req.id);
+    const httpError = toHttpError(error, req.id);
+    const { status } = httpError;
     if (status >= 500) req.log.error({ err: error }, 'request failed');
     // A client still sending a body that is too large would see a broken pipe instead of the 413.
     if (status === 413) await drain(req.raw, 4 * config.MNEMO_MAX_BODY);
     reply.status(status);
-    return { message };
+    return errorBody(req.url, httpError);
   });
 
   const web = existsSync(join(webDir, 'index.html'));
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0]!;
     // The web UI is a single-page app: any other GET that is not an API path gets its index.html.
-    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|healthz)(\/|$)/.test(path)) {
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|healthz|v1)(\/|$)/.test(path)) {
       return reply.sendFile('index.html');
     }
     reply.status(404);
-    return { message: `not found: ${req.method} ${path}` };
+    return errorBody(path, { status: 404, message: `not found: ${req.method} ${path}` });
   });
 
   app.get('/healthz', async (_req, reply) => reply.type('text/plain; charset=utf-8').send('.'));
@@ -191,7 +197,7 @@ export function createApp({
   app.decorateRequest('authentication', null as never);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
-    if (!/^\/+(api|trpc)(\/|$)/.test(req.url)) return;
+    if (!/^\/+(api|trpc|v1)(\/|$)/.test(req.url)) return;
     req.authentication = await verify(authorizationOf(req));
     if (req.authentication.state === 'ok') req.principal = req.authentication.principal;
   });
@@ -206,6 +212,11 @@ export function createApp({
   app.get('/api/v1/openapi.json', async () => openApi);
   allowOnly(app, '/api/v1/openapi.json', ['GET']);
   app.register(restApi({ contextOf }), { prefix: '/api/v1' });
+
+  const openAIDocument = createOpenAIOpenApiDocument({ auth: Boolean(config.MNEMO_AUTH_SECRET) });
+  app.get('/v1/openapi.json', async () => openAIDocument);
+  allowOnly(app, '/v1/openapi.json', ['GET']);
+  app.register(openaiApi({ contextOf }), { prefix: '/v1' });
 
   if (web) app.register(fastifyStatic, { root: webDir });
   return app;

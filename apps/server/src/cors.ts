@@ -1,5 +1,5 @@
 /**
- * CORS for browser apps on other origins (MNEMO_CORS_ORIGINS), on /trpc, /api and /healthz, by @fastify/cors.
+ * CORS for browser apps on other origins (MNEMO_CORS_ORIGINS), on /trpc, /api, /v1 and /healthz, by @fastify/cors.
  * Unset: the plugin is not registered and browsers keep the same-origin policy (no CORS headers at all).
  *
  * Per request (its `delegator`): other paths, and an OPTIONS that is not a preflight (no
@@ -17,7 +17,7 @@ import fastifyCors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import type { CorsOrigins } from './env';
 
-const CORS_PATH = /^\/+(api|trpc|healthz)(\/|$|\?)/;
+const CORS_PATH = /^\/+(api|trpc|healthz|v1)(\/|$|\?)/;
 export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'x-request-id'];
 export const CORS_ALLOW_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
 /** Response headers a script may read (beyond the CORS-safelisted ones). */

@@ -1,6 +1,7 @@
 /**
- * The one place where an error becomes an HTTP status and a JSON body `{"message"}` (REST, /healthz,
- * unknown routes, and failures before tRPC's own handler such as 413). Domain errors map as in the
+ * The one place where an error becomes an HTTP status and a JSON body: `{"message"}` (REST, /healthz,
+ * unknown routes, and failures before tRPC's own handler such as 413), or OpenAI's
+ * `{"error": {message, type, param, code}}` on OpenAI's paths (/v1, errorBody). Domain errors map as in the
  * router; tRPC errors keep tRPC's code → status table (getHTTPStatusCodeFromError); Fastify's own
  * errors (bad body, too large, bad media type) keep their 4xx status; anything else is a 500.
  */
@@ -19,6 +20,22 @@ export interface HttpError {
 
 export function badRequest(message: string): TRPCError {
   return new TRPCError({ code: 'BAD_REQUEST', message });
+}
+
+/** Paths of OpenAI's API (openai/), which answer errors with OpenAI's body. */
+export const OPENAI_PATH = /^\/+v1(\/|$|\?)/;
+
+/** OpenAI's error `type` and `code` for an HTTP status (its SDKs pick their error class by status). */
+function openAIErrorKind(status: number): { type: string; code: string | null } {
+  if (status === 401) return { type: 'invalid_request_error', code: 'invalid_api_key' };
+  if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded' };
+  if (status >= 500) return { type: 'server_error', code: null };
+  return { type: 'invalid_request_error', code: null };
+}
+
+/** The JSON body of an error answered on `url`: OpenAI's on its paths, else `{"message"}`. */
+export function errorBody(url: string, { status, message }: HttpError): object {
+  return OPENAI_PATH.test(url) ? { error: { message, ...openAIErrorKind(status), param: null } } : { message };
 }
 
 /** `requestId` is named in the message of a 500, whose cause only the log tells. */
@@ -59,7 +76,9 @@ export function allowOnly(app: FastifyInstance, url: string, allowed: string[]):
   const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
   const refuse = async (req: FastifyRequest, reply: FastifyReply) => {
     reply.status(405).header('Allow', allow.join(', '));
-    return reply.send({ message: `method ${req.method} not allowed on ${url}; allowed: ${allow.join(', ')}` });
+    return reply.send(
+      errorBody(req.url, { status: 405, message: `method ${req.method} not allowed on ${url}; allowed: ${allow.join(', ')}` }),
+    );
   };
   app.route({ method: app.supportedMethods.filter((m) => !allow.includes(m)), url, onRequest: refuse, handler: refuse });
 }

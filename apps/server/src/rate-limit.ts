@@ -1,11 +1,11 @@
 /**
- * Rate limit (MNEMO_RATE_LIMIT, e.g. `600/min`) on /trpc and /api, per token subject, by @fastify/rate-limit:
+ * Rate limit (MNEMO_RATE_LIMIT, e.g. `600/min`) on /trpc, /api and /v1, per token subject, by @fastify/rate-limit:
  * every user token has its own budget (`req.principal.subject`, auth.ts), every admin token of a tenant shares
  * one. Without a principal, or when auth is off (everyone is the same admin), the budget is the client address's.
  * /healthz and the web UI are never limited.
  *
  * A fixed window per key, started by its first call (the plugin's in-memory store, per process). Over the limit:
- * 429 `{"message"}` (through the app's error handler, like every error) with `Retry-After` (seconds until the
+ * 429 `{"message"}` (OpenAI's error body on /v1; through the app's error handler, like every error) with `Retry-After` (seconds until the
  * window ends) and the plugin's `x-ratelimit-*` headers. Checked in preParsing: after every onRequest hook
  * (authentication), before a body is read. An SSE subscription counts once, when it connects. The store keeps
  * MAX_KEYS keys at most (least recently used go first: a forgotten key starts a fresh window).
@@ -14,7 +14,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimit } from './env';
 
-const LIMITED_PATH = /^\/+(api|trpc)(\/|$|\?)/;
+const LIMITED_PATH = /^\/+(api|trpc|v1)(\/|$|\?)/;
 /** Keys held at most (one window's distinct clients). */
 export const MAX_KEYS = 100_000;
 

@@ -154,6 +154,7 @@ export {
   withoutSystem,
 } from './metadata';
 export { describeZodError } from './validate';
+export { messageCursor } from './paging';
 export { isDatabaseUnavailable } from './db';
 export { type CoreApi, scopedTo } from './scope';
 export type { EmbeddingsConfig } from './search';

@@ -7,6 +7,12 @@ export function encodeCursor(key: string | number): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
+/**
+ * The cursor of a session's message list that continues after message number `seq` (newest first:
+ * before it), for APIs that page from a message's id (OpenAI's `after`) rather than from a cursor.
+ */
+export const messageCursor = (seq: number): string => encodeCursor(seq);
+
 export function decodeCursor<T extends 'string' | 'number'>(
   cursor: string | null | undefined,
   type: T,

@@ -10,7 +10,7 @@ import { ZEP_API_VERSION } from '../version';
 import { REST_ROUTES, type RestRoute } from './routes';
 import { ApiError, component, PATH_PARAMETERS, RULE_SCHEMAS, zepSchemas } from './shapes';
 
-const STATUS_TEXT: Record<number, string> = {
+export const STATUS_TEXT: Record<number, string> = {
   400: 'Bad input (invalid JSON, wrong types, invalid ids or metadata)',
   401: 'Missing, invalid or expired bearer token',
   404: 'Not found',
@@ -28,15 +28,25 @@ const jsonSchema = (schema: z.ZodType) => {
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 
-function ref(schema: z.ZodType): { $ref: string } {
-  const id = zepSchemas.get(schema)?.id;
-  if (!id) throw new Error('REST schemas must be registered in zepSchemas');
+/** What describes one API's routes: its registry of component schemas, path parameter rules and error body. */
+export interface ApiSpec {
+  registry: z.core.$ZodRegistry<{ id: string; description?: string }>;
+  pathParameters: Record<string, z.ZodType<string>>;
+  errorSchema: z.ZodType;
+  statusText: Record<number, string>;
+}
+
+const ZEP_SPEC: ApiSpec = { registry: zepSchemas, pathParameters: PATH_PARAMETERS, errorSchema: ApiError, statusText: STATUS_TEXT };
+
+function ref(spec: ApiSpec, schema: z.ZodType): { $ref: string } {
+  const id = spec.registry.get(schema)?.id;
+  if (!id) throw new Error('REST schemas must be registered in their API’s registry');
   return { $ref: `#/components/schemas/${id}` };
 }
 
-function operation(r: RestRoute, auth: boolean) {
+function operation(r: RestRoute, auth: boolean, spec: ApiSpec) {
   const pathParams = [...r.path.matchAll(/:(\w+)/g)].map(([, name]) => {
-    const rule = PATH_PARAMETERS[name!];
+    const rule = spec.pathParameters[name!];
     if (!rule) throw new Error(`no rule for the path parameter ${name} (PATH_PARAMETERS)`);
     const schema = jsonSchema(rule);
     return { name, in: 'path', required: true, description: `${schema.description ?? ''}, percent-encoded`, schema };
@@ -56,26 +66,35 @@ function operation(r: RestRoute, auth: boolean) {
   const success =
     r.response === 'OK'
       ? { description: 'The text `OK`', content: { 'text/plain': { schema: { type: 'string', const: 'OK' } } } }
-      : { description: 'Success', content: json(r.list ? { type: 'array', items: ref(r.response) } : ref(r.response)) };
+      : { description: 'Success', content: json(r.list ? { type: 'array', items: ref(spec, r.response) } : ref(spec, r.response)) };
   return {
     summary: r.summary,
     parameters: [...pathParams, ...queryParams],
-    ...(r.body && { requestBody: { required: true, content: json(ref(r.body)) } }),
+    ...(r.body && { requestBody: { required: true, content: json(ref(spec, r.body)) } }),
     responses: {
       [r.status ?? 200]: success,
-      ...Object.fromEntries(errors.map((s) => [s, { description: STATUS_TEXT[s], content: json(ref(ApiError)) }])),
+      ...Object.fromEntries(errors.map((s) => [s, { description: spec.statusText[s], content: json(ref(spec, spec.errorSchema)) }])),
     },
+  };
+}
+
+/** The `paths` and component `schemas` of a route table. */
+export function describeRoutes(routes: RestRoute[], auth: boolean, spec: ApiSpec) {
+  const { schemas } = z.toJSONSchema(spec.registry, { io: 'input', uri: component, unrepresentable: 'any' });
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.path.replace(/:(\w+)/g, '{$1}');
+    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r, auth, spec);
+  }
+  return {
+    paths,
+    schemas: Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema])),
   };
 }
 
 /** `auth`: whether the server requires a bearer token (MNEMO_AUTH_SECRET): the document says so only then. */
 export function createOpenApiDocument({ auth }: { auth: boolean }) {
-  const { schemas } = z.toJSONSchema(zepSchemas, { io: 'input', uri: component, unrepresentable: 'any' });
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of REST_ROUTES) {
-    const path = r.path.replace(/:(\w+)/g, '{$1}');
-    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r, auth);
-  }
+  const { paths, schemas } = describeRoutes(REST_ROUTES, auth, ZEP_SPEC);
   return {
     openapi: '3.1.0',
     info: {
@@ -93,7 +112,7 @@ export function createOpenApiDocument({ auth }: { auth: boolean }) {
     paths,
     components: {
       schemas: {
-        ...Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema])),
+        ...schemas,
         ...RULE_SCHEMAS,
       },
       ...(auth && { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } }),

@@ -60,7 +60,7 @@ export interface RestRoute<P extends string = string, Q extends z.ZodType = z.Zo
   body?: B;
   /** Success status (200 unless given). */
   status?: 200 | 201;
-  /** The JSON response schema (registered in zepSchemas), or 'OK' for Zep's plain-text `OK`. */
+  /** The JSON response schema (registered in its API's registry), or 'OK' for Zep's plain-text `OK`. */
   response: z.ZodType | 'OK';
   /** The response is an array of `response`. */
   list?: boolean;
@@ -70,7 +70,9 @@ export interface RestRoute<P extends string = string, Q extends z.ZodType = z.Zo
 }
 
 /** Identity with inference: checks one route's handler against its own path, query and body. */
-function route<P extends string, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(r: RestRoute<P, Q, B>): RestRoute {
+export function route<P extends string, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(
+  r: RestRoute<P, Q, B>,
+): RestRoute {
   return r as unknown as RestRoute;
 }
 
@@ -311,17 +313,17 @@ function parseJsonWhateverTheContentType(app: FastifyInstance): void {
   });
 }
 
-function parseInput<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> | undefined {
+export function parseInput<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> | undefined {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (!result.success) throw badRequest(`${where}: ${describeZodError(result.error)}`);
   return result.data;
 }
 
-/** Each path parameter against its rule (PATH_PARAMETERS); the error names the parameter. */
-function parseParams(params: Record<string, string>): PathParams<string> {
+/** Each path parameter against its rule (Zep's: PATH_PARAMETERS); the error names the parameter. */
+function parseParams(params: Record<string, string>, rules: Record<string, z.ZodType<string>>): PathParams<string> {
   for (const [name, value] of Object.entries(params)) {
-    const result = PATH_PARAMETERS[name]?.safeParse(value);
+    const result = rules[name]?.safeParse(value);
     if (result && !result.success) throw badRequest(`${name}: ${describeZodError(result.error)}`);
   }
   return params as PathParams<string>;
@@ -338,34 +340,52 @@ function withoutEmpty(query: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
 }
 
+/** Refuses a request without a valid token before its body is read; the procedures check ctx.auth again (same rule, same messages). */
+export async function refuseUnauthenticated(req: FastifyRequest): Promise<void> {
+  const { authentication } = req;
+  if (authentication.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[authentication.state] });
+}
+
 /** `contextOf` gives a request's tRPC context (app.ts: its token already checked, its tenant's core). */
 export function restApi({ contextOf }: { contextOf: (req: FastifyRequest) => Promise<Context> }): FastifyPluginAsync {
   return async (app) => {
     parseJsonWhateverTheContentType(app);
-    // Refused before the body is read; the procedures check ctx.auth again (same rule, same messages).
-    app.addHook('onRequest', async (req) => {
-      const { authentication } = req;
-      if (authentication.state !== 'ok') throw new TRPCError({ code: 'UNAUTHORIZED', message: AUTH_MESSAGES[authentication.state] });
-    });
+    app.addHook('onRequest', refuseUnauthenticated);
 
-    for (const r of REST_ROUTES) {
-      app.route({
-        method: r.method,
-        url: r.path,
-        handler: async (req, reply) => {
-          const result = await r.handler({
-            api: createCaller(await contextOf(req)),
-            params: parseParams(req.params as Record<string, string>),
-            query: parseInput(r.query, withoutEmpty(req.query), 'query'),
-            body: parseInput(r.body, bodyOf(r, req.body), 'body'),
-          });
-          reply.status(r.status ?? 200);
-          return r.response === OK ? reply.type('text/plain; charset=utf-8').send(OK) : result;
-        },
-      });
-    }
-    const methods = new Map<string, Method[]>();
-    for (const r of REST_ROUTES) methods.set(r.path, [...(methods.get(r.path) ?? []), r.method]);
-    for (const [path, allowed] of methods) allowOnly(app, path, allowed);
+    serveRoutes(app, REST_ROUTES, { contextOf, pathParameters: PATH_PARAMETERS });
   };
+}
+
+/**
+ * Serves a table of routes (Zep's here, OpenAI's in openai/routes.ts): each request's path, query and
+ * body parsed by the route's rules, its handler given a caller with the request's context; a known
+ * path answers other methods with 405.
+ */
+export function serveRoutes(
+  app: FastifyInstance,
+  routes: RestRoute[],
+  {
+    contextOf,
+    pathParameters,
+  }: { contextOf: (req: FastifyRequest) => Promise<Context>; pathParameters: Record<string, z.ZodType<string>> },
+): void {
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: r.path,
+      handler: async (req, reply) => {
+        const result = await r.handler({
+          api: createCaller(await contextOf(req)),
+          params: parseParams(req.params as Record<string, string>, pathParameters),
+          query: parseInput(r.query, withoutEmpty(req.query), 'query'),
+          body: parseInput(r.body, bodyOf(r, req.body), 'body'),
+        });
+        reply.status(r.status ?? 200);
+        return r.response === OK ? reply.type('text/plain; charset=utf-8').send(OK) : result;
+      },
+    });
+  }
+  const methods = new Map<string, Method[]>();
+  for (const r of routes) methods.set(r.path, [...(methods.get(r.path) ?? []), r.method]);
+  for (const [path, allowed] of methods) allowOnly(app, path, allowed);
 }
