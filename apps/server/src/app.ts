@@ -3,6 +3,7 @@
  *   /trpc             the tRPC router (superjson; the typed client's endpoint)
  *   /api/v1/...       the Zep-compatible REST API, an adapter over the same procedures (rest/)
  *   /api/v1/openapi.json  its OpenAPI document
+ *   /mcp              MCP (Model Context Protocol) over Streamable HTTP, stateless: memory tools for agents (mcp/)
  *   /healthz          200 `.` (never authenticated)
  *   /                 the web UI, when apps/web/dist has been built
  * Every response carries X-Zep-Version and X-Request-Id; errors are JSON `{"message"}`.
@@ -22,6 +23,7 @@ import { cors } from './cors';
 import type { Config } from './env';
 import { allowOnly, badRequest, routeEveryMethod, toHttpError } from './http-error';
 import { createLogger, type Logger } from './logging';
+import { mcpHttp } from './mcp/http';
 import { rateLimit } from './rate-limit';
 import { createOpenApiDocument } from './rest/openapi';
 import { restApi } from './rest/routes';
@@ -164,7 +166,7 @@ export function createApp({
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0]!;
     // The web UI is a single-page app: any other GET that is not an API path gets its index.html.
-    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|healthz)(\/|$)/.test(path)) {
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|mcp|healthz)(\/|$)/.test(path)) {
       return reply.sendFile('index.html');
     }
     reply.status(404);
@@ -191,7 +193,7 @@ export function createApp({
   app.decorateRequest('authentication', null as never);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
-    if (!/^\/+(api|trpc)(\/|$)/.test(req.url)) return;
+    if (!/^\/+(api|trpc|mcp)(\/|$|\?)/.test(req.url)) return;
     req.authentication = await verify(authorizationOf(req));
     if (req.authentication.state === 'ok') req.principal = req.authentication.principal;
   });
@@ -206,6 +208,7 @@ export function createApp({
   app.get('/api/v1/openapi.json', async () => openApi);
   allowOnly(app, '/api/v1/openapi.json', ['GET']);
   app.register(restApi({ contextOf }), { prefix: '/api/v1' });
+  app.register(mcpHttp({ contextOf }));
 
   if (web) app.register(fastifyStatic, { root: webDir });
   return app;

@@ -340,6 +340,31 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  mcp: {
+    summary: 'serve MCP (Model Context Protocol) on stdin/stdout for a desktop agent, over a running Mnemo',
+    description:
+      'A local MCP server that Claude Desktop, Claude Code or Cursor start as a child process (docs/mcp.md). Its tools ' +
+      '(search memory, recent messages, add messages, list and get sessions, merge metadata) call the server at --url with ' +
+      'the token (--token, else MNEMO_TOKEN), so the server decides what the token may see. It ends when the agent closes ' +
+      'its stdin. stdout carries only the protocol.',
+    options: {
+      url: { type: 'string', value: 'url', help: "the Mnemo server's base URL, e.g. http://127.0.0.1:8000 (required)" },
+      token: { type: 'string', value: 'token', help: 'the bearer token to send (default: MNEMO_TOKEN; none when the server has no auth)' },
+    },
+    examples: [
+      'mcp --url http://127.0.0.1:8000',
+      'MNEMO_TOKEN=$(mnemo token --user ada --ttl 30d) mnemo mcp --url https://mnemo.example.com',
+    ],
+    async run(values, config) {
+      if (typeof values.url !== 'string') throw new CliError("mcp needs --url <the Mnemo server's base URL>", EXIT.usage);
+      if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol))
+        throw new CliError(`--url ${JSON.stringify(values.url)}: must be an http(s) URL, e.g. http://127.0.0.1:8000`, EXIT.usage);
+      const token = typeof values.token === 'string' ? values.token : config().MNEMO_TOKEN;
+      const { serveMcpStdio } = await import('./mcp/stdio');
+      await serveMcpStdio({ url: values.url, token });
+    },
+  },
+
   'move-to-postgres': {
     summary: 'move the local database’s old FerretDB SQLite store into its PostgreSQL cluster',
     description:
