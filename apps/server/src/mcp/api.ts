@@ -4,8 +4,9 @@
  * (core's scope.ts), validation and domain errors are the router's; `mnemo mcp` (stdio) gives the
  * same calls through the typed tRPC client to a running server, whose rules then apply.
  */
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
 import { TRPCError } from '@trpc/server';
+import { EventSource } from 'eventsource';
 import superjson from 'superjson';
 import type { createCaller } from '../router';
 import type { AppRouter } from '../router';
@@ -24,22 +25,46 @@ export interface MemoryApi {
  */
 export type McpPrincipal = { role: 'admin' } | { role: 'user'; userId: string };
 
+/** What changed in the sessions a token sees: one session (`deleted` when it is gone), or `reset`: anything may have. */
+export type SessionChange = { sessionId: string; deleted: boolean } | 'reset';
+/** Calls `onChange` for each change of one user's sessions (all sessions: undefined) until the returned function is called. */
+export type WatchSessions = (userId: string | undefined, onChange: (change: SessionChange) => void) => () => void;
+
 /**
  * The calls over the typed tRPC client, as `@mnemo/client` makes it (superjson, batched; the token as a
- * bearer header). The server cannot depend on `@mnemo/client`, whose types come from this package (a
- * dependency cycle), so it builds the same client from `@trpc/client` and the router's type.
+ * bearer header, and as a connection parameter of the live events' SSE, which cannot send headers). The
+ * server cannot depend on `@mnemo/client`, whose types come from this package (a dependency cycle), so it
+ * builds the same client from `@trpc/client` and the router's type.
  */
-export function remoteApi({ url, token }: { url: string; token?: string }): MemoryApi {
+export function remoteApi({ url, token }: { url: string; token?: string }): MemoryApi & { watchSessions: WatchSessions } {
+  const trpcUrl = `${url.replace(/\/+$/, '')}/trpc`;
   const client = createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${url.replace(/\/+$/, '')}/trpc`,
-        transformer: superjson,
-        headers: token ? { authorization: `Bearer ${token}` } : {},
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({ url: trpcUrl, transformer: superjson, EventSource, ...(token && { connectionParams: { token } }) }),
+        false: httpBatchLink({ url: trpcUrl, transformer: superjson, headers: token ? { authorization: `Bearer ${token}` } : {} }),
       }),
     ],
   });
   return {
+    // The subscription reconnects by itself, resuming from the last event it saw (or starting with a reset).
+    watchSessions(userId, onChange) {
+      const subscription = client.session.onChange.subscribe(
+        { userId },
+        {
+          onData: ({ data: event }) =>
+            onChange(
+              event.type === 'reset'
+                ? 'reset'
+                : event.type === 'session'
+                  ? { sessionId: event.session.sessionId, deleted: false }
+                  : { sessionId: event.sessionId, deleted: true },
+            ),
+        },
+      );
+      return () => subscription.unsubscribe();
+    },
     memory: {
       add: (input) => client.memory.add.mutate(input),
       get: (input) => client.memory.get.query(input),

@@ -3,7 +3,7 @@
  * (nothing is kept between requests, so any instance behind a load balancer can answer it), the
  * request's tRPC context (its token already checked, its tenant's core, scoped to a user token's user)
  * and JSON answers. Stateless means no stream from server to client: GET and DELETE answer 405, and
- * resource change notifications are not sent over HTTP (the stdio server sends them).
+ * resource change notifications are not sent over HTTP (the stdio server sends them: server.ts, notifyChanges).
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';

@@ -37,12 +37,14 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { TRPCError } from '@trpc/server';
 import { TRPCClientError } from '@trpc/client';
 import { z } from 'zod';
 import { internalErrorMessage, TRPC_CODE } from '../trpc';
-import { type McpPrincipal, type MemoryApi, trpcCodeOf } from './api';
+import { type McpPrincipal, type MemoryApi, type SessionChange, trpcCodeOf, type WatchSessions } from './api';
 
 export const MCP_SERVER_NAME = 'mnemo';
 
@@ -306,14 +308,22 @@ export interface McpServerOptions {
   principal: McpPrincipal;
   /** Logs an unexpected error; returns what the client is told (never its cause). */
   onInternal?: (error: unknown) => string;
+  /**
+   * The live session events, where the transport can carry notifications (stdio): the server then tells
+   * its client when the list of sessions changes and when a session it subscribed to does.
+   */
+  watchSessions?: WatchSessions;
 }
 
+/** Notifications of list changes are sent at most this often (every new message reorders the list by activity). */
+export const LIST_CHANGED_EVERY_MS = 1000;
+
 /** An MCP server over `api`: the tools above, and each session as a resource. Connect it to a transport. */
-export function createMcpServer({ api, principal, onInternal = () => internalErrorMessage() }: McpServerOptions): Server {
+export function createMcpServer({ api, principal, onInternal = () => internalErrorMessage(), watchSessions }: McpServerOptions): Server {
   const server = new Server(
     { name: MCP_SERVER_NAME, title: 'Mnemo chat memory', version: '1' },
     {
-      capabilities: { tools: {}, resources: {} },
+      capabilities: { tools: {}, resources: watchSessions ? { subscribe: true, listChanged: true } : {} },
       instructions:
         'Mnemo stores chat conversations (sessions of messages) for a user. Search memory before answering questions about ' +
         'the past; add messages to remember what matters.',
@@ -404,7 +414,46 @@ export function createMcpServer({ api, principal, onInternal = () => internalErr
     }
   });
 
+  if (watchSessions) notifyChanges(server, principal, watchSessions);
   return server;
+}
+
+/**
+ * Once the client is initialised, follows the token's sessions (the server's scope: a user token's own
+ * only) and notifies: the resource list changed (at most every LIST_CHANGED_EVERY_MS), and a resource the
+ * client subscribed to changed. A reset (the event stream reconnected and may have missed events) counts
+ * as a change of everything.
+ */
+function notifyChanges(server: Server, principal: McpPrincipal, watchSessions: WatchSessions): void {
+  const subscribed = new Set<string>();
+  server.setRequestHandler(SubscribeRequestSchema, async ({ params }) => (subscribed.add(params.uri), {}));
+  server.setRequestHandler(UnsubscribeRequestSchema, async ({ params }) => (subscribed.delete(params.uri), {}));
+  let listTimer: ReturnType<typeof setTimeout> | undefined;
+  let listChangedAt = 0;
+  const listChanged = () => {
+    if (listTimer) return;
+    listTimer = setTimeout(
+      () => {
+        listTimer = undefined;
+        listChangedAt = Date.now();
+        void server.sendResourceListChanged().catch(() => {});
+      },
+      Math.max(0, listChangedAt + LIST_CHANGED_EVERY_MS - Date.now()),
+    );
+  };
+  const onChange = (change: SessionChange) => {
+    listChanged();
+    const uris = change === 'reset' ? [...subscribed] : [sessionUri(change.sessionId)].filter((uri) => subscribed.has(uri));
+    for (const uri of uris) void server.sendResourceUpdated({ uri }).catch(() => {});
+  };
+  let stop: (() => void) | undefined;
+  server.oninitialized = () => {
+    stop = watchSessions(principal.role === 'user' ? principal.userId : undefined, onChange);
+  };
+  server.onclose = () => {
+    stop?.();
+    clearTimeout(listTimer);
+  };
 }
 
 /** MCP's code for a resource that does not exist. */

@@ -10,7 +10,11 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { createUserToken } from '@mnemo/core/auth-tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../testing';
@@ -114,6 +118,43 @@ describe('mnemo mcp (stdio)', () => {
     expect(await server().core.sessions.get({ sessionId: 'bob-1' })).toMatchObject({ messageCount: 1, metadata: { note: BOB_SECRET } });
   });
 
+  it('notifies list changes and changes of subscribed sessions, from the live events of the token’s own sessions only', async () => {
+    const { client } = await connectStdio(['--url', server().url], { MNEMO_TOKEN: adaToken });
+    const notes: string[] = [];
+    let heard: () => void = () => {};
+    const note = (text: string) => {
+      notes.push(text);
+      heard();
+    };
+    /** Resolves once a notification passing `test` has arrived. */
+    const arrival = (test: (text: string) => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not notified; heard: ${notes.join(', ')}`)), 20_000);
+        heard = () => notes.some(test) && (clearTimeout(timer), resolve());
+        heard();
+      });
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => note('list'));
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, ({ params }) => note(`updated ${params.uri}`));
+    expect(client.getServerCapabilities()?.resources).toEqual({ subscribe: true, listChanged: true });
+    // The event stream starts with a reset (re-read everything): the list changed, as far as the client knows.
+    await arrival((n) => n === 'list');
+    await client.subscribeResource({ uri: sessionUri('ada-live') });
+    await client.subscribeResource({ uri: sessionUri('bob-1') }); // not hers: its events never reach her token
+    notes.length = 0;
+    await server().core.memory.add({ sessionId: 'bob-1', messages: [{ role: 'user', content: `more ${BOB_SECRET}` }] });
+    await call(client, 'add_messages', { sessionId: 'ada-live', messages: [{ role: 'user', content: 'live one' }] });
+    await arrival((n) => n === `updated ${sessionUri('ada-live')}`);
+    await arrival((n) => n === 'list');
+    // Events arrive in order on one stream: bob's write, made first, would have come before hers.
+    expect(notes).not.toContain(`updated ${sessionUri('bob-1')}`);
+
+    await client.unsubscribeResource({ uri: sessionUri('ada-live') });
+    notes.length = 0;
+    await call(client, 'add_messages', { sessionId: 'ada-live', messages: [{ role: 'user', content: 'live two' }] });
+    await arrival((n) => n === 'list');
+    expect(notes).not.toContain(`updated ${sessionUri('ada-live')}`);
+  }, 60_000);
+
   it('answers a server it cannot reach with a tool error, and --token over MNEMO_TOKEN', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -130,7 +171,7 @@ describe('mnemo mcp (stdio)', () => {
     expect((await call(withFlag, 'get_session', { sessionId: 'ada-garden' })).text).toBe('UNAUTHENTICATED: token is unauthorized');
   }, 60_000);
 
-  it('exits by itself, with code 0, when its client closes stdin', async () => {
+  it('exits by itself, with code 0, when its client closes stdin, its event stream open', async () => {
     const child: ChildProcess = spawn(process.execPath, [...CLI, '--url', server().url], {
       cwd: SERVER_DIR,
       env: { PATH: process.env.PATH, MNEMO_TOKEN: adaToken },
@@ -151,6 +192,12 @@ describe('mnemo mcp (stdio)', () => {
       child.stdout!.on('data', () => stdout.includes('\n') && (clearTimeout(timer), resolve()));
     });
     expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ id: 1, result: { serverInfo: { name: 'mnemo' } } });
+    // Initialised, it follows the server's live events (an open SSE request): closing stdin must end that too.
+    child.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no list_changed after the event stream's reset; stdout: ${stdout}`)), 30_000);
+      child.stdout!.on('data', () => stdout.includes('notifications/resources/list_changed') && (clearTimeout(timer), resolve()));
+    });
     child.stdin!.end();
     const [code, signal] = await exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });

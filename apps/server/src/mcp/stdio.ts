@@ -1,7 +1,8 @@
 /**
  * `mnemo mcp`: an MCP server on stdin/stdout for desktop agents (Claude Desktop, Claude Code, Cursor), which
  * start it as a child process. It keeps no data: every tool calls a running Mnemo through the typed tRPC client
- * with the given token, so the server's rules (scope, validation) apply. It ends when its client goes away
+ * with the given token, so the server's rules (scope, validation) apply; the server's live events of the token's
+ * sessions become resource change notifications (server.ts, notifyChanges). It ends when its client goes away
  * (stdin closes) or on SIGTERM/SIGINT. stdout carries only the protocol; anything else goes to stderr.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -25,8 +26,10 @@ export function principalOfToken(token: string | undefined): McpPrincipal {
 
 /** Serves MCP on stdio until the client goes away; resolves then. */
 export async function serveMcpStdio({ url, token }: { url: string; token?: string }): Promise<void> {
+  const api = remoteApi({ url, token });
   const server = createMcpServer({
-    api: remoteApi({ url, token }),
+    api,
+    watchSessions: api.watchSessions,
     principal: principalOfToken(token),
     onInternal: (error) => {
       console.error('mnemo mcp:', error);
