@@ -4,7 +4,7 @@
  * Every command is one entry of COMMANDS below, which its help is printed from. Configuration comes from the
  * environment variables (env.ts; `mnemo help env`). Failures are one line and an exit code (failures.ts).
  */
-import { createReadStream, createWriteStream, fstatSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -15,13 +15,14 @@ import { type LocalDb, moveSqliteToPostgres, startLocalDb } from '@mnemo/local-d
 import { type Config, ENV_HELP, type EnvInput, parseEnv } from './env';
 import { CliError, EXIT, explain } from './failures';
 import { createProgress } from './progress';
+import { MNEMO_VERSION } from './version';
 
 /** Built JavaScript (the published package) runs as `mnemo`; the checkout's TypeScript as `pnpm mnemo`. */
 const INSTALLED = !import.meta.url.endsWith('.ts');
 export const PROGRAM = INSTALLED ? 'mnemo' : 'pnpm mnemo';
 
-/** @mnemo/server's version: its package.json, beside src/ in a checkout and beside dist/ when installed. */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** @mnemo/server's version (version.ts). */
+export const VERSION = MNEMO_VERSION;
 
 type Values = Record<string, string | boolean | undefined>;
 

@@ -44,6 +44,7 @@ import { TRPCError } from '@trpc/server';
 import { TRPCClientError } from '@trpc/client';
 import { z } from 'zod';
 import { internalErrorMessage, TRPC_CODE } from '../trpc';
+import { MNEMO_VERSION } from '../version';
 import { type McpPrincipal, type MemoryApi, type SessionChange, trpcCodeOf, type WatchSessions } from './api';
 
 export const MCP_SERVER_NAME = 'mnemo';
@@ -321,7 +322,7 @@ export const LIST_CHANGED_EVERY_MS = 1000;
 /** An MCP server over `api`: the tools above, and each session as a resource. Connect it to a transport. */
 export function createMcpServer({ api, principal, onInternal = () => internalErrorMessage(), watchSessions }: McpServerOptions): Server {
   const server = new Server(
-    { name: MCP_SERVER_NAME, title: 'Mnemo chat memory', version: '1' },
+    { name: MCP_SERVER_NAME, title: 'Mnemo chat memory', version: MNEMO_VERSION },
     {
       capabilities: { tools: {}, resources: watchSessions ? { subscribe: true, listChanged: true } : {} },
       instructions:
