@@ -7,11 +7,15 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type DomainErrorCode, DomainError } from '@mnemo/core';
 import { createUserToken } from '@mnemo/core/auth-tokens';
+import { TRPCClientError } from '@trpc/client';
+import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../auth';
 import { useTestServer } from '../testing';
-import { SESSION_URI_PREFIX, sessionUri, TOOLS } from './server';
+import { DATABASE_UNAVAILABLE, TRPC_CODE } from '../trpc';
+import { failureOf, SESSION_URI_PREFIX, sessionUri, TOOLS } from './server';
 
 const SECRET = 'mcp-test-secret-0123456789abcdef';
 const server = useTestServer({ authSecret: SECRET });
@@ -243,5 +247,28 @@ describe('MCP over Streamable HTTP', () => {
     const get = await fetch(`${server().url}/mcp`, { headers: { accept: 'text/event-stream' } });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('tool errors', () => {
+  const internal = () => 'internal server error (request r1)';
+  it.each(Object.entries(TRPC_CODE))(
+    'a %s domain error (tRPC %s) is a tool error with the domain code, on either side of the client',
+    (domain, trpc) => {
+      const cause = new DomainError(domain as DomainErrorCode, 'what went wrong');
+      const serverSide = new TRPCError({ code: trpc, message: cause.message, cause });
+      const clientSide = TRPCClientError.from({ error: { message: cause.message, code: -32000, data: { code: trpc } } });
+      for (const error of [serverSide, clientSide]) {
+        const failure = failureOf(error, internal);
+        expect([failure.code, failure.message]).toEqual([domain, 'what went wrong']);
+      }
+    },
+  );
+
+  it('says nothing of an unexpected error but what onInternal returns; a database outage is UNAVAILABLE', () => {
+    const failure = failureOf(new Error('secret detail at line 3'), internal);
+    expect([failure.code, failure.message]).toEqual(['INTERNAL', 'internal server error (request r1)']);
+    const down = failureOf(new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE }), internal);
+    expect([down.code, down.message]).toEqual(['UNAVAILABLE', DATABASE_UNAVAILABLE]);
   });
 });

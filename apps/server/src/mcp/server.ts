@@ -43,7 +43,7 @@ import {
 import { TRPCError } from '@trpc/server';
 import { TRPCClientError } from '@trpc/client';
 import { z } from 'zod';
-import { internalErrorMessage, TRPC_CODE } from '../trpc';
+import { DATABASE_UNAVAILABLE, internalErrorMessage, TRPC_CODE } from '../trpc';
 import { MNEMO_VERSION } from '../version';
 import { type McpPrincipal, type MemoryApi, type SessionChange, trpcCodeOf, type WatchSessions } from './api';
 
@@ -67,7 +67,9 @@ export function failureOf(error: unknown, onInternal: (error: unknown) => string
   if (error instanceof ToolFailure) return error;
   const code = trpcCodeOf(error);
   const domain = code && DOMAIN_CODE[code];
-  if (!domain) return new ToolFailure(code === 'SERVICE_UNAVAILABLE' ? code : 'INTERNAL', onInternal(error));
+  // The database is down: the API's own message (retry shortly), not an internal error.
+  if (code === 'SERVICE_UNAVAILABLE') return new ToolFailure('UNAVAILABLE', DATABASE_UNAVAILABLE);
+  if (!domain) return new ToolFailure('INTERNAL', onInternal(error));
   // Input the procedure refused: zod's issues, one line (not tRPC's JSON of them).
   if (error instanceof TRPCError && error.cause instanceof z.ZodError) return new ToolFailure(domain, describeZodError(error.cause));
   const zodError = error instanceof TRPCClientError ? (error.data as { zodError?: z.core.$ZodFlattenedError<unknown> })?.zodError : null;
