@@ -5,13 +5,18 @@
  * and JSON answers. Stateless means no stream from server to client: GET and DELETE answer 405, and
  * resource change notifications are not sent over HTTP (the stdio server sends them: server.ts, notifyChanges).
  */
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { allowOnly } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type Context, internalErrorMessage } from '../trpc';
 import type { McpPrincipal } from './api';
-import { createMcpServer } from './server';
+
+/**
+ * The SDK and the tools, loaded by the first MCP request: about a quarter of a second of imports that a
+ * server nobody asks for MCP need not spend at start-up.
+ */
+let modules: Promise<[typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'), typeof import('./server')]> | undefined;
+const load = () => (modules ??= Promise.all([import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('./server')]));
 
 /** A JSON-RPC error answer with no request id (the request was refused before it was read). */
 const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -26,6 +31,7 @@ export function mcpHttp({ contextOf }: { contextOf: (req: FastifyRequest) => Pro
       }
       const { principal: who } = authentication;
       const principal: McpPrincipal = who.role === 'user' ? { role: 'user', userId: who.userId } : { role: 'admin' };
+      const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await load();
       const server = createMcpServer({
         api: createCaller(await contextOf(req)),
         principal,
