@@ -1,8 +1,9 @@
 /**
  * MCP over Streamable HTTP (/mcp), through the MCP SDK's own Client against the real server: the
  * tools and the session resources, every tool called, a user token that cannot reach another user's
- * data through any tool or resource, bad input that comes back as a tool error and writes nothing.
- * Results are read back from the database (core), not only from the answers.
+ * data through any tool or resource, bad input that comes back as a tool error and writes nothing,
+ * the domain's codes in tool errors, the rate limit. Results are read back from the database (core),
+ * not only from the answers.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -270,5 +271,26 @@ describe('tool errors', () => {
     expect([failure.code, failure.message]).toEqual(['INTERNAL', 'internal server error (request r1)']);
     const down = failureOf(new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE }), internal);
     expect([down.code, down.message]).toEqual(['UNAVAILABLE', DATABASE_UNAVAILABLE]);
+  });
+});
+
+describe('/mcp under a rate limit', () => {
+  const limited = useTestServer({ authSecret: SECRET, env: { MNEMO_RATE_LIMIT: '3/min' } });
+  it('counts MCP requests against the token’s budget, as /api and /trpc do (429 past it)', async () => {
+    const token = await createToken(SECRET);
+    const post = () =>
+      fetch(`${limited().url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+    for (let i = 0; i < 3; i++) {
+      const reply = await post();
+      expect(reply.status).toBe(200);
+      expect(((await reply.json()) as { result: { tools: unknown[] } }).result.tools).toHaveLength(Object.keys(TOOLS).length);
+    }
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 });
