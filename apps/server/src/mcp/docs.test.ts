@@ -18,6 +18,7 @@ import { createUserToken } from '@mnemo/core/auth-tokens';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../env';
 import { useTestServer } from '../testing';
+import { TOOLS } from './server';
 
 const SECRET = 'mcp-docs-secret-0123456789abcdef';
 const server = useTestServer({ authSecret: SECRET });
@@ -88,7 +89,19 @@ function transportOf({ entry }: Snippet): Transport {
   return new StreamableHTTPClientTransport(new URL(filledIn(entry.url!)), { requestInit: { headers: filledInAll(entry.headers) } });
 }
 
+/** The tool names of the first Markdown table whose first column is `tool`. */
+const toolTable = (markdown: string) => {
+  const table = markdown.slice(markdown.indexOf('| tool ')).split('\n\n')[0]!;
+  return [...table.matchAll(/^\| `(\w+)`/gm)].map((m) => m[1]);
+};
+
 describe('docs/mcp.md', () => {
+  it('lists every tool, as the README does', () => {
+    for (const file of ['docs/mcp.md', 'README.md']) {
+      expect(toolTable(readFileSync(join(REPO_ROOT, file), 'utf8')), file).toEqual(Object.keys(TOOLS));
+    }
+  });
+
   it('has snippets for Claude Desktop, Claude Code and Cursor, over both transports, each naming what it starts', () => {
     expect([...new Set(SNIPPETS.map((s) => s.agent))]).toEqual(['Claude Desktop', 'Claude Code', 'Cursor']);
     const kinds = SNIPPETS.map((s) => `${s.agent}: ${s.entry.command ? `${s.entry.command} ${s.entry.args!.join(' ')}` : s.entry.url}`);
