@@ -211,6 +211,15 @@ describe('MCP over Streamable HTTP', () => {
     expect(bobAfter).toEqual(bobBefore);
   });
 
+  it("keeps another tenant's data out of reach: the same user id in another tenant sees none of it", async () => {
+    const elsewhere = await connect(await createUserToken({ secret: SECRET, userId: 'ada', tenant: 'acme' }));
+    expect((await call(elsewhere, 'get_session', { sessionId: 'ada-1' })).text).toBe('NOT_FOUND: session "ada-1" not found');
+    expect((await call(elsewhere, 'list_sessions', {})).text).toBe('No sessions.');
+    expect((await call(elsewhere, 'get_recent_messages', { sessionId: 'ada-1' })).text).toBe('No messages.');
+    expect(JSON.stringify(await call(elsewhere, 'search_memory', { text: 'Lisbon' }))).not.toMatch(/Lisbon in May/);
+    expect((await elsewhere.listResources()).resources).toEqual([]);
+  });
+
   it('answers bad input with a tool error naming the problem, and writes nothing', async () => {
     const { core } = server();
     const cases: [string, Record<string, unknown>, RegExp][] = [
