@@ -5,6 +5,7 @@
  *   /api/v1/openapi.json  its OpenAPI document
  *   /v1/conversations/... OpenAI's Conversations API, an adapter over the same procedures (openai/)
  *   /v1/openapi.json  its OpenAPI document
+ *   /mcp              MCP (Model Context Protocol) over Streamable HTTP, stateless: memory tools for agents (mcp/)
  *   /healthz          200 `.` (never authenticated)
  *   /                 the web UI, when apps/web/dist has been built
  * Every response carries X-Zep-Version and X-Request-Id; errors are JSON `{"message"}` (on /v1,
@@ -25,6 +26,7 @@ import { cors } from './cors';
 import type { Config } from './env';
 import { allowOnly, badRequest, errorBody, routeEveryMethod, toHttpError } from './http-error';
 import { createLogger, type Logger } from './logging';
+import { mcpHttp } from './mcp/http';
 import { rateLimit } from './rate-limit';
 import { createOpenAIOpenApiDocument } from './openai/openapi';
 import { openaiApi } from './openai/routes';
@@ -170,7 +172,7 @@ export function createApp({
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0]!;
     // The web UI is a single-page app: any other GET that is not an API path gets its index.html.
-    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|healthz|v1)(\/|$)/.test(path)) {
+    if (web && (req.method === 'GET' || req.method === 'HEAD') && !/^\/+(api|trpc|mcp|healthz|v1)(\/|$)/.test(path)) {
       return reply.sendFile('index.html');
     }
     reply.status(404);
@@ -197,7 +199,7 @@ export function createApp({
   app.decorateRequest('authentication', null as never);
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
-    if (!/^\/+(api|trpc|v1)(\/|$)/.test(req.url)) return;
+    if (!/^\/+(api|trpc|mcp|v1)(\/|$|\?)/.test(req.url)) return;
     req.authentication = await verify(authorizationOf(req));
     if (req.authentication.state === 'ok') req.principal = req.authentication.principal;
   });
@@ -212,6 +214,7 @@ export function createApp({
   app.get('/api/v1/openapi.json', async () => openApi);
   allowOnly(app, '/api/v1/openapi.json', ['GET']);
   app.register(restApi({ contextOf }), { prefix: '/api/v1' });
+  app.register(mcpHttp({ contextOf }));
 
   const openAIDocument = createOpenAIOpenApiDocument({ auth: Boolean(config.MNEMO_AUTH_SECRET) });
   app.get('/v1/openapi.json', async () => openAIDocument);

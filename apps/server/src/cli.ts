@@ -4,7 +4,7 @@
  * Every command is one entry of COMMANDS below, which its help is printed from. Configuration comes from the
  * environment variables (env.ts; `mnemo help env`). Failures are one line and an exit code (failures.ts).
  */
-import { createReadStream, createWriteStream, fstatSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -15,13 +15,14 @@ import { type LocalDb, moveSqliteToPostgres, startLocalDb } from '@mnemo/local-d
 import { type Config, ENV_HELP, type EnvInput, parseEnv } from './env';
 import { CliError, EXIT, explain } from './failures';
 import { createProgress } from './progress';
+import { MNEMO_VERSION } from './version';
 
 /** Built JavaScript (the published package) runs as `mnemo`; the checkout's TypeScript as `pnpm mnemo`. */
 const INSTALLED = !import.meta.url.endsWith('.ts');
 export const PROGRAM = INSTALLED ? 'mnemo' : 'pnpm mnemo';
 
-/** @mnemo/server's version: its package.json, beside src/ in a checkout and beside dist/ when installed. */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** @mnemo/server's version (version.ts). */
+export const VERSION = MNEMO_VERSION;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -337,6 +338,31 @@ export const COMMANDS: Record<string, Command> = {
           throw error;
         }
       });
+    },
+  },
+
+  mcp: {
+    summary: 'serve MCP (Model Context Protocol) on stdin/stdout for a desktop agent, over a running Mnemo',
+    description:
+      'A local MCP server that Claude Desktop, Claude Code or Cursor start as a child process (docs/mcp.md). Its tools ' +
+      '(search memory, recent messages, add messages, list and get sessions, merge metadata) call the server at --url with ' +
+      'the token (--token, else MNEMO_TOKEN), so the server decides what the token may see. It ends when the agent closes ' +
+      'its stdin. stdout carries only the protocol.',
+    options: {
+      url: { type: 'string', value: 'url', help: "the Mnemo server's base URL, e.g. http://127.0.0.1:8000 (required)" },
+      token: { type: 'string', value: 'token', help: 'the bearer token to send (default: MNEMO_TOKEN; none when the server has no auth)' },
+    },
+    examples: [
+      'mcp --url http://127.0.0.1:8000',
+      'MNEMO_TOKEN=$(mnemo token --user ada --ttl 30d) mnemo mcp --url https://mnemo.example.com',
+    ],
+    async run(values, config) {
+      if (typeof values.url !== 'string') throw new CliError("mcp needs --url <the Mnemo server's base URL>", EXIT.usage);
+      if (!URL.canParse(values.url) || !/^https?:$/.test(new URL(values.url).protocol))
+        throw new CliError(`--url ${JSON.stringify(values.url)}: must be an http(s) URL, e.g. http://127.0.0.1:8000`, EXIT.usage);
+      const token = typeof values.token === 'string' ? values.token : config().MNEMO_TOKEN;
+      const { serveMcpStdio } = await import('./mcp/stdio');
+      await serveMcpStdio({ url: values.url, token });
     },
   },
 

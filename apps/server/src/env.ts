@@ -137,6 +137,8 @@ const EnvSchema = z.object({
     .optional(),
   MNEMO_EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
   MNEMO_EMBEDDINGS_API_KEY: z.string().optional(),
+  /** The bearer token `mnemo mcp` sends to the server it talks to (its --token wins). */
+  MNEMO_TOKEN: z.string().optional(),
   /** Browser origins allowed to call /trpc and /api (CORS), comma-separated; `*`: any; unset: same origin only. */
   MNEMO_CORS_ORIGINS: z.string().transform(parseOrigins).optional(),
   /** Calls per token subject (the client's address when auth is off) per window, e.g. `600/min`; unset: no limit. */
@@ -171,6 +173,7 @@ export const VARIABLES: Record<keyof Config, [defaultValue: string, meaning: str
   MNEMO_EMBEDDINGS_URL: ['unset', 'an OpenAI-compatible embeddings endpoint (full URL): vector-aware search'],
   MNEMO_EMBEDDINGS_MODEL: ['text-embedding-3-small', 'the model sent to it'],
   MNEMO_EMBEDDINGS_API_KEY: ['unset', 'sent to it as Authorization: Bearer …'],
+  MNEMO_TOKEN: ['unset', 'the token `mnemo mcp` sends to the server (--token wins)'],
   LOG_LEVEL: ['info', 'fatal, error, warn, info, debug, trace or silent'],
 };
 
@@ -183,7 +186,7 @@ export const ENV_HELP = [
 export type EnvInput = Partial<Record<keyof Config, string>>;
 
 /** Variables whose value is never repeated in a message (a URI's password is masked instead). */
-const SECRETS = new Set(['MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_API_KEY']);
+const SECRETS = new Set(['MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_API_KEY', 'MNEMO_TOKEN']);
 
 /** `NAME="value"` as a message shows it: a secret by its name only, a URI without its password. */
 function shown(name: string, value: string | undefined): string {

@@ -1,5 +1,5 @@
 /**
- * Rate limit (MNEMO_RATE_LIMIT, e.g. `600/min`) on /trpc, /api and /v1, per token subject, by @fastify/rate-limit:
+ * Rate limit (MNEMO_RATE_LIMIT, e.g. `600/min`) on /trpc, /api, /v1 and /mcp, per token subject, by @fastify/rate-limit:
  * every user token has its own budget (`req.principal.subject`, auth.ts), every admin token of a tenant shares
  * one. Without a principal, or when auth is off (everyone is the same admin), the budget is the client address's.
  * /healthz and the web UI are never limited.
@@ -14,7 +14,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimit } from './env';
 
-const LIMITED_PATH = /^\/+(api|trpc|v1)(\/|$|\?)/;
+const LIMITED_PATH = /^\/+(api|trpc|mcp|v1)(\/|$|\?)/;
 /** Keys held at most (one window's distinct clients). */
 export const MAX_KEYS = 100_000;
 
