@@ -9,7 +9,7 @@ import {
 } from '@mnemo/core/schemas';
 import { type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
-import { procedure } from '../trpc';
+import { mappingErrors, procedure } from '../trpc';
 
 export const messageRouter = {
   list: procedure.input(ListMessagesInput).query(({ ctx, input }) => ctx.core.memory.list(input)),
@@ -33,7 +33,7 @@ export const messageRouter = {
    * from a restarted server (core/streams/message-stream.ts).
    */
   stream: procedure.input(MessageStreamInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const { id, event } of ctx.core.memory.stream(input, { signal })) yield tracked(id, event);
+    for await (const { id, event } of mappingErrors(ctx.core.memory.stream(input, { signal }))) yield tracked(id, event);
   }),
   /**
    * A session's message events, live (SSE). The first event is a `reset` (re-read) unless the

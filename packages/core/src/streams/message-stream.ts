@@ -76,7 +76,7 @@ export function createMessageStreams(c: Collections, events: EventBus) {
     /**
      * The message as a stream (see the top of this file): from the reader's offset (MessageStreamInput)
      * to its end, or until `signal` aborts or the server closes. NOT_FOUND when the message is not
-     * there, or once it is deleted.
+     * there, or once it is deleted; an AbortError when the server closes.
      */
     async *stream(input: MessageStreamInput, { signal }: { signal?: AbortSignal } = {}): AsyncGenerator<StreamItem> {
       const { sessionId, uuid, lastEventId, from } = parse(MessageStreamInput, input);
@@ -139,6 +139,9 @@ export function createMessageStreams(c: Collections, events: EventBus) {
             wake = undefined;
           }
           if (gone) throw messageNotFound(sessionId, uuid);
+          // The server closing breaks the stream off (an AbortError, which tRPC ends the response on without
+          // a 'return' event) rather than ending it: the reader reconnects and resumes, e.g. from the restarted server.
+          if (events.closed) throw new DOMException('the server is closing', 'AbortError');
           if (stopped()) return;
           const next = take();
           if (next && revOf(next.doc) > revOf(current.doc)) current = next;
