@@ -4,6 +4,7 @@
  * and the Zep REST view of a streaming or stopped message is what it always was.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { type Core, createCore } from '@mnemo/core';
 import { createApp } from '@mnemo/server/app';
@@ -12,6 +13,7 @@ import { startTestServer } from '@mnemo/server/testing';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMnemoClient, type MnemoClient, type RouterOutputs } from './index';
+import { readReply, stopReply, writeReply } from './streams.example';
 
 type StreamEvent = (RouterOutputs['message']['stream'] extends AsyncIterable<infer E> ? E : never)['data'];
 
@@ -54,6 +56,14 @@ function textOf(events: StreamEvent[]): string {
 }
 const ended = (events: StreamEvent[]) => events.some((e) => e.type === 'end');
 
+async function eventuallyTrue(check: () => boolean | Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('message.stream and message.stop through the server', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let writer: MnemoClient;
@@ -76,8 +86,13 @@ describe('message.stream and message.stop through the server', () => {
     for (const word of ['one ', 'two ']) await writer.message.update.mutate({ sessionId, uuid: 'r1', append: word });
     await r.until((e) => textOf(e) === 'one two ', 'two appends');
     server.app.server.closeAllConnections(); // the network drops every connection
-    for (const word of ['three ', 'four']) await writer.message.update.mutate({ sessionId, uuid: 'r1', append: word });
-    await writer.message.update.mutate({ sessionId, uuid: 'r1', status: 'complete' });
+    // The writer's keep-alive connection went too: a request caught on it is retried (as a writer would).
+    const write = (input: { append?: string; status?: 'complete' }) =>
+      writer.message.update
+        .mutate({ sessionId, uuid: 'r1', ...input })
+        .catch(() => writer.message.update.mutate({ sessionId, uuid: 'r1', ...input }));
+    for (const word of ['three ', 'four']) await write({ append: word });
+    await write({ status: 'complete' });
     await r.until(ended, 'the end');
     expect(textOf(r.data())).toBe('one two three four');
     // One whole message at the start, then deltas only: nothing was sent twice.
@@ -121,6 +136,43 @@ describe('message.stream and message.stop through the server', () => {
     expect(stopped).toMatchObject({ content: 'Partial' });
     const memory = (await (await fetch(`${server.url}/api/v1/sessions/${sessionId}/memory`)).json()) as { messages: { content: string }[] };
     expect(memory.messages.map((m) => m.content)).toEqual(['Done.', 'Partial']);
+  });
+
+  it('the recipe of docs/streams.md: a reader follows the writer; a stop from a third client ends both', async () => {
+    const sessionId = randomUUID();
+    // The model's pieces, fed by the test.
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    const feed = (piece: string) => {
+      queue.push(piece);
+      wake?.();
+    };
+    const pieces = (async function* () {
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        yield queue.shift()!;
+      }
+    })();
+    const writing = writeReply(writer, sessionId, 'r1', pieces);
+    feed('Once upon');
+    let seen = '';
+    await eventuallyTrue(
+      async () => (await writer.message.get.query({ sessionId, uuid: 'r1' }).catch(() => null))?.content === 'Once upon',
+    );
+    const reading = readReply(reader, sessionId, 'r1', (text) => (seen = text));
+    await eventuallyTrue(() => seen === 'Once upon');
+    feed(' a time');
+    await eventuallyTrue(() => seen === 'Once upon a time');
+    expect(await stopReply(createMnemoClient({ url: server.url }), sessionId, 'r1')).toMatchObject({ status: 'stopped' });
+    expect(await reading).toBe('stopped');
+    feed(' there was'); // the writer's next append is answered 'stopped'
+    expect(await writing).toBe('stopped');
+    expect(await writer.message.get.query({ sessionId, uuid: 'r1' })).toMatchObject({ content: 'Once upon a time', status: 'stopped' });
+  });
+
+  it('docs/streams.md shows streams.example.ts as it is', async () => {
+    const doc = await readFile(new URL('../../../docs/streams.md', import.meta.url), 'utf8');
+    expect(doc).toContain(await readFile(new URL('./streams.example.ts', import.meta.url), 'utf8'));
   });
 
   it('refuses a malformed event id and an unknown message', async () => {

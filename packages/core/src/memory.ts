@@ -291,6 +291,9 @@ export function createMemoryService(
         : await c.messages.findOneAndUpdate(filter, { $set: changed }, { returnDocument: 'after' });
     if (!doc) throw messageNotFound(sessionId, uuid);
     buckets.changed(doc);
+    const message = toMessage(doc);
+    // Stream readers get the change as soon as the message is stored; search's bookkeeping follows.
+    streamChanged?.(doc, message);
     if (textChanged) {
       const terms = tokenize(text);
       // The stored embedding described the old text.
@@ -303,9 +306,7 @@ export function createMemoryService(
       sessions.stored(sessionId, session);
     }
     if (final(doc) && (textChanged || !final(current))) queueEmbeddings?.(sessionId, [doc]);
-    const message = toMessage(doc);
     publish({ type: 'messages', sessionId, messages: [message] });
-    streamChanged?.(doc, message);
     return doc;
   }
 
