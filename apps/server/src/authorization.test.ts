@@ -202,6 +202,10 @@ const PROCEDURES: Record<string, { call: (t: MnemoClient, f: Fixture) => Promise
     call: (t, f) => t.message.truncate.mutate({ sessionId: f.session, uuid: f.uuid, inclusive: true }),
     row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
   },
+  'message.stop': {
+    call: (t, f) => t.message.stop.mutate({ sessionId: f.session, uuid: f.uuid }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
   'admin.purge': { call: (t) => t.admin.purge.mutate(), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
   'admin.forgetUser': {
     call: (t, f) => t.admin.forgetUser.mutate({ userId: f.owner }),
@@ -222,6 +226,10 @@ const SUBSCRIPTIONS: Record<
   },
   'session.onChange': {
     subscribe: (t, f, on) => t.session.onChange.subscribe({ userId: f.owner }, on),
+    row: { admin: 'hears', owner: 'hears', other: 'deaf', tenant: 'deaf' },
+  },
+  'message.stream': {
+    subscribe: (t, f, on) => t.message.stream.subscribe({ sessionId: f.session, uuid: f.uuid }, on),
     row: { admin: 'hears', owner: 'hears', other: 'deaf', tenant: 'deaf' },
   },
 };

@@ -53,17 +53,35 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
+/** The tRPC error a core error means (a domain error's code, an unreachable database), or undefined. */
+function trpcErrorOf(cause: unknown): TRPCError | undefined {
+  if (isDomainError(cause)) {
+    const domain: DomainError = cause;
+    return new TRPCError({ code: TRPC_CODE[domain.code], message: domain.message, cause: domain });
+  }
+  if (isDatabaseUnavailable(cause)) return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause });
+  return undefined;
+}
+
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && isDomainError(result.error.cause)) {
-    const cause: DomainError = result.error.cause;
-    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
-  }
-  if (!result.ok && isDatabaseUnavailable(result.error.cause)) {
-    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE, cause: result.error.cause });
-  }
+  const mapped = result.ok ? undefined : trpcErrorOf(result.error.cause);
+  if (mapped) throw mapped;
   return result;
 });
+
+/**
+ * A subscription's events with core errors mapped as the middleware maps a procedure's (a
+ * subscription fails while it is iterated, after the middleware has run). Unmapped, a NOT_FOUND
+ * would reach the client as a 500, which the SSE client answers by reconnecting for ever.
+ */
+export async function* mappingErrors<T>(events: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } catch (error) {
+    throw trpcErrorOf(error) ?? error;
+  }
+}
 
 export const AUTH_MESSAGES: Record<AuthState, string> = {
   missing: 'no token found: send Authorization: Bearer <token>',

@@ -11,7 +11,7 @@
  * Keyboard: the list is one Tab stop, the Details button of the current message; arrow keys, Page
  * Up/Down, Home and End move between messages (roving focus), so the composer stays a few Tabs away.
  */
-import { type Message, useMessages, usePendingMessages } from '@mnemo/react';
+import { type Message, useMessages, useMessageStream, usePendingMessages, useStopMessage } from '@mnemo/react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, memo, type Ref, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Markdown } from './markdown';
@@ -344,6 +344,8 @@ const MessageRow = memo(function MessageRow({
         />
         {editing ? (
           <EditMessage message={message} onDone={() => actions.endEdit(message.uuid)} />
+        ) : message.status === 'streaming' && !pending ? (
+          <StreamingReply message={message} q={q} tabbable={tabbable} />
         ) : (
           <Markdown className="content" content={message.content} q={q} tabbable={tabbable} />
         )}
@@ -361,3 +363,29 @@ const MessageRow = memo(function MessageRow({
     </li>
   );
 });
+
+/**
+ * A reply still being written (here, in another tab, or by a backend's model): its text follows
+ * the message's stream as it grows — after a reload too, from what is stored — and Stop ends it
+ * for every reader and its writer (`message.stop`), keeping the text it has.
+ */
+function StreamingReply({ message, q, tabbable }: { message: Message; q: string | undefined; tabbable: boolean }) {
+  const stream = useMessageStream(message.sessionId, message.uuid);
+  const stop = useStopMessage();
+  const live = stream.message ?? message;
+  return (
+    <>
+      <Markdown className="content" content={live.content} q={q} tabbable={tabbable} />
+      {live.status === 'streaming' && (
+        <button
+          type="button"
+          className="stop-reply"
+          disabled={stop.isPending}
+          onClick={() => stop.mutate({ sessionId: message.sessionId, uuid: message.uuid })}
+        >
+          Stop
+        </button>
+      )}
+    </>
+  );
+}

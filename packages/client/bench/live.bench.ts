@@ -4,6 +4,7 @@
  *
  *   pnpm bench:live                       # 500 writes per run, 50 subscribers in the fan-out run
  *   pnpm bench:live -- --writes 1000 --subscribers 100
+ *   pnpm bench:live -- --streams-only --appends 2000 --readers 50   # only the streamed reply (run 4)
  *
  * Starts the default local database (mongod when on PATH, else FerretDB) in a temporary directory,
  * or uses MONGODB_URI when set, then Mnemo in this process: createCore + createApp (what `pnpm start`
@@ -21,6 +22,13 @@
  * 20 untimed writes first. Prints, in ms, p50/p99 of the write's own answer, p50/p99/max of the
  * event's arrival at the first and at the last subscriber, and p50/p99 of how long after the
  * write's answer the last subscriber had it (negative: before).
+ *
+ * 4. A streamed reply: one `streaming` message, `--appends` (2,000) `message.update({ append })` of
+ *    10 tokens each, one at a time, read by `--readers` (50) `message.stream` readers, each on its
+ *    own SSE connection. Per append, from the call to the last reader having the text (its `append`
+ *    delta): p50/p99/max; and the append's own answer. Halfway, a new reader (a new client and
+ *    connection) joins: the time from its subscribe call to having the text of every append so far
+ *    (its first event, the whole message).
  */
 import { randomUUID } from 'node:crypto';
 import { countOptions, machine, ms, percentile, table } from '@mnemo/core/bench';
@@ -28,7 +36,7 @@ import { withBenchServer } from '@mnemo/server/bench';
 import { EventSource } from 'eventsource';
 import { createMnemoClient, type MnemoClient } from '../src/index';
 
-const USAGE = 'usage: bench:live [--writes 500] [--subscribers 50]';
+const USAGE = 'usage: bench:live [--writes 500] [--subscribers 50] [--appends 2000] [--readers 50] [--streams-only]';
 const WARMUP = 20;
 const TIMEOUT_MS = 10_000; // per write, for every subscriber to hear of it
 
@@ -150,8 +158,117 @@ async function run(
   return result;
 }
 
+/** Ten tokens of a reply (cl100k: ten short words with their spaces). */
+const TEN_TOKENS = ' the quick brown fox jumps over the lazy dog again';
+
+interface StreamResult {
+  appends: number;
+  readers: number;
+  ack: number[];
+  last: number[];
+  /** The late reader: from its subscribe call to having the text of the first half. */
+  joinMs: number;
+  joinedAt: number;
+}
+
+/** Run 4 (see the top of the file). */
+async function streamRun(
+  url: string,
+  writer: MnemoClient,
+  { appends, readers }: { appends: number; readers: number },
+): Promise<StreamResult> {
+  const sessionId = `stream-${randomUUID().slice(0, 8)}`;
+  const uuid = randomUUID();
+  await writer.memory.add.mutate({ sessionId, messages: [{ uuid, role: 'assistant', content: '', status: 'streaming' }] });
+  /** What one reader needs before the next append: this much text, and when each reader had it. */
+  let target = { length: 0, arrivals: [] as number[], waiting: 0, done: () => {} };
+  let failed: unknown;
+  /** A reader of the reply: calls `onText` with the length of the text it has after each event. */
+  const follow = (client: MnemoClient, onText: (length: number, at: number) => void) => {
+    let length = 0;
+    return client.message.stream.subscribe(
+      { sessionId, uuid },
+      {
+        onData: ({ data }) => {
+          const at = performance.now();
+          if (data.type === 'message') length = data.message.content.length;
+          else if (data.type === 'append') length += data.text.length;
+          else return;
+          onText(length, at);
+        },
+        onError: (error) => (failed = error),
+      },
+    );
+  };
+  let ready = 0;
+  const subscriptions = Array.from({ length: readers }, () => {
+    let reached = 0;
+    return follow(createMnemoClient({ url, EventSource }), (length, at) => {
+      if (length === 0 && reached === 0) ready++; // its first event: the empty message
+      if (length >= target.length && length > reached) {
+        reached = length;
+        target.arrivals.push(at);
+        if (--target.waiting === 0) target.done();
+      }
+    });
+  });
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (ready < readers) {
+    if (failed) throw failed;
+    if (Date.now() > deadline) throw new Error(`only ${ready} of ${readers} stream readers subscribed`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const result: StreamResult = { appends, readers, ack: [], last: [], joinMs: Number.NaN, joinedAt: Math.floor(appends / 2) };
+  try {
+    let length = 0;
+    for (let i = 1; i <= appends; i++) {
+      length += TEN_TOKENS.length;
+      let done!: () => void;
+      const heard = new Promise<void>((resolve) => (done = resolve));
+      target = { length, arrivals: [], waiting: readers, done };
+      const started = performance.now();
+      const answered = writer.message.update.mutate({ sessionId, uuid, append: TEN_TOKENS }).then(() => performance.now());
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(failed ?? new Error(`append ${i}: ${target.arrivals.length} of ${readers} readers had it after ${TIMEOUT_MS} ms`)),
+          TIMEOUT_MS,
+        );
+      });
+      const [ackAt] = await Promise.race([Promise.all([answered, heard]), timeout]);
+      clearTimeout(timer);
+      result.ack.push(ackAt - started);
+      result.last.push(Math.max(...target.arrivals) - started);
+      if (i === result.joinedAt) {
+        // A reader joining now: everything so far, at once.
+        const joined = performance.now();
+        const had = await new Promise<number>((resolve, reject) => {
+          const late = follow(createMnemoClient({ url, EventSource }), (got, at) => {
+            if (got >= length) {
+              late.unsubscribe();
+              resolve(at);
+            }
+          });
+          setTimeout(() => reject(failed ?? new Error('the late reader had nothing')), TIMEOUT_MS);
+        });
+        result.joinMs = had - joined;
+      }
+    }
+    await writer.message.update.mutate({ sessionId, uuid, status: 'complete' });
+  } finally {
+    for (const s of subscriptions) s.unsubscribe();
+  }
+  return result;
+}
+
 async function main() {
-  const { writes, subscribers } = countOptions(process.argv.slice(2), { writes: 500, subscribers: 50 }, USAGE);
+  const argv = process.argv.slice(2);
+  const streamsOnly = argv.includes('--streams-only');
+  const { writes, subscribers, appends, readers } = countOptions(
+    argv.filter((a) => a !== '--streams-only'),
+    { writes: 500, subscribers: 50, appends: 2000, readers: 50 },
+    USAGE,
+  );
   console.log(machine());
   await withBenchServer('live', async ({ url, db }) => {
     console.log(
@@ -160,11 +277,12 @@ async function main() {
 
     const writer = createMnemoClient({ url, EventSource });
     const results: RunResult[] = [];
-    for (const [name, options] of [
+    const runs = [
       ['typed client memory.add → 1 subscriber', { writer, subscribers: 1 }],
       ['REST POST …/memory → 1 subscriber', { writer: 'rest' as const, subscribers: 1 }],
       [`typed client memory.add → ${subscribers} subscribers`, { writer, subscribers }],
-    ] as const) {
+    ] as const;
+    for (const [name, options] of streamsOnly ? [] : runs) {
       const started = performance.now();
       const result = await run(name, { url, writes, ...options });
       console.log(`${name}: ${writes} writes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -194,7 +312,31 @@ async function main() {
         `${ms(percentile(r.afterAnswer, 50))} / ${ms(percentile(r.afterAnswer, 99))}`,
       ]);
     }
-    console.log(`\nms from the start of the write\n\n${table(rows)}\n`);
+    if (results.length > 0) console.log(`\nms from the start of the write\n\n${table(rows)}\n`);
+
+    const started = performance.now();
+    const stream = await streamRun(url, writer, { appends, readers });
+    console.log(
+      `streamed reply: ${appends} appends of 10 tokens to ${readers} readers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    for (const list of [stream.ack, stream.last]) list.sort((a, b) => a - b);
+    const streamRows = [
+      [
+        'streamed reply (message.stream)',
+        'append answered p50 / p99',
+        'delta at last reader p50 / p99',
+        'max',
+        `reader joining at append ${stream.joinedAt}`,
+      ],
+      [
+        `${appends} appends → ${readers} readers`,
+        `${ms(percentile(stream.ack, 50))} / ${ms(percentile(stream.ack, 99))}`,
+        `${ms(percentile(stream.last, 50))} / ${ms(percentile(stream.last, 99))}`,
+        ms(stream.last.at(-1)!),
+        `${ms(stream.joinMs)} to have all ${stream.joinedAt}`,
+      ],
+    ];
+    console.log(`\nms from the start of the append (or of the late reader's subscribe call)\n\n${table(streamRows)}\n`);
   });
 }
 

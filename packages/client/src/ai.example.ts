@@ -1,7 +1,7 @@
 // lib/chat.ts: chat routes (Web Request → Response: Next.js route handlers, Hono, …) that keep each
 // conversation in Mnemo, one Mnemo session per chat id.
 import type { MnemoClient } from '@mnemo/client';
-import { loadChat, saveChat, saveStreamingReply } from '@mnemo/client/ai';
+import { loadChat, resumeReply, saveChat, saveStreamingReply, stopReply } from '@mnemo/client/ai';
 import {
   convertToModelMessages,
   createUIMessageStreamResponse,
@@ -18,8 +18,8 @@ import {
 export function chatRoutes({ mnemo, model, tools }: { mnemo: MnemoClient; model: LanguageModel; tools?: ToolSet }) {
   /** useChat's default request body: the chat id and all its messages. */
   const readRequest = async (request: Request) => (await request.json()) as { id: string; messages: UIMessage[] };
-  const reply = async (messages: UIMessage[]) =>
-    streamText({ model, tools, stopWhen: stepCountIs(5), messages: await convertToModelMessages(messages, { tools }) });
+  const reply = async (messages: UIMessage[], abortSignal?: AbortSignal) =>
+    streamText({ model, tools, stopWhen: stepCountIs(5), messages: await convertToModelMessages(messages, { tools }), abortSignal });
 
   return {
     /** Load history: for the chat page, `useChat({ id, messages: await history(id) })`. [] for a new chat. */
@@ -43,7 +43,8 @@ export function chatRoutes({ mnemo, model, tools }: { mnemo: MnemoClient; model:
     async saveWhileStreaming(request: Request): Promise<Response> {
       const { id, messages } = await readRequest(request);
       await saveChat(mnemo, { sessionId: id, messages }); // the user's new message, before the reply
-      const result = await reply(messages);
+      const abortController = new AbortController(); // aborted when the reply is stopped (`stop` below), from any tab
+      const result = await reply(messages, abortController.signal);
       const [toClient, toMnemo] = toUIMessageStream({
         stream: result.stream,
         originalMessages: messages,
@@ -57,8 +58,21 @@ export function chatRoutes({ mnemo, model, tools }: { mnemo: MnemoClient; model:
           message: last?.role === 'assistant' ? last : undefined, // a reply may continue the last message
           terminateOnError: true, // a failed reply stays 'streaming' (later: 'interrupted'), not 'complete'
         }),
+        abortController,
       }).catch((err: unknown) => console.error('Mnemo: saving the reply failed', err));
       return createUIMessageStreamResponse({ stream: toClient });
+    },
+
+    /** GET /api/chat/[id]/stream, for `useChat({ resume: true })`: the reply in progress, read from Mnemo (204: none). */
+    async resume(chatId: string): Promise<Response> {
+      const stream = await resumeReply(mnemo, { sessionId: chatId });
+      return stream ? createUIMessageStreamResponse({ stream }) : new Response(null, { status: 204 });
+    },
+
+    /** POST /api/chat/[id]/stop: stops the reply in progress, from any tab or device (its model call is aborted). */
+    async stop(chatId: string): Promise<Response> {
+      await stopReply(mnemo, { sessionId: chatId });
+      return new Response(null, { status: 204 });
     },
   };
 }

@@ -123,6 +123,11 @@ export interface SaveStreamingReplyOptions {
   reply: AsyncIterable<UIMessage>;
   /** At least this long between two writes while streaming, in ms (default 250); the last state is always written. */
   throttleMs?: number;
+  /**
+   * Aborted when the reply is stopped (`message.stop`, e.g. `stopReply` from another tab or device):
+   * give the model call its signal (`streamText({ abortSignal: abortController.signal })`).
+   */
+  abortController?: AbortController;
 }
 
 /**
@@ -132,11 +137,16 @@ export interface SaveStreamingReplyOptions {
  * see the partial reply; one whose writer died reads as 'interrupted' after two minutes. If `reply`
  * fails, the last state is still written (left 'streaming') and the error is thrown. Resolves to
  * the stored message, or undefined when the reply had no state at all.
+ *
+ * Stopped meanwhile (`message.stop`): a write is answered `stopped` (and changes nothing), so it
+ * writes no more, aborts `abortController` and resolves to the message as stopped, with the text it
+ * had when it was stopped. It learns of the stop at its next write, i.e. with the model's next chunk.
  */
 export async function saveStreamingReply(
   client: MnemoClient,
-  { sessionId, reply, throttleMs = 250 }: SaveStreamingReplyOptions,
+  { sessionId, reply, throttleMs = 250, abortController }: SaveStreamingReplyOptions,
 ): Promise<MnemoMessage | undefined> {
+  let stopped = false;
   let latest: UIMessage | undefined;
   let written: UIMessage | undefined;
   let stored: MnemoMessage | undefined;
@@ -146,6 +156,7 @@ export async function saveStreamingReply(
   let ended = false;
 
   const write = async (message: UIMessage, status: 'streaming' | 'complete') => {
+    if (stopped) return;
     const wanted = fromUIMessage(message);
     if (stored && stored.uuid !== wanted.uuid)
       throw new Error(`saveStreamingReply: the reply changed its id from ${stored.uuid} to ${wanted.uuid}`);
@@ -153,15 +164,19 @@ export async function saveStreamingReply(
       // Idempotent: a reply that continues a stored message (or a retried save) finds it stored.
       [stored] = (await client.memory.add.mutate({ sessionId, messages: [{ ...wanted, status }] })).messages;
     }
-    if (stored && (stored.status !== status || !matches(stored, wanted))) {
+    if (stored && stored.status !== 'stopped' && (stored.status !== status || !matches(stored, wanted))) {
       stored = await client.message.update.mutate({ sessionId, ...wanted, status });
+    }
+    if (stored?.status === 'stopped') {
+      stopped = true;
+      abortController?.abort(new Error('the reply was stopped'));
     }
     written = message;
     lastWriteAt = Date.now();
   };
   /** Writes the latest state unless a write is in flight or one was made less than throttleMs ago. */
   const pump = () => {
-    if (ended || inFlight || failure || !latest || latest === written) return;
+    if (ended || stopped || inFlight || failure || !latest || latest === written) return;
     const wait = lastWriteAt + throttleMs - Date.now();
     const message = latest;
     inFlight = (async () => {
@@ -187,10 +202,11 @@ export async function saveStreamingReply(
     for await (const message of reply) {
       latest = message;
       pump();
-      if (failure) break;
+      if (failure || stopped) break;
     }
   } catch (err) {
     await settle();
+    if (stopped) return stored; // the model's stream ended with the abort
     if (latest && latest !== written) await write(latest, 'streaming');
     throw err;
   }
@@ -224,3 +240,5 @@ function sameJson(a: unknown, b: unknown): boolean {
 function containsMetadata(stored: Record<string, unknown>, patch: Record<string, unknown>): boolean {
   return sameJson(mergeMetadata(stored, patch), stored);
 }
+
+export { createChunker, findStreamingReply, type MessageStreamEvent, replyStream, resumeReply, stopReply } from './ai-stream';

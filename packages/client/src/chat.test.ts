@@ -77,7 +77,7 @@ describe('chat features through the typed client', () => {
       ],
     });
     const edited = await trpc.message.update.mutate({ sessionId, uuid: 'a1Xa9Kq2', content: '4' });
-    expectTypeOf(edited.status).toEqualTypeOf<'complete' | 'streaming' | 'interrupted'>();
+    expectTypeOf(edited.status).toEqualTypeOf<'complete' | 'streaming' | 'stopped' | 'interrupted'>();
     expect(edited).toMatchObject({ content: '4', status: 'complete' });
     expect(await trpc.message.delete.mutate({ sessionId, uuid: 'u2Xa9Kq2' })).toEqual({ deleted: 1 });
     expect(await trpc.message.truncate.mutate({ sessionId, uuid: 'u1Xa9Kq2' })).toEqual({ deleted: 1 });

@@ -79,9 +79,16 @@ export interface MessageDoc extends Lifecycle {
   /** MessagePart[] as JSON text: kept verbatim, free of the limits of stored documents (arrays in arrays, "$" keys). */
   parts?: string;
   /** Absent: complete (messages stored before statuses existed). */
-  status?: 'streaming' | 'complete';
+  status?: 'streaming' | 'complete' | 'stopped';
   metadata: Metadata;
   tokenCount: number;
+  /**
+   * Stream offsets (streams/message-stream.ts): `rev` counts the message's updates, `baseRev` is the
+   * last update that was not an append (text replaced, parts, role, metadata). Absent: 0. A reader
+   * that has rev R of the text can be brought up to date with the appended rest while baseRev ≤ R.
+   */
+  rev?: number;
+  baseRev?: number;
 }
 
 /**

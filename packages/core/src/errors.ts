@@ -59,3 +59,5 @@ export function isDomainError(error: unknown): error is DomainError {
 
 export const sessionNotFound = (sessionId: string) => new NotFoundError(`session ${JSON.stringify(sessionId)} not found`);
 export const userNotFound = (userId: string) => new NotFoundError(`user ${JSON.stringify(userId)} not found`);
+export const messageNotFound = (sessionId: string, uuid: string) =>
+  new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);

@@ -119,6 +119,25 @@ export function createEventBus() {
         options,
       );
     },
+    /**
+     * Calls `listener` with every event from now on, synchronously as it is published (no log, no
+     * queue: for in-process readers that keep their own state, e.g. streams/message-stream.ts).
+     * Returns the function that stops it.
+     */
+    watch(listener: (event: CoreEvent) => void): () => void {
+      const each = (_n: number, event: CoreEvent) => listener(event);
+      listeners.add(each);
+      return () => listeners.delete(each);
+    },
+    /** Whether the bus was closed (server shutdown). */
+    get closed() {
+      return closed;
+    },
+    /** Calls `listener` once when the bus closes; returns the function that stops it. */
+    onClose(listener: () => void): () => void {
+      onClose.add(listener);
+      return () => onClose.delete(listener);
+    },
     /** Ends every subscription (server shutdown). */
     close(): void {
       closed = true;

@@ -14,6 +14,7 @@ import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
 import { createStore } from './store';
+import { createMessageStreams } from './streams/message-stream';
 import { loadTokenizer } from './tokens';
 import { createTransfer } from './transfer';
 import { createUserService } from './users';
@@ -73,6 +74,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const search = createSearchService(collections, serialize, store, { embeddings, log });
   const events = createEventBus();
   const { publish } = events;
+  const streams = createMessageStreams(collections, events);
   const sessions = createSessionService(collections, serialize, store, listing, publish);
   const users = createUserService(collections, serialize, store, listing, publish);
   const memory = createMemoryService(collections, serialize, store, {
@@ -80,6 +82,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     messageWindow,
     publish,
     queueEmbeddings: search.queueEmbeddings,
+    streamChanged: streams.changed,
   });
   const expire = createRetention(collections, serialize, store, publish, {
     defaultDays: retentionDays,
@@ -102,6 +105,8 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       search: search.search,
       /** The same search across all of a user's live sessions (issue 12): see search/search.ts. */
       searchUser: search.searchUser,
+      /** A message as a stream: so far, then deltas, then its end (streams/message-stream.ts). */
+      stream: streams.stream,
     },
     /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
     purge: createPurgeService(collections, store, { expire, now }),
@@ -159,6 +164,7 @@ export { isDatabaseUnavailable } from './db';
 export { type CoreApi, scopedTo } from './scope';
 export type { EmbeddingsConfig } from './search';
 export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from './events';
+export type { StreamItem } from './streams/message-stream';
 export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';
 export type { ExportOptions, ExportRecord, ImportOptions, ImportResult, TransferCounts } from './transfer';
 export { type ZepImportOptions, ZepImportError } from './transfer-zep';

@@ -47,7 +47,7 @@ export function toMessage(d: MessageDoc): Message {
 }
 
 /** A streaming message nobody has updated for STREAM_IDLE_MS was abandoned (its writer died): `interrupted`. */
-function statusOf(d: MessageDoc): MessageStatus {
-  if (d.status !== 'streaming') return 'complete';
+export function statusOf(d: MessageDoc): MessageStatus {
+  if (d.status !== 'streaming') return d.status ?? 'complete';
   return Date.now() - d.updatedAt.getTime() > STREAM_IDLE_MS ? 'interrupted' : 'streaming';
 }

@@ -13,7 +13,7 @@ import {
   type SessionDoc,
 } from './db';
 import type { Publish } from './events';
-import { ConflictError, NotFoundError, sessionNotFound } from './errors';
+import { ConflictError, messageNotFound, sessionNotFound } from './errors';
 import { toMessage, toSession } from './mappers';
 import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
@@ -37,9 +37,6 @@ import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
-
-const messageNotFound = (sessionId: string, uuid: string) =>
-  new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);
 
 const bySeq = (d: MessageDoc) => d.seq;
 
@@ -67,13 +64,15 @@ export interface MemoryOptions {
   publish: Publish;
   /** Called with messages whose text is new and final, under the session's lock (queues their embeddings; search). */
   queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
+  /** Called with each updated message, in order, under the session's lock (tells its stream readers; streams/). */
+  streamChanged?: (doc: MessageDoc, message: Message) => void;
 }
 
 export function createMemoryService(
   c: Collections,
   serialize: Serialize,
   store: Store,
-  { listing, messageWindow, publish, queueEmbeddings }: MemoryOptions,
+  { listing, messageWindow, publish, queueEmbeddings, streamChanged }: MemoryOptions,
 ) {
   const { sessions, buckets } = store;
   const bucketReader = (sessionId: string) => (bucket: number) => buckets.read(sessionId, bucket);
@@ -260,6 +259,9 @@ export function createMemoryService(
   }: z.output<typeof UpdateMessageInput>) {
     await sessions.settle(sessionId);
     const current = await liveMessage(sessionId, uuid);
+    // A stopped reply keeps what it had: its writer's later stream writes (an append, a status) change
+    // nothing, and the answer (status 'stopped') tells the writer to stop.
+    if (current.status === 'stopped' && (append !== undefined || status !== undefined)) return current;
     const text = content ?? (append !== undefined ? current.content + append : parts && textOfParts(parts));
     const textChanged = text !== undefined && text !== current.content;
     const set: Partial<MessageDoc> = {
@@ -274,13 +276,24 @@ export function createMemoryService(
     const patch = withoutSystem(metadata ?? {});
     if (Object.keys(set).length === 0 && Object.keys(patch).length === 0) return current;
     const filter = { uuid, sessionId, ...live }; // messages_id
-    const changed = { ...set, updatedAt: new Date() };
+    // Stream offsets (streams/message-stream.ts): a change that only adds to the end of the text
+    // (whatever its status or token count) keeps `baseRev`, so readers get just the added text.
+    const rev = (current.rev ?? 0) + 1;
+    const appendOnly =
+      parts === undefined &&
+      Object.keys(patch).length === 0 &&
+      (role === undefined || role === current.role) &&
+      (text === undefined || text.startsWith(current.content));
+    const changed = { ...set, rev, baseRev: appendOnly ? (current.baseRev ?? 0) : rev, updatedAt: new Date() };
     const doc =
       Object.keys(patch).length > 0
         ? await mergeUpdate(c.messages, filter, patch, changed)
         : await c.messages.findOneAndUpdate(filter, { $set: changed }, { returnDocument: 'after' });
     if (!doc) throw messageNotFound(sessionId, uuid);
     buckets.changed(doc);
+    const message = toMessage(doc);
+    // Stream readers get the change as soon as the message is stored; search's bookkeeping follows.
+    streamChanged?.(doc, message);
     if (textChanged) {
       const terms = tokenize(text);
       // The stored embedding described the old text.
@@ -293,7 +306,7 @@ export function createMemoryService(
       sessions.stored(sessionId, session);
     }
     if (final(doc) && (textChanged || !final(current))) queueEmbeddings?.(sessionId, [doc]);
-    publish({ type: 'messages', sessionId, messages: [toMessage(doc)] });
+    publish({ type: 'messages', sessionId, messages: [message] });
     return doc;
   }
 
@@ -358,6 +371,21 @@ export function createMemoryService(
     async updateMessage(input: UpdateMessageInput): Promise<Message> {
       const valid = parse(UpdateMessageInput, input);
       return toMessage(await serialize(sessionKey(valid.sessionId), () => update(valid)));
+    },
+
+    /**
+     * Stops a streaming reply, from any client that may write the session: it ends as `stopped` with
+     * the text it has (its readers get the end; its writer's next write is answered `stopped` and
+     * changes nothing). A message that is not streaming answers as it is: stopping is idempotent.
+     */
+    async stopMessage(input: { sessionId: string; uuid: string }): Promise<Message> {
+      const { sessionId, uuid } = parse(MessageIdInput, input);
+      return toMessage(
+        await serialize(sessionKey(sessionId), async () => {
+          const current = await liveMessage(sessionId, uuid);
+          return current.status === 'streaming' ? update({ sessionId, uuid, status: 'stopped' }) : current;
+        }),
+      );
     },
 
     /** Soft-deletes one message (purged later, like everything deleted). */

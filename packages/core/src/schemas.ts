@@ -138,10 +138,11 @@ export const Parts = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }) as unknown as z.ZodType<MessagePart[], MessagePart[]>;
 /**
- * A message being written while a model streams it is `streaming` until it is marked `complete`;
+ * A message being written while a model streams it is `streaming` until it is marked `complete`, or
+ * `stopped` by `message.stop` (from any client; the writer's later stream writes are then ignored);
  * one left streaming for STREAM_IDLE_MS without an update reads as `interrupted`, never as complete.
  */
-export const MESSAGE_STATUSES = ['complete', 'streaming'] as const;
+export const MESSAGE_STATUSES = ['complete', 'streaming', 'stopped'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number] | 'interrupted';
 export const STREAM_IDLE_MS = 120_000;
 
@@ -196,6 +197,31 @@ export const UpdateMessageInput = MessageIdInput.extend({
   status: z.enum(MESSAGE_STATUSES).optional(),
 }).refine((m) => m.content === undefined || m.append === undefined, { message: 'give content or append, not both', path: ['append'] });
 export type UpdateMessageInput = z.input<typeof UpdateMessageInput>;
+/**
+ * Reads a message as a stream (streams/message-stream.ts). `lastEventId` is the id of the last
+ * event the reader had (`<rev>.<length>`, what the server stored: valid across restarts); `from`
+ * says the reader has the first `from` characters of the text (honoured while the message has only
+ * grown by appends since it was added, else it gets the whole message).
+ */
+export const MessageStreamInput = MessageIdInput.extend({
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,15}\.\d{1,15}$/, 'must be the id of a stream event: <rev>.<length>')
+    .nullish(),
+  from: z.number().int().min(0).optional(),
+});
+export type MessageStreamInput = z.input<typeof MessageStreamInput>;
+/** How a streamed message ended. */
+export type StreamEndStatus = 'complete' | 'stopped' | 'interrupted';
+/**
+ * What `message.stream` sends: the whole message (first, and after any change that is not an
+ * append), the text appended to `content` since the last event, and its end.
+ */
+export type MessageStreamEvent =
+  | { type: 'message'; message: Message }
+  | { type: 'append'; text: string }
+  | { type: 'end'; status: StreamEndStatus };
+
 /** Soft-deletes the messages after `uuid` (and `uuid` itself when `inclusive`): regenerate, edit and resend. */
 export const TruncateInput = MessageIdInput.extend({ inclusive: z.boolean().default(false) });
 /** Undeletes a message; `deletedWith`: and the messages deleted in the same operation (a truncation). */

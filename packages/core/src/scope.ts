@@ -79,6 +79,12 @@ export function scopedTo(core: CoreApi & { store: Store }, userId: string): Core
       deleteMessage: own(memory.deleteMessage),
       restoreMessage: own(memory.restoreMessage),
       truncate: own(memory.truncate),
+      stopMessage: own(memory.stopMessage),
+      /** A message of their own session as a stream; any other reads as a session that does not exist. */
+      async *stream(input, options) {
+        if ((await ownership(input.sessionId)) !== 'own') throw sessionNotFound(input.sessionId);
+        yield* memory.stream(input, options);
+      },
       search: own(memory.search),
       searchUser: self(memory.searchUser),
       expire: adminOnly('retention'),

@@ -170,7 +170,7 @@ function sessionRecord(d: SessionDoc): SessionRecord {
   };
 }
 
-/** The stored state: `status` is 'streaming' or 'complete' (absent: complete); `interrupted` is computed on reading. */
+/** The stored state: `status` is 'streaming', 'complete' or 'stopped' (absent: complete); `interrupted` is computed on reading. */
 function messageRecord(d: MessageDoc): MessageRecord {
   return {
     type: 'message',

@@ -27,6 +27,7 @@ export {
   withUuids,
 } from './use-memory';
 export { useLiveMessages, useLiveSessions } from './live';
+export { applyStreamEvent, type MessageStreamState, useMessageStream, useStopMessage } from './use-message-stream';
 export {
   type MessagesOptions,
   useDeleteMessage,

@@ -344,7 +344,14 @@ export function WrongInputs() {
     );
     const installed = await timed(at('npm install'), () => sh(withTarballs(install!), recipes, { node }));
     expect(installed.stderr).not.toMatch(/EBADENGINE|ERESOLVE/);
-    for (const file of ['lib/chat.ts', 'lib/mnemo.ts', 'app/api/chat/route.ts', 'app/chat/[id]/page.tsx', 'app/chat/[id]/chat.tsx']) {
+    const files = [
+      'lib/chat.ts',
+      'lib/mnemo.ts',
+      'app/api/chat/route.ts',
+      'app/api/chat/[id]/stream/route.ts',
+      'app/api/chat/[id]/stop/route.ts',
+    ];
+    for (const file of [...files, 'app/chat/[id]/page.tsx', 'app/chat/[id]/chat.tsx']) {
       write(recipes, file, fileBlock(blocks, file).code);
     }
     write(

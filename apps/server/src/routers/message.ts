@@ -1,7 +1,15 @@
-import { Id, ListMessagesInput, MessageIdInput, RestoreMessageInput, TruncateInput, UpdateMessageInput } from '@mnemo/core/schemas';
+import {
+  Id,
+  ListMessagesInput,
+  MessageIdInput,
+  MessageStreamInput,
+  RestoreMessageInput,
+  TruncateInput,
+  UpdateMessageInput,
+} from '@mnemo/core/schemas';
 import { type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
-import { procedure } from '../trpc';
+import { mappingErrors, procedure } from '../trpc';
 
 export const messageRouter = {
   list: procedure.input(ListMessagesInput).query(({ ctx, input }) => ctx.core.memory.list(input)),
@@ -13,6 +21,20 @@ export const messageRouter = {
   restore: procedure.input(RestoreMessageInput).mutation(({ ctx, input }) => ctx.core.memory.restoreMessage(input)),
   /** Deletes the messages after `uuid` (and it too when `inclusive`): regenerate, edit and resend. */
   truncate: procedure.input(TruncateInput).mutation(({ ctx, input }) => ctx.core.memory.truncate(input)),
+  /**
+   * Stops a streaming reply (any client that may write the session): it ends `stopped` with the text
+   * it has; its writer's next write is answered `stopped`. A message that is not streaming answers as it is.
+   */
+  stop: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.stopMessage(input)),
+  /**
+   * A message as a stream (SSE): the whole message, then the text appended or the whole message
+   * again as it changes, then `{ type: 'end', status }`. Each event's id is an offset the server
+   * stored, so a reconnecting client (tRPC sends its last event id) gets exactly the rest, even
+   * from a restarted server (core/streams/message-stream.ts).
+   */
+  stream: procedure.input(MessageStreamInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const { id, event } of mappingErrors(ctx.core.memory.stream(input, { signal }))) yield tracked(id, event);
+  }),
   /**
    * A session's message events, live (SSE). The first event is a `reset` (re-read) unless the
    * client resumes with `lastEventId` within the server's event log (core/events.ts).
