@@ -117,7 +117,8 @@ const NewItem = z
 
 export const Items = z.array(NewItem).max(MAX_ITEMS_PER_CALL, `at most ${MAX_ITEMS_PER_CALL} items per call`);
 
-const STATUS = { complete: 'completed', streaming: 'in_progress', interrupted: 'incomplete' } as const;
+/** Mnemo's message status as OpenAI's item status: a reply cut off (interrupted) or stopped by a user is incomplete. */
+const STATUS = { complete: 'completed', streaming: 'in_progress', interrupted: 'incomplete', stopped: 'incomplete' } as const;
 
 /** A stored message as an OpenAI item (see the file comment). */
 export function toItem(m: Message): { id: string; type: string } & Record<string, unknown> {
