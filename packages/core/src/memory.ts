@@ -26,7 +26,12 @@ import {
   type Memory,
   type Message,
   MessageIdInput,
+  MessageTreeInput,
+  type MessageTreePage,
+  type Head,
   RestoreMessageInput,
+  SetHeadInput,
+  type Siblings,
   TruncateInput,
   UpdateMessageInput,
 } from './schemas';
@@ -37,11 +42,81 @@ import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
+import { childrenOf, headOf, inRanges, isBranched, type Line, parentOf, pathTo, type Range, subtreeOf, type Tree, treeOf } from './tree';
 
 const messageNotFound = (sessionId: string, uuid: string) =>
   new NotFoundError(`message ${uuid} not found in session ${JSON.stringify(sessionId)}`);
 
 const bySeq = (d: MessageDoc) => d.seq;
+
+/** One request's reads of a session's buckets: each bucket read once (a path may cross one several times). */
+function readOnce(buckets: BucketStore, sessionId: string): (bucket: number) => Promise<MessageDoc[]> {
+  const seen = new Map<number, Promise<MessageDoc[]>>();
+  return (bucket) => {
+    let docs = seen.get(bucket);
+    if (!docs) seen.set(bucket, (docs = buckets.read(sessionId, bucket)));
+    return docs;
+  };
+}
+
+/**
+ * The live messages numbered within `ranges` (ascending, disjoint: a path or a subtree, tree.ts), a
+ * bucket at a time in `order`, those `keep` accepts, until `enough` are had: only the buckets the
+ * ranges cover are read.
+ */
+async function walkRanges(
+  read: (bucket: number) => Promise<MessageDoc[]>,
+  ranges: readonly Range[],
+  { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
+): Promise<MessageDoc[]> {
+  const docs: MessageDoc[] = [];
+  for (const [from, to] of order === 'desc' ? [...ranges].reverse() : ranges) {
+    if (docs.length >= enough) break;
+    const found = await walkBuckets(read, bySeq, {
+      from: bucketOf(order === 'desc' ? to : from),
+      to: bucketOf(order === 'desc' ? from : to),
+      order,
+      keep: (d) => d.seq >= from && d.seq <= to && keep(d),
+      enough: enough - docs.length,
+    });
+    docs.push(...found);
+  }
+  return docs;
+}
+
+/** The live message numbered `seq`, if any. */
+async function liveAt(read: (bucket: number) => Promise<MessageDoc[]>, seq: number): Promise<MessageDoc | undefined> {
+  return (await read(bucketOf(seq))).find((d) => d.seq === seq);
+}
+
+/** The nearest live ancestor of message `seq` (what it follows once deleted messages are skipped), or null. */
+async function liveParent(t: Tree, read: (bucket: number) => Promise<MessageDoc[]>, seq: number): Promise<MessageDoc | null> {
+  for (let s = parentOf(t, seq); s > 0; s = parentOf(t, s)) {
+    const doc = await liveAt(read, s);
+    if (doc) return doc;
+  }
+  return null;
+}
+
+/** The live children of message `seq` (0: the roots), by `seq`. */
+async function liveChildren(t: Tree, read: (bucket: number) => Promise<MessageDoc[]>, seq: number): Promise<MessageDoc[]> {
+  const docs = await Promise.all(childrenOf(t, seq).map((s) => liveAt(read, s)));
+  return docs.filter((d) => d !== undefined);
+}
+
+/** A message with its place in the tree: the live message it follows, and its place among its parent's live children. */
+async function placed(t: Tree, read: (bucket: number) => Promise<MessageDoc[]>, d: MessageDoc): Promise<Message> {
+  const [parent, siblings] = await Promise.all([liveParent(t, read, d.seq), liveChildren(t, read, parentOf(t, d.seq))]);
+  const index = siblings.findIndex((s) => s.seq === d.seq);
+  return { ...toMessage(d), parentId: parent?.uuid ?? null, siblingIndex: Math.max(0, index), siblingCount: Math.max(1, siblings.length) };
+}
+
+/** The head as it reads: the head message, or its nearest live ancestor when it was deleted; null when none is left. */
+async function liveHead(session: SessionDoc, read: (bucket: number) => Promise<MessageDoc[]>): Promise<MessageDoc | null> {
+  const head = headOf(session);
+  if (head === 0) return null;
+  return (await liveAt(read, head)) ?? (await liveParent(treeOf(session), read, head));
+}
 
 /** A session's newest live message, or null (a session list's preview). */
 export async function lastMessage(
@@ -84,6 +159,67 @@ export function createMemoryService(
     const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_id
     if (!doc) throw messageNotFound(sessionId, uuid);
     return doc;
+  }
+
+  /** Messages as read: in a session with branches, each with its place in the tree (placed); otherwise as stored. */
+  async function withPlaces(session: SessionDoc, read: (bucket: number) => Promise<MessageDoc[]>, docs: MessageDoc[]): Promise<Message[]> {
+    if (!isBranched(session)) return docs.map(toMessage);
+    const t = treeOf(session);
+    return Promise.all(docs.map((d) => placed(t, read, d)));
+  }
+
+  /**
+   * Writes a branched session's tree state after a write that may move its head or change which of
+   * its messages are live (under the session's lock): `headSeq` (absent when the head is the newest
+   * message), `lines` when given, and `offPath`, counted along the path: O(path), for these rare writes
+   * only, so appends and reads never count. `branchUnder`: a new line is about to be appended under
+   * this message, so the path counted ends there and the head will be the newest message.
+   */
+  async function repath(sessionId: string, change: { head?: number; lines?: Line[]; branchUnder?: number } = {}): Promise<void> {
+    await sessions.settle(sessionId);
+    const current = await sessions.get(sessionId);
+    if (!current || current.deletedAt !== null) return;
+    const session = change.lines ? { ...current, lines: change.lines } : current;
+    if (!isBranched(session)) return;
+    const head = change.head ?? headOf(session);
+    const path = pathTo(treeOf(session), change.branchUnder ?? head);
+    const onPath = (await walkRanges(readOnce(buckets, sessionId), path, { order: 'asc', enough: Number.POSITIVE_INFINITY })).length;
+    const open = change.branchUnder !== undefined || head === session.lastSeq;
+    const doc = await c.sessions.findOneAndUpdate(
+      { sessionId }, // sessions_sessionId
+      {
+        $set: { offPath: session.messageCount - onPath, ...(change.lines && { lines: change.lines }), ...(!open && { headSeq: head }) },
+        ...(open && { $unset: { headSeq: '' as const } }),
+      },
+      { returnDocument: 'after' },
+    );
+    sessions.stored(sessionId, doc);
+    if (doc) publish({ type: 'session', session: toSession(doc) });
+  }
+
+  /**
+   * Where an append goes (under the session's lock). Without `parentId` the batch follows the head;
+   * when the head is the newest message that is the plain append of a line, and nothing is written
+   * here. Under any other message (or `null`: a new root) the batch starts a new line at the next
+   * number: the line is stored first, with the path counted to its parent, and the append then
+   * continues it as the newest message.
+   */
+  async function placeAppend(sessionId: string, parentId: string | null | undefined): Promise<void> {
+    const session = await sessions.live(sessionId);
+    if (!session) {
+      if (parentId) throw messageNotFound(sessionId, parentId);
+      return;
+    }
+    if (parentId === undefined && session.headSeq === undefined) return;
+    const read = readOnce(buckets, sessionId);
+    let parent: number;
+    if (parentId === undefined) parent = session.headSeq!;
+    else {
+      parent = parentId === null ? 0 : (await liveMessage(sessionId, parentId)).seq;
+      // Under the head while it is the newest message: the line goes on.
+      if (session.headSeq === undefined && parent === ((await liveHead(session, read))?.seq ?? 0)) return;
+    }
+    await repath(sessionId, { lines: [...(session.lines ?? []), { start: session.lastSeq + 1, parent }], branchUnder: parent });
   }
 
   /**
@@ -140,7 +276,12 @@ export function createMemoryService(
     }
   }
 
-  async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages'], owner?: string): Promise<Memory> {
+  async function append(
+    sessionId: string,
+    messages: z.output<typeof AddMemoryInput>['messages'],
+    owner?: string,
+    parentId?: string | null,
+  ): Promise<Memory> {
     // On behalf of a user (scope.ts): a session of somebody else (even deleted) is not theirs to write or revive.
     if (owner !== undefined) {
       const existing = await sessions.get(sessionId);
@@ -162,6 +303,7 @@ export function createMemoryService(
       .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
+    if (fresh.length > 0) await placeAppend(sessionId, parentId);
     const now = new Date();
     const created = fresh.map((m) => (m.createdAt ?? now).getTime());
     const session = await reserveSeq(
@@ -224,9 +366,9 @@ export function createMemoryService(
 
   /**
    * Soft-deletes the given live messages' search documents and takes them out of the session's
-   * counts (messages, BM25 statistics). The messages themselves are already marked.
+   * counts (messages, BM25 statistics). The messages themselves are already marked. The session as stored.
    */
-  async function unindex(sessionId: string, docs: MessageDoc[], now: Date): Promise<void> {
+  async function unindex(sessionId: string, docs: MessageDoc[], now: Date): Promise<SessionDoc | null> {
     await sessions.settle(sessionId);
     let termLength = 0;
     for (let i = 0; i < docs.length; i += 1000) {
@@ -244,6 +386,7 @@ export function createMemoryService(
     sessions.stored(sessionId, session);
     publish({ type: 'deleted', sessionId, uuids: docs.map((d) => d.uuid) });
     if (session) publish({ type: 'session', session: toSession(session) });
+    return session;
   }
 
   /** Applies a validated message update under the session's lock (see UpdateMessageInput). */
@@ -303,8 +446,8 @@ export function createMemoryService(
      * session: a live message with the id is skipped (and returned as stored). Returns the batch as stored.
      */
     async add(input: AddMemoryInput, { owner }: { owner?: string } = {}): Promise<Memory> {
-      const { sessionId, messages } = parse(AddMemoryInput, input);
-      return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner));
+      const { sessionId, messages, parentId } = parse(AddMemoryInput, input);
+      return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner, parentId));
     },
 
     /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */
@@ -312,6 +455,12 @@ export function createMemoryService(
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
       const session = await sessions.live(sessionId);
       if (!session || session.messageCount === 0) return { messages: [] };
+      if (isBranched(session)) {
+        // The active path's ranges, newest first (tree.ts).
+        const read = readOnce(buckets, sessionId);
+        const docs = await walkRanges(read, pathTo(treeOf(session), headOf(session)), { order: 'desc', enough: lastn });
+        return { messages: await withPlaces(session, read, docs.reverse()) };
+      }
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
         from: bucketOf(session.lastSeq),
         to: 0,
@@ -331,6 +480,27 @@ export function createMemoryService(
       const session = await sessions.live(sessionId);
       if (!session || session.messageCount === 0) return { items: [], nextCursor: null, total: 0 };
       const { lastSeq, messageCount } = session;
+      if (isBranched(session)) {
+        // The active path's ranges (tree.ts): numbers ascend along it, so `seq` cursors work as on a line.
+        const read = readOnce(buckets, sessionId);
+        const path = pathTo(treeOf(session), headOf(session));
+        const docs = await walkRanges(read, path, {
+          order,
+          keep: (d) => key === undefined || (order === 'desc' ? d.seq < key : d.seq > key),
+          enough: limit + 1,
+        });
+        const page = toPage(
+          docs,
+          limit,
+          (d) => d.seq,
+          (d) => d,
+        );
+        return {
+          items: await withPlaces(session, read, page.items),
+          nextCursor: page.nextCursor,
+          total: messageCount - (session.offPath ?? 0),
+        };
+      }
       const docs =
         order === 'desc'
           ? await walkBuckets(bucketReader(sessionId), bySeq, {
@@ -351,7 +521,73 @@ export function createMemoryService(
 
     async message(input: { sessionId: string; uuid: string }): Promise<Message> {
       const { sessionId, uuid } = parse(MessageIdInput, input);
-      return toMessage(await liveMessage(sessionId, uuid));
+      const doc = await liveMessage(sessionId, uuid);
+      const session = await sessions.live(sessionId);
+      return session ? (await withPlaces(session, readOnce(buckets, sessionId), [doc]))[0]! : toMessage(doc);
+    },
+
+    /** The live messages that share this message's parent, by `seq`, each placed in the tree, and its index among them. */
+    async siblings(input: { sessionId: string; uuid: string }): Promise<Siblings> {
+      const { sessionId, uuid } = parse(MessageIdInput, input);
+      const doc = await liveMessage(sessionId, uuid);
+      const session = await sessions.live(sessionId);
+      if (!session || !isBranched(session)) return { items: [toMessage(doc)], index: 0 };
+      const t = treeOf(session);
+      const read = readOnce(buckets, sessionId);
+      const docs = await liveChildren(t, read, parentOf(t, doc.seq));
+      return {
+        items: await Promise.all(docs.map((d) => placed(t, read, d))),
+        index: Math.max(
+          0,
+          docs.findIndex((d) => d.seq === doc.seq),
+        ),
+      };
+    },
+
+    /**
+     * Every live message of the session, branches included, keyset-paged by `seq` (parents come before
+     * their children), each with its parent and place among its siblings; and the head. A session that
+     * does not exist has none.
+     */
+    async tree(input: MessageTreeInput): Promise<MessageTreePage> {
+      const { sessionId, limit, cursor } = parse(MessageTreeInput, input);
+      const key = decodeCursor(cursor, 'number') ?? 0;
+      const session = await sessions.live(sessionId);
+      if (!session || session.messageCount === 0) return { items: [], nextCursor: null, headId: null };
+      const read = readOnce(buckets, sessionId);
+      const docs = await walkBuckets(read, bySeq, {
+        from: bucketOf(key + 1),
+        to: bucketOf(session.lastSeq),
+        keep: (d) => d.seq > key,
+        enough: limit + 1,
+      });
+      const t = treeOf(session);
+      const page = toPage(
+        docs,
+        limit,
+        (d) => d.seq,
+        (d) => d,
+      );
+      const [items, head] = await Promise.all([Promise.all(page.items.map((d) => placed(t, read, d))), liveHead(session, read)]);
+      return { items, nextCursor: page.nextCursor, headId: head?.uuid ?? null };
+    },
+
+    /**
+     * Switches branch: the head becomes the newest live message under `uuid` (the newest of its subtree,
+     * which is a leaf and the end of the most recently active branch at each fork). Answers the head.
+     * A session without branches is one line: its head is already its newest message.
+     */
+    async setHead(input: SetHeadInput): Promise<Head> {
+      const { sessionId, uuid } = parse(SetHeadInput, input);
+      return serialize(sessionKey(sessionId), async () => {
+        const doc = await liveMessage(sessionId, uuid);
+        const session = await sessions.live(sessionId);
+        if (!session) throw messageNotFound(sessionId, uuid);
+        const [newest] = await walkRanges(readOnce(buckets, sessionId), subtreeOf(treeOf(session), doc.seq), { order: 'desc', enough: 1 });
+        const head = newest ?? doc;
+        if (isBranched(session) && head.seq !== headOf(session)) await repath(sessionId, { head: head.seq });
+        return { headId: head.uuid };
+      });
     },
 
     /** Changes a message (UpdateMessageInput): metadata merges (dropping `system`), text, role, parts, status. */
@@ -368,7 +604,9 @@ export function createMemoryService(
         const now = new Date();
         await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: now } }); // _id
         buckets.changed({ ...doc, deletedAt: now });
-        await unindex(sessionId, [doc], now);
+        const session = await unindex(sessionId, [doc], now);
+        // Alone: its replies follow its parent now (reads skip it); the path's count changes.
+        if (session && isBranched(session)) await repath(sessionId);
         return { deleted: 1 };
       });
     },
@@ -410,6 +648,17 @@ export function createMemoryService(
           { returnDocument: 'after' },
         );
         sessions.stored(sessionId, session);
+        if (session && isBranched(session)) {
+          // What comes back under the head brings the head down into it (an undone truncation or branch
+          // delete): to the newest message under the first restored one.
+          const t = treeOf(session);
+          const below = session.headSeq !== undefined ? subtreeOf(t, session.headSeq) : [];
+          const root = Math.min(...docs.filter((d) => inRanges(below, d.seq)).map((d) => d.seq));
+          const [newest] = Number.isFinite(root)
+            ? await walkRanges(readOnce(buckets, sessionId), subtreeOf(t, root), { order: 'desc', enough: 1 })
+            : [];
+          await repath(sessionId, newest ? { head: newest.seq } : {});
+        }
         const messages = docs.sort((a, b) => a.seq - b.seq).map((d) => toMessage({ ...d, deletedAt: null }));
         publish({ type: 'messages', sessionId, messages });
         if (session) publish({ type: 'session', session: toSession(session) });
@@ -438,7 +687,8 @@ export function createMemoryService(
         }
         if (old.length > 0) {
           buckets.invalidate(sessionId);
-          await unindex(sessionId, old, now);
+          const session = await unindex(sessionId, old, now);
+          if (session && isBranched(session)) await repath(sessionId);
         }
         const [oldest] = await c.messages // messages_session_created
           .find({ sessionId, ...live }, { projection: { createdAt: 1 } })
@@ -459,26 +709,42 @@ export function createMemoryService(
     },
 
     /**
-     * Soft-deletes every message after `uuid` (and it too when `inclusive`), queued with the
-     * session's appends: a message added concurrently lands before the cut or after it, whole.
+     * Soft-deletes every message below `uuid` (and it too when `inclusive`): on a line, every message
+     * after it; in a tree, its subtree (tree.ts), all branches. Queued with the session's appends: a
+     * message added concurrently lands before the cut or after it, whole. When the head was among
+     * them, it moves up to `uuid` (or, when `inclusive`, to the message it follows), so the next
+     * append goes there, as it does on a line.
      */
     async truncate(input: TruncateInput): Promise<{ deleted: number }> {
       const { sessionId, uuid, inclusive } = parse(TruncateInput, input);
       return serialize(sessionKey(sessionId), async () => {
         const anchor = await liveMessage(sessionId, uuid);
-        const from = inclusive ? anchor.seq : anchor.seq + 1;
-        const lastSeq = (await sessions.live(sessionId))?.lastSeq ?? anchor.seq;
+        const session = await sessions.live(sessionId);
+        const t = treeOf({ lines: session?.lines, lastSeq: session?.lastSeq ?? anchor.seq });
+        const ranges = subtreeOf(t, anchor.seq)
+          .map(([from, to]): Range => [from === anchor.seq && !inclusive ? from + 1 : from, to])
+          .filter(([from, to]) => from <= to);
         const now = new Date();
         const gone: MessageDoc[] = [];
-        // A bucket at a time (one equality each, which FerretDB pushes down); usually the last one or two.
-        for (let bucket = bucketOf(from); bucket <= bucketOf(lastSeq); bucket++) {
-          const docs = (await bucketReader(sessionId)(bucket)).filter((d) => d.seq >= from);
-          if (docs.length === 0) continue;
-          await c.messages.updateMany({ bucket: bucketKey(sessionId, bucket), ...live, seq: { $gte: from } }, { $set: { deletedAt: now } }); // messages_bucket
-          buckets.invalidate(sessionId);
-          gone.push(...docs);
+        // A bucket at a time (one equality each, which FerretDB pushes down); on a line usually the last one or two.
+        for (const [from, to] of ranges) {
+          for (let bucket = bucketOf(from); bucket <= bucketOf(to); bucket++) {
+            const docs = (await bucketReader(sessionId)(bucket)).filter((d) => d.seq >= from && d.seq <= to);
+            if (docs.length === 0) continue;
+            await c.messages.updateMany(
+              { bucket: bucketKey(sessionId, bucket), ...live, seq: { $gte: from, $lte: to } }, // messages_bucket
+              { $set: { deletedAt: now } },
+            );
+            buckets.invalidate(sessionId);
+            gone.push(...docs);
+          }
         }
         if (gone.length > 0) await unindex(sessionId, gone, now);
+        if (session && isBranched(session)) {
+          const moved = inRanges(ranges, headOf(session));
+          const up = inclusive ? ((await liveParent(t, readOnce(buckets, sessionId), anchor.seq))?.seq ?? 0) : anchor.seq;
+          await repath(sessionId, moved ? { head: up } : {});
+        }
         return { deleted: gone.length };
       });
     },
