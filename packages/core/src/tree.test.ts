@@ -1,10 +1,22 @@
 /** Conversation trees: branches by adding under a parent, the active path in every linear read, switching branch. */
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from './errors';
+import type { Core } from './index';
 import { useTestCore } from './test/core';
 import { childrenOf, parentOf, pathTo, subtreeOf, treeOf } from './tree';
 
 const core = useTestCore();
+const target = useTestCore();
+
+async function exportText(from: Core): Promise<string> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await from.transfer.export(out);
+  out.end();
+  return Buffer.concat(chunks).toString('utf8');
+}
 const msg = (uuid: string, role = 'user') => ({ role, content: `text of ${uuid}`, uuid });
 const path = async (sessionId: string) => (await core().memory.get({ sessionId, lastn: 1000 })).messages.map((m) => m.uuid);
 const listed = async (sessionId: string, order: 'asc' | 'desc', limit: number) => {
@@ -213,5 +225,42 @@ describe('branches', () => {
     await core().memory.setHead({ sessionId: s, uuid: 'a3' });
     expect(await path(s)).toEqual([...expected.slice(0, 7), 'a3']);
     expect((await core().memory.list({ sessionId: s, limit: 100 })).total).toBe(8);
+  });
+});
+
+describe('export and import', () => {
+  it('round-trip a tree byte for byte: lines, head, the active path and its total', async () => {
+    const s = 'exported';
+    await core().memory.add({ sessionId: s, messages: [msg('q'), msg('r1', 'assistant'), msg('q2'), msg('r2', 'assistant')] });
+    await core().memory.add({ sessionId: s, messages: [msg('q2b'), msg('r2b', 'assistant')], parentId: 'r1' });
+    await core().memory.add({ sessionId: s, messages: [msg('r1b', 'assistant')], parentId: 'q' });
+    await core().memory.setHead({ sessionId: s, uuid: 'q2' }); // the head is not the newest message
+    await core().memory.add({ sessionId: 'plain', messages: [msg('p1'), msg('p2')] });
+    const text = await exportText(core());
+    const records = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    expect(records.find((r) => r.sessionId === s && r.type === 'session').tree).toEqual({
+      lines: [
+        [5, 2],
+        [7, 1],
+      ],
+      headSeq: 4,
+    });
+    // A session without branches exports as before trees.
+    expect(records.find((r) => r.sessionId === 'plain' && r.type === 'session')).not.toHaveProperty('tree');
+    await target().transfer.import(Readable.from([text]));
+    expect(await exportText(target())).toBe(text);
+    for (const sessionId of [s, 'plain']) {
+      expect(await target().memory.get({ sessionId })).toEqual(await core().memory.get({ sessionId }));
+      expect(await target().memory.list({ sessionId, order: 'desc' })).toEqual(await core().memory.list({ sessionId, order: 'desc' }));
+      expect(await target().memory.tree({ sessionId })).toEqual(await core().memory.tree({ sessionId }));
+    }
+    expect((await target().memory.list({ sessionId: s })).total).toBe(4);
+    // Re-importing changes nothing.
+    await target().transfer.import(Readable.from([text]));
+    expect(await exportText(target())).toBe(text);
+    expect((await target().memory.list({ sessionId: s })).total).toBe(4);
   });
 });
