@@ -293,6 +293,8 @@ const SearchQuery = z.object({
   searchType: z.enum(SEARCH_TYPES).default('similarity'),
   /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
   mmrLambda: z.number().min(0).max(1).default(0.5),
+  /** In a session with branches, search every branch, not only the active path (the default). */
+  allBranches: z.boolean().default(false),
 });
 /** The check every search applies: it asks for something. */
 function asksSomething(input: z.output<typeof SearchQuery>, ctx: z.RefinementCtx): void {

@@ -228,6 +228,31 @@ describe('branches', () => {
   });
 });
 
+describe('search', () => {
+  it('searches the active path by default, every branch when asked', async () => {
+    const s = 'search';
+    await core().memory.add({ sessionId: s, messages: [{ role: 'user', content: 'tell me about walruses', uuid: 'q' }] });
+    await core().memory.add({
+      sessionId: s,
+      messages: [{ role: 'assistant', content: 'walruses are large', uuid: 'w1', metadata: { kind: 'answer' } }],
+    });
+    await core().memory.add({
+      sessionId: s,
+      messages: [{ role: 'assistant', content: 'walruses have tusks', uuid: 'w2', metadata: { kind: 'answer' } }],
+      parentId: 'q',
+    });
+    const found = async (query: { text?: string; metadata?: Record<string, unknown>; allBranches?: boolean }) =>
+      (await core().memory.search({ sessionId: s, ...query })).map((r) => r.message.uuid).sort();
+    expect(await found({ text: 'walruses', allBranches: true })).toEqual(['q', 'w1', 'w2']);
+    expect(await found({ text: 'walruses' })).toEqual(['q', 'w2']);
+    expect(await found({ text: 'walruses', allBranches: true })).toEqual(['q', 'w1', 'w2']);
+    expect(await found({ metadata: { 'metadata.kind': 'answer' } })).toEqual(['w2']);
+    expect(await found({ metadata: { 'metadata.kind': 'answer' }, allBranches: true })).toEqual(['w1', 'w2']);
+    await core().memory.setHead({ sessionId: s, uuid: 'w1' });
+    expect(await found({ text: 'tusks' })).toEqual([]);
+  });
+});
+
 describe('export and import', () => {
   it('round-trip a tree byte for byte: lines, head, the active path and its total', async () => {
     const s = 'exported';
