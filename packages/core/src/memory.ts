@@ -69,19 +69,19 @@ async function walkRanges(
   ranges: readonly Range[],
   { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
 ): Promise<MessageDoc[]> {
-  const docs: MessageDoc[] = [];
-  for (const [from, to] of order === 'desc' ? [...ranges].reverse() : ranges) {
-    if (docs.length >= enough) break;
-    const found = await walkBuckets(read, bySeq, {
-      from: bucketOf(order === 'desc' ? to : from),
-      to: bucketOf(order === 'desc' ? from : to),
-      order,
-      keep: (d) => d.seq >= from && d.seq <= to && keep(d),
-      enough: enough - docs.length,
-    });
-    docs.push(...found);
+  // The buckets the ranges cover, each once, in order (consecutive ranges often share one).
+  const covered: number[] = [];
+  for (const [from, to] of ranges) {
+    for (let bucket = Math.max(bucketOf(from), (covered.at(-1) ?? -1) + 1); bucket <= bucketOf(to); bucket++) covered.push(bucket);
   }
-  return docs;
+  if (order === 'desc') covered.reverse();
+  const step = order === 'desc' ? -1 : 1;
+  const docs: MessageDoc[] = [];
+  for (const bucket of covered) {
+    if (docs.length >= enough) break;
+    docs.push(...(await read(bucket)).filter((d) => inRanges(ranges, d.seq) && keep(d)).sort((x, y) => step * (x.seq - y.seq)));
+  }
+  return docs.slice(0, enough);
 }
 
 /** The live message numbered `seq`, if any. */
@@ -161,11 +161,23 @@ export function createMemoryService(
     return doc;
   }
 
-  /** Messages as read: in a session with branches, each with its place in the tree (placed); otherwise as stored. */
+  /**
+   * Messages as read: in a session with branches, each with its place in the tree (placed); otherwise
+   * as stored. In order along a path, a message's parent is usually the one before it and it usually
+   * has no sibling: those are answered from the tree alone, without looking anything up.
+   */
   async function withPlaces(session: SessionDoc, read: (bucket: number) => Promise<MessageDoc[]>, docs: MessageDoc[]): Promise<Message[]> {
     if (!isBranched(session)) return docs.map(toMessage);
     const t = treeOf(session);
-    return Promise.all(docs.map((d) => placed(t, read, d)));
+    return Promise.all(
+      docs.map((d, i) => {
+        const parent = parentOf(t, d.seq);
+        const before = docs[i - 1];
+        if (before?.seq === parent && childrenOf(t, parent).length === 1)
+          return { ...toMessage(d), parentId: before.uuid, siblingIndex: 0, siblingCount: 1 };
+        return placed(t, read, d);
+      }),
+    );
   }
 
   /**

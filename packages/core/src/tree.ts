@@ -39,7 +39,18 @@ export interface Tree {
 /** Whether the session has branches (otherwise every read takes the path of a plain line, as before trees). */
 export const isBranched = (d: Pick<SessionDoc, 'lines'>): boolean => (d.lines?.length ?? 0) > 0;
 
+/** Trees by the session document they were made from (a single writer's documents change by replacement). */
+const trees = new WeakMap<object, Tree>();
+
 export function treeOf(d: Pick<SessionDoc, 'lines' | 'lastSeq'>): Tree {
+  const known = trees.get(d);
+  if (known) return known;
+  const tree = makeTree(d);
+  trees.set(d, tree);
+  return tree;
+}
+
+function makeTree(d: Pick<SessionDoc, 'lines' | 'lastSeq'>): Tree {
   const lines = [{ start: 1, parent: 0 }, ...(d.lines ?? [])];
   const byParent = new Map<number, number[]>();
   for (const line of lines) byParent.set(line.parent, [...(byParent.get(line.parent) ?? []), line.start]);
@@ -90,8 +101,19 @@ export function pathTo(t: Tree, head: number): Range[] {
   return ranges.reverse();
 }
 
-/** Whether `seq` lies in one of `ranges`. */
-export const inRanges = (ranges: readonly Range[], seq: number): boolean => ranges.some(([from, to]) => seq >= from && seq <= to);
+/** Whether `seq` lies in one of `ranges` (ascending and disjoint: a binary search). */
+export function inRanges(ranges: readonly Range[], seq: number): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [from, to] = ranges[mid]!;
+    if (seq < from) hi = mid - 1;
+    else if (seq > to) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
 
 /** The message `root` and everything below it, as ascending ranges. */
 export function subtreeOf(t: Tree, root: number): Range[] {
