@@ -14,7 +14,7 @@ import {
 } from './db';
 import type { Publish } from './events';
 import { ConflictError, NotFoundError, sessionNotFound } from './errors';
-import { toMessage, toSession } from './mappers';
+import { toMessage, toPlacedMessage, toSession } from './mappers';
 import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
 import { textOfParts, withoutSystem } from './metadata';
@@ -49,14 +49,50 @@ const messageNotFound = (sessionId: string, uuid: string) =>
 
 const bySeq = (d: MessageDoc) => d.seq;
 
-/** One request's reads of a session's buckets: each bucket read once (a path may cross one several times). */
-function readOnce(buckets: BucketStore, sessionId: string): (bucket: number) => Promise<MessageDoc[]> {
+/** One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read are `known`. */
+type Read = ((bucket: number) => Promise<MessageDoc[]>) & { known: Map<number, MessageDoc[]> };
+
+function readOnce(buckets: BucketStore, sessionId: string): Read {
   const seen = new Map<number, Promise<MessageDoc[]>>();
-  return (bucket) => {
+  const known = new Map<number, MessageDoc[]>();
+  const read = (bucket: number) => {
     let docs = seen.get(bucket);
-    if (!docs) seen.set(bucket, (docs = buckets.read(sessionId, bucket)));
+    if (!docs) {
+      docs = buckets.read(sessionId, bucket).then((found) => {
+        known.set(bucket, found);
+        return found;
+      });
+      seen.set(bucket, docs);
+    }
     return docs;
   };
+  return Object.assign(read, { known });
+}
+
+/** The live message numbered `seq` among the buckets already read, if any (throws Missing for a bucket not read yet). */
+type At = (seq: number) => MessageDoc | undefined;
+class Missing {
+  constructor(readonly bucket: number) {}
+}
+
+/**
+ * Runs a synchronous look-up over the buckets `read` has read, reading each one it misses and running
+ * it again: tree places are answered without an await per message (one each made them 10× dearer).
+ */
+async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
+  const at: At = (seq) => {
+    const docs = read.known.get(bucketOf(seq));
+    if (!docs) throw new Missing(bucketOf(seq));
+    return docs.find((d) => d.seq === seq);
+  };
+  for (;;) {
+    try {
+      return compute(at);
+    } catch (error) {
+      if (!(error instanceof Missing)) throw error;
+      await read(error.bucket);
+    }
+  }
 }
 
 /**
@@ -69,53 +105,49 @@ async function walkRanges(
   ranges: readonly Range[],
   { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
 ): Promise<MessageDoc[]> {
-  // The buckets the ranges cover, each once, in order (consecutive ranges often share one).
-  const covered: number[] = [];
-  for (const [from, to] of ranges) {
-    for (let bucket = Math.max(bucketOf(from), (covered.at(-1) ?? -1) + 1); bucket <= bucketOf(to); bucket++) covered.push(bucket);
-  }
-  if (order === 'desc') covered.reverse();
   const step = order === 'desc' ? -1 : 1;
   const docs: MessageDoc[] = [];
-  for (const bucket of covered) {
+  let last = Number.NaN; // the bucket read last: consecutive ranges often share one, read once
+  for (const [from, to] of order === 'desc' ? [...ranges].reverse() : ranges) {
+    const [first, end] = order === 'desc' ? [bucketOf(to), bucketOf(from)] : [bucketOf(from), bucketOf(to)];
+    for (let bucket = first; docs.length < enough && bucket * step <= end * step; bucket += step) {
+      if (bucket === last) continue;
+      last = bucket;
+      // All of the bucket's messages on any of the ranges: those of the ranges after this one in it come after these.
+      docs.push(...(await read(bucket)).filter((d) => inRanges(ranges, d.seq) && keep(d)).sort((x, y) => step * (x.seq - y.seq)));
+    }
     if (docs.length >= enough) break;
-    docs.push(...(await read(bucket)).filter((d) => inRanges(ranges, d.seq) && keep(d)).sort((x, y) => step * (x.seq - y.seq)));
   }
   return docs.slice(0, enough);
 }
 
-/** The live message numbered `seq`, if any. */
-async function liveAt(read: (bucket: number) => Promise<MessageDoc[]>, seq: number): Promise<MessageDoc | undefined> {
-  return (await read(bucketOf(seq))).find((d) => d.seq === seq);
-}
-
 /** The nearest live ancestor of message `seq` (what it follows once deleted messages are skipped), or null. */
-async function liveParent(t: Tree, read: (bucket: number) => Promise<MessageDoc[]>, seq: number): Promise<MessageDoc | null> {
+function liveParent(t: Tree, at: At, seq: number): MessageDoc | null {
   for (let s = parentOf(t, seq); s > 0; s = parentOf(t, s)) {
-    const doc = await liveAt(read, s);
+    const doc = at(s);
     if (doc) return doc;
   }
   return null;
 }
 
 /** The live children of message `seq` (0: the roots), by `seq`. */
-async function liveChildren(t: Tree, read: (bucket: number) => Promise<MessageDoc[]>, seq: number): Promise<MessageDoc[]> {
-  const docs = await Promise.all(childrenOf(t, seq).map((s) => liveAt(read, s)));
-  return docs.filter((d) => d !== undefined);
+function liveChildren(t: Tree, at: At, seq: number): MessageDoc[] {
+  return childrenOf(t, seq).flatMap((s) => at(s) ?? []);
 }
 
 /** A message with its place in the tree: the live message it follows, and its place among its parent's live children. */
-async function placed(t: Tree, read: (bucket: number) => Promise<MessageDoc[]>, d: MessageDoc): Promise<Message> {
-  const [parent, siblings] = await Promise.all([liveParent(t, read, d.seq), liveChildren(t, read, parentOf(t, d.seq))]);
+function placed(t: Tree, at: At, d: MessageDoc): Message {
+  const parent = liveParent(t, at, d.seq);
+  const siblings = liveChildren(t, at, parentOf(t, d.seq));
   const index = siblings.findIndex((s) => s.seq === d.seq);
-  return { ...toMessage(d), parentId: parent?.uuid ?? null, siblingIndex: Math.max(0, index), siblingCount: Math.max(1, siblings.length) };
+  return toPlacedMessage(d, parent?.uuid ?? null, Math.max(0, index), Math.max(1, siblings.length));
 }
 
 /** The head as it reads: the head message, or its nearest live ancestor when it was deleted; null when none is left. */
-async function liveHead(session: SessionDoc, read: (bucket: number) => Promise<MessageDoc[]>): Promise<MessageDoc | null> {
+function liveHead(session: SessionDoc, at: At): MessageDoc | null {
   const head = headOf(session);
   if (head === 0) return null;
-  return (await liveAt(read, head)) ?? (await liveParent(treeOf(session), read, head));
+  return at(head) ?? liveParent(treeOf(session), at, head);
 }
 
 /** A session's newest live message, or null (a session list's preview). */
@@ -166,16 +198,15 @@ export function createMemoryService(
    * as stored. In order along a path, a message's parent is usually the one before it and it usually
    * has no sibling: those are answered from the tree alone, without looking anything up.
    */
-  async function withPlaces(session: SessionDoc, read: (bucket: number) => Promise<MessageDoc[]>, docs: MessageDoc[]): Promise<Message[]> {
+  async function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Promise<Message[]> {
     if (!isBranched(session)) return docs.map(toMessage);
     const t = treeOf(session);
-    return Promise.all(
-      docs.map((d, i) => {
-        const parent = parentOf(t, d.seq);
-        const before = docs[i - 1];
-        if (before?.seq === parent && childrenOf(t, parent).length === 1)
-          return { ...toMessage(d), parentId: before.uuid, siblingIndex: 0, siblingCount: 1 };
-        return placed(t, read, d);
+    const page = new Map(docs.map((d) => [d.seq, d]));
+    return withBuckets(read, (at) =>
+      docs.map((d) => {
+        const parent = page.get(parentOf(t, d.seq));
+        if (parent && childrenOf(t, parent.seq).length === 1) return toPlacedMessage(d, parent.uuid, 0, 1);
+        return placed(t, at, d);
       }),
     );
   }
@@ -229,7 +260,7 @@ export function createMemoryService(
     else {
       parent = parentId === null ? 0 : (await liveMessage(sessionId, parentId)).seq;
       // Under the head while it is the newest message: the line goes on.
-      if (session.headSeq === undefined && parent === ((await liveHead(session, read))?.seq ?? 0)) return;
+      if (session.headSeq === undefined && parent === ((await withBuckets(read, (at) => liveHead(session, at)))?.seq ?? 0)) return;
     }
     await repath(sessionId, { lines: [...(session.lines ?? []), { start: session.lastSeq + 1, parent }], branchUnder: parent });
   }
@@ -546,9 +577,9 @@ export function createMemoryService(
       if (!session || !isBranched(session)) return { items: [toMessage(doc)], index: 0 };
       const t = treeOf(session);
       const read = readOnce(buckets, sessionId);
-      const docs = await liveChildren(t, read, parentOf(t, doc.seq));
+      const docs = await withBuckets(read, (at) => liveChildren(t, at, parentOf(t, doc.seq)));
       return {
-        items: await Promise.all(docs.map((d) => placed(t, read, d))),
+        items: await withBuckets(read, (at) => docs.map((d) => placed(t, at, d))),
         index: Math.max(
           0,
           docs.findIndex((d) => d.seq === doc.seq),
@@ -580,7 +611,7 @@ export function createMemoryService(
         (d) => d.seq,
         (d) => d,
       );
-      const [items, head] = await Promise.all([Promise.all(page.items.map((d) => placed(t, read, d))), liveHead(session, read)]);
+      const [items, head] = await withBuckets(read, (at) => [page.items.map((d) => placed(t, at, d)), liveHead(session, at)] as const);
       return { items, nextCursor: page.nextCursor, headId: head?.uuid ?? null };
     },
 
@@ -754,7 +785,9 @@ export function createMemoryService(
         if (gone.length > 0) await unindex(sessionId, gone, now);
         if (session && isBranched(session)) {
           const moved = inRanges(ranges, headOf(session));
-          const up = inclusive ? ((await liveParent(t, readOnce(buckets, sessionId), anchor.seq))?.seq ?? 0) : anchor.seq;
+          const up = inclusive
+            ? ((await withBuckets(readOnce(buckets, sessionId), (at) => liveParent(t, at, anchor.seq)))?.seq ?? 0)
+            : anchor.seq;
           await repath(sessionId, moved ? { head: up } : {});
         }
         return { deleted: gone.length };

@@ -34,6 +34,8 @@ export interface Tree {
   lastSeq: number;
   /** Lines by their parent's number. */
   byParent: Map<number, number[]>;
+  /** The path last asked for (pathTo). */
+  path?: { head: number; ranges: Range[] };
 }
 
 /** Whether the session has branches (otherwise every read takes the path of a plain line, as before trees). */
@@ -90,15 +92,18 @@ export function childrenOf(t: Tree, seq: number): number[] {
   return continues ? [next, ...starts] : starts;
 }
 
-/** The path from the root to `head`, as ascending ranges (empty for 0). */
+/** The path from the root to `head`, as ascending ranges (empty for 0); the last one asked is kept with the tree. */
 export function pathTo(t: Tree, head: number): Range[] {
+  if (t.path?.head === head) return t.path.ranges;
   const ranges: Range[] = [];
   for (let seq = head; seq > 0; ) {
     const line = t.lines[lineIndex(t, seq)]!;
     ranges.push([line.start, seq]);
     seq = line.parent;
   }
-  return ranges.reverse();
+  ranges.reverse();
+  t.path = { head, ranges };
+  return ranges;
 }
 
 /** Whether `seq` lies in one of `ranges` (ascending and disjoint: a binary search). */
