@@ -346,7 +346,12 @@ export function createMemoryService(
       .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
-    if (fresh.length > 0) await placeAppend(sessionId, parentId);
+    if (fresh.length > 0) {
+      // With a parent named, each message follows the one before it in the batch: the first new one goes under
+      // the stored message just before it (a resent history ending in a regenerated reply), or under `parentId`.
+      const firstNew = batch.findIndex((m) => !existing.has(m.uuid));
+      await placeAppend(sessionId, parentId !== undefined && firstNew > 0 ? batch[firstNew - 1]!.uuid : parentId);
+    }
     const now = new Date();
     const created = fresh.map((m) => (m.createdAt ?? now).getTime());
     const session = await reserveSeq(

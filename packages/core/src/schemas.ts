@@ -172,7 +172,9 @@ export const AddMemoryInput = z.object({
    * The message the first one follows (the rest follow each other); absent: the head (the active path
    * goes on). Under a message other than the head, or `null` (a new root), the batch starts a branch
    * and becomes the active path: an edited question goes under the old one's parent, a regenerated
-   * answer under its question.
+   * answer under its question. Messages already stored are skipped as always; with a parent named,
+   * the first new one goes under the stored message just before it in the batch (a resent history
+   * ending in a regenerated reply branches at the right place).
    */
   parentId: MessageId.nullable().optional(),
 });

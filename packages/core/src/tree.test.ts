@@ -157,6 +157,22 @@ describe('branches', () => {
     expect(await core().store.sessions.get(s)).not.toHaveProperty('lines');
   });
 
+  it('a resent history with a parent named branches after the last stored message in it (a regenerate saved whole)', async () => {
+    const s = 'history';
+    await core().memory.add({ sessionId: s, messages: [msg('q1'), msg('a1', 'assistant'), msg('q2'), msg('a2', 'assistant')] });
+    // The chat as the client has it after a regenerate: a2 dropped, a new answer in its place.
+    await core().memory.add({
+      sessionId: s,
+      messages: [msg('q1'), msg('a1', 'assistant'), msg('q2'), msg('a2b', 'assistant')],
+      parentId: null,
+    });
+    expect(await path(s)).toEqual(['q1', 'a1', 'q2', 'a2b']);
+    expect((await core().memory.siblings({ sessionId: s, uuid: 'a2b' })).items.map((m) => m.uuid)).toEqual(['a2', 'a2b']);
+    // Without a parent named, new messages follow the head whatever the batch holds (as before trees).
+    await core().memory.add({ sessionId: s, messages: [msg('q1'), msg('q3')] });
+    expect(await path(s)).toEqual(['q1', 'a1', 'q2', 'a2b', 'q3']);
+  });
+
   it('a parent that does not exist is NOT_FOUND, and nothing is written', async () => {
     await core().memory.add({ sessionId: 'np', messages: [msg('m')] });
     await expect(core().memory.add({ sessionId: 'np', messages: [msg('n')], parentId: 'nope' })).rejects.toThrow(NotFoundError);
