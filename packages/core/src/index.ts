@@ -161,3 +161,4 @@ export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from 
 export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';
 export type { ExportOptions, ExportRecord, ImportOptions, ImportResult, TransferCounts } from './transfer';
 export { type ZepImportOptions, ZepImportError } from './transfer-zep';
+export { type ChatGptImportResult, importChatGpt } from './transfer-chatgpt';
