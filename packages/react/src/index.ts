@@ -32,6 +32,8 @@ export {
   useDeleteMessage,
   useMessages,
   useRestoreMessage,
+  useSetHead,
+  useSiblings,
   useTruncateMessages,
   useUpdateMessage,
 } from './use-messages';
