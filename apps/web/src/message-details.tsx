@@ -4,11 +4,68 @@
  * answer "Regenerate from here" (which removes it and everything after it: Mnemo stores
  * conversations, it has no model; the app that writes the answers writes a new one).
  */
-import { describeError, type Message, useDeleteMessage, useRestoreMessage, useTruncateMessages, useUpdateMessage } from '@mnemo/react';
+import {
+  describeError,
+  type Message,
+  trpc,
+  useDeleteMessage,
+  useRestoreMessage,
+  useSetHead,
+  useTruncateMessages,
+  useUpdateMessage,
+} from '@mnemo/react';
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { fullTime, shortTime } from './time';
 import { useToast } from './toast';
 import { ErrorBox, parseJsonObject } from './ui';
+
+/**
+ * "‹ 2 / 3 ›" on a message that has other versions (an edit or a regenerate made a branch beside it:
+ * Message.siblingIndex, siblingCount): the arrows switch the conversation to the previous or next
+ * version (session.setHead), which every reader then follows, after a reload too.
+ */
+function BranchPicker({ message }: { message: Message }) {
+  const utils = trpc.useUtils();
+  const setHead = useSetHead();
+  const show = useToast();
+  const count = message.siblingCount ?? 1;
+  const index = message.siblingIndex ?? 0;
+  if (count < 2) return null;
+  const go = async (to: number) => {
+    try {
+      const { items } = await utils.message.siblings.fetch({ sessionId: message.sessionId, uuid: message.uuid });
+      const target = items[to];
+      if (target) await setHead.mutateAsync({ sessionId: message.sessionId, uuid: target.uuid });
+    } catch (error) {
+      show({ message: `Could not switch version: ${describeError(error)}` });
+    }
+  };
+  return (
+    <span className="branch-picker" role="group" aria-label={`Version ${index + 1} of ${count}`}>
+      <button
+        type="button"
+        className="link"
+        aria-label="Previous version"
+        disabled={index === 0 || setHead.isPending}
+        onClick={() => void go(index - 1)}
+      >
+        ‹
+      </button>
+      <span className="muted small">
+        {index + 1} / {count}
+      </span>
+      <button
+        type="button"
+        className="link"
+        aria-label="Next version"
+        disabled={index === count - 1 || setHead.isPending}
+        onClick={() => void go(index + 1)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
 
 /**
  * The message's line: role, time (full on hover), `#seq · N tokens` (or "sending…"), its status
@@ -45,6 +102,7 @@ export function MessageMeta({
         <span className="muted small stats">{pending ? 'sending…' : `#${message.seq} · ${message.tokenCount} tokens`}</span>
         {message.status !== 'complete' && <span className={`status status-${message.status}`}>{message.status}</span>}
       </span>
+      <BranchPicker message={message} />
       <button
         type="button"
         className="link details-toggle"
