@@ -223,8 +223,8 @@ export function createMemoryService(
     const current = await sessions.get(sessionId);
     if (!current || current.deletedAt !== null) return;
     const session = change.lines ? { ...current, lines: change.lines } : current;
-    if (!isBranched(session)) return;
     const head = change.head ?? headOf(session);
+    if (!isBranched(session) && head === session.lastSeq) return;
     const path = pathTo(treeOf(session), change.branchUnder ?? head);
     const onPath = (await walkRanges(readOnce(buckets, sessionId), path, { order: 'asc', enough: Number.POSITIVE_INFINITY })).length;
     const open = change.branchUnder !== undefined || head === session.lastSeq;
@@ -579,11 +579,13 @@ export function createMemoryService(
       const { sessionId, uuid } = parse(MessageIdInput, input);
       const doc = await liveMessage(sessionId, uuid);
       const session = await sessions.live(sessionId);
-      if (!session || !isBranched(session)) return { items: [toMessage(doc)], index: 0 };
-      const t = treeOf(session);
+      const t = treeOf({ lines: session?.lines, lastSeq: session?.lastSeq ?? doc.seq });
       const read = readOnce(buckets, sessionId);
+      const parent = await withBuckets(read, (at) => liveParent(t, at, doc.seq));
+      if (!session || !isBranched(session)) return { parentId: parent?.uuid ?? null, items: [toMessage(doc)], index: 0 };
       const docs = await withBuckets(read, (at) => liveChildren(t, at, parentOf(t, doc.seq)));
       return {
+        parentId: parent?.uuid ?? null,
         items: await withBuckets(read, (at) => docs.map((d) => placed(t, at, d))),
         index: Math.max(
           0,
@@ -626,13 +628,18 @@ export function createMemoryService(
      * A session without branches is one line: its head is already its newest message.
      */
     async setHead(input: SetHeadInput): Promise<Head> {
-      const { sessionId, uuid } = parse(SetHeadInput, input);
+      const { sessionId, uuid, exact } = parse(SetHeadInput, input);
       return serialize(sessionKey(sessionId), async () => {
         const doc = await liveMessage(sessionId, uuid);
         const session = await sessions.live(sessionId);
         if (!session) throw messageNotFound(sessionId, uuid);
         const [newest] = await walkRanges(readOnce(buckets, sessionId), subtreeOf(treeOf(session), doc.seq), { order: 'desc', enough: 1 });
-        const head = newest ?? doc;
+        const head = exact ? doc : (newest ?? doc);
+        // Exactly here, with messages after it: the session keeps its head (isBranched) even without a branch yet.
+        if (exact && head.seq !== newest?.seq && head.seq !== headOf(session)) {
+          await repath(sessionId, { head: head.seq });
+          return { headId: head.uuid };
+        }
         if (isBranched(session) && head.seq !== headOf(session)) await repath(sessionId, { head: head.seq });
         return { headId: head.uuid };
       });

@@ -221,8 +221,12 @@ export const RestoreMessageInput = MessageIdInput.extend({
 });
 export type RestoreMessageInput = z.input<typeof RestoreMessageInput>;
 export type TruncateInput = z.input<typeof TruncateInput>;
-/** Switches branch: the head becomes the newest message under `uuid` (following the most recently active branch at each fork). */
-export const SetHeadInput = MessageIdInput;
+/**
+ * Switches branch: the head becomes the newest message under `uuid` (following the most recently active branch
+ * at each fork); with `exact`, `uuid` itself, even when messages follow it: they are set aside (off the path,
+ * not deleted), and the next add goes under it as a new branch (a regenerate that keeps the old answer).
+ */
+export const SetHeadInput = MessageIdInput.extend({ exact: z.boolean().default(false) });
 export type SetHeadInput = z.input<typeof SetHeadInput>;
 /** Every live message of a session with its parent, by `seq` (a tree view, assistant-ui's history). */
 export const MessageTreeInput = PageInput.extend({ sessionId: Id });
@@ -258,6 +262,8 @@ export interface Head {
   headId: string | null;
 }
 export interface Siblings {
+  /** Their parent: the nearest live message the message follows (null: it is a root). */
+  parentId: string | null;
   /** The live messages sharing the message's parent, by `seq`, itself among them. */
   items: Message[];
   /** Its place among them. */

@@ -76,7 +76,6 @@ const SessionRecord = z.strictObject({
     .strictObject({
       lines: z
         .array(z.tuple([z.number().int().min(2).max(Number.MAX_SAFE_INTEGER), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]))
-        .min(1)
         .max(100_000)
         .refine((lines) => lines.every(([start, parent], i) => parent < start && (i === 0 || start > lines[i - 1]![0])), {
           message: 'lines must ascend by start, each under a message numbered before it',
@@ -185,7 +184,9 @@ function sessionRecord(d: SessionDoc): SessionRecord {
     updatedAt: iso(d.updatedAt),
     lastMessageAt: d.lastMessageAt ? iso(d.lastMessageAt) : null,
     lastActiveAt: iso(d.lastActiveAt ?? d.createdAt),
-    ...(isBranched(d) && { tree: { lines: d.lines!.map((l): [number, number] => [l.start, l.parent]), headSeq: d.headSeq ?? null } }),
+    ...(isBranched(d) && {
+      tree: { lines: (d.lines ?? []).map((l): [number, number] => [l.start, l.parent]), headSeq: d.headSeq ?? null },
+    }),
   };
 }
 
@@ -549,7 +550,7 @@ export function createTransfer(
             lastMessageAt,
             lastActiveAt,
             ...(tree && {
-              lines: tree.lines.map(([start, parent]) => ({ start, parent })),
+              ...(tree.lines.length > 0 && { lines: tree.lines.map(([start, parent]) => ({ start, parent })) }),
               ...(tree.headSeq !== null && { headSeq: tree.headSeq }),
               offPath: 0,
             }),

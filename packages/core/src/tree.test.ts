@@ -149,6 +149,22 @@ describe('branches', () => {
     expect((await core().memory.siblings({ sessionId: s, uuid: 'q-edited' })).items.map((m) => m.uuid)).toEqual(['q', 'q-edited']);
   });
 
+  it('an exact head sets the answer aside without deleting it; the next answer goes beside it', async () => {
+    const s = 'exact';
+    await core().memory.add({ sessionId: s, messages: [msg('q'), msg('a1', 'assistant'), msg('q2')] });
+    expect(await core().memory.setHead({ sessionId: s, uuid: 'q', exact: true })).toEqual({ headId: 'q' });
+    expect(await path(s)).toEqual(['q']);
+    expect((await core().memory.list({ sessionId: s })).total).toBe(1);
+    expect(await core().memory.siblings({ sessionId: s, uuid: 'a1' })).toMatchObject({ parentId: 'q', index: 0 });
+    await core().memory.add({ sessionId: s, messages: [msg('a2', 'assistant')] });
+    expect(await path(s)).toEqual(['q', 'a2']);
+    expect((await core().memory.siblings({ sessionId: s, uuid: 'a2' })).items.map((m) => m.uuid)).toEqual(['a1', 'a2']);
+    // Undo before an answer came: back exactly where it was.
+    await core().memory.setHead({ sessionId: s, uuid: 'q2', exact: true });
+    expect(await path(s)).toEqual(['q', 'a1', 'q2']);
+    expect((await core().memory.list({ sessionId: s })).total).toBe(3);
+  });
+
   it('resending stored messages (same ids) under a parent starts no branch', async () => {
     const s = 'resend';
     await core().memory.add({ sessionId: s, messages: [msg('x'), msg('y')] });

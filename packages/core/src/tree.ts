@@ -38,8 +38,11 @@ export interface Tree {
   path?: { head: number; ranges: Range[] };
 }
 
-/** Whether the session has branches (otherwise every read takes the path of a plain line, as before trees). */
-export const isBranched = (d: Pick<SessionDoc, 'lines'>): boolean => (d.lines?.length ?? 0) > 0;
+/**
+ * Whether the session has branches, or a head set before its newest message (otherwise every read takes the path
+ * of a plain line, as before trees).
+ */
+export const isBranched = (d: Pick<SessionDoc, 'lines' | 'headSeq'>): boolean => (d.lines?.length ?? 0) > 0 || d.headSeq !== undefined;
 
 /** Trees by the session document they were made from (a single writer's documents change by replacement). */
 const trees = new WeakMap<object, Tree>();
