@@ -27,6 +27,13 @@ beforeAll(async () => {
     });
     // A regenerated answer: a second version under the question, now the conversation.
     await core.memory.add({ sessionId: 'branches', parentId: 'q', messages: [{ role: 'assistant', content: 'Oolong', uuid: 'a2' }] });
+    await core.memory.add({
+      sessionId: 'regenerate',
+      messages: [
+        { role: 'user', content: 'Name a coffee' },
+        { role: 'assistant', content: 'Espresso' },
+      ],
+    });
   } finally {
     await core.close();
   }
@@ -63,6 +70,38 @@ describe('branches in the chat UI', () => {
       (texts) => expect(texts).toEqual(['Name a tea', 'Sencha']),
     );
     await page.locator('li.message', { hasText: 'Sencha' }).getByRole('group', { name: 'Version 1 of 2' }).waitFor();
+    expect(errorsIn(page)).toEqual([]);
+  });
+
+  it('"Regenerate from here" sets the answer aside, and the answer written next is version 2 of 2 beside it', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/#/sessions/regenerate`);
+    const answer = page.locator('li.message', { hasText: 'Espresso' });
+    await answer.getByRole('button', { name: /^Details/ }).click();
+    await answer.getByRole('button', { name: 'Regenerate from here…' }).click();
+    await answer.getByRole('button', { name: 'Set aside and regenerate' }).click();
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a coffee']),
+    );
+    // The app writes the new answer (here through Zep's REST route, as any backend may).
+    const posted = await fetch(`${server.url}/api/v1/sessions/regenerate/memory`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'assistant', role_type: 'assistant', content: 'Flat white' }] }),
+    });
+    expect(posted.ok).toBe(true);
+    await page.reload();
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a coffee', 'Flat white']),
+    );
+    const picker = page.locator('li.message', { hasText: 'Flat white' }).getByRole('group', { name: 'Version 2 of 2' });
+    await picker.getByRole('button', { name: 'Previous version' }).click();
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a coffee', 'Espresso']),
+    );
     expect(errorsIn(page)).toEqual([]);
   });
 });

@@ -1,19 +1,11 @@
 /**
  * What a message shows about itself (role, time, token count, status) and its "Details" panel:
  * metadata as JSON with a merge editor, edit the text, delete (with Undo), and for an assistant's
- * answer "Regenerate from here" (which removes it and everything after it: Mnemo stores
- * conversations, it has no model; the app that writes the answers writes a new one).
+ * answer "Regenerate from here" (which sets it and everything after it aside, a version the branch
+ * picker keeps: Mnemo stores conversations, it has no model; the app that writes the answers writes
+ * a new one).
  */
-import {
-  describeError,
-  type Message,
-  trpc,
-  useDeleteMessage,
-  useRestoreMessage,
-  useSetHead,
-  useTruncateMessages,
-  useUpdateMessage,
-} from '@mnemo/react';
+import { describeError, type Message, trpc, useDeleteMessage, useRestoreMessage, useSetHead, useUpdateMessage } from '@mnemo/react';
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { fullTime, shortTime } from './time';
 import { useToast } from './toast';
@@ -151,32 +143,38 @@ export function useDeleteWithUndo() {
 }
 
 /**
- * "Regenerate from here": removes an answer and everything after it (a truncation), then offers Undo
- * in a toast, which brings back every message it removed (they share its time of deletion).
+ * "Regenerate from here": sets an answer and everything after it aside, without deleting anything: the
+ * conversation's head goes exactly to the question (session.setHead, `exact`), so the next answer
+ * written is a new version beside this one (the branch picker then shows both). Undo in a toast puts
+ * the head back where it was.
  */
 export function useRegenerateWithUndo() {
-  const truncate = useTruncateMessages();
-  const restore = useRestoreMessage();
+  const utils = trpc.useUtils();
+  const setHead = useSetHead();
   const show = useToast();
-  return ({ sessionId, uuid, seq }: Message) =>
-    truncate.mutate(
-      { sessionId, uuid, inclusive: true },
-      {
-        onSuccess: ({ deleted }) =>
-          show({
-            message: `${deleted} message${deleted === 1 ? '' : 's'} removed`,
-            action: {
-              label: 'Undo',
-              run: () =>
-                restore.mutate(
-                  { sessionId, uuid, seq, deletedWith: true },
-                  { onError: (error) => show({ message: `The messages were not restored: ${describeError(error)}` }) },
-                ),
-            },
-          }),
-        onError: (error) => show({ message: `Nothing was removed: ${describeError(error)}` }),
-      },
-    );
+  return async ({ sessionId, uuid }: Message) => {
+    try {
+      const [{ headId }, { parentId }] = await Promise.all([
+        utils.message.tree.fetch({ sessionId, limit: 1 }),
+        utils.message.siblings.fetch({ sessionId, uuid }),
+      ]);
+      if (parentId === null || headId === null) throw new Error('this answer follows no message');
+      await setHead.mutateAsync({ sessionId, uuid: parentId, exact: true });
+      show({
+        message: 'Answer set aside: the next answer is a new version beside it',
+        action: {
+          label: 'Undo',
+          run: () =>
+            setHead.mutate(
+              { sessionId, uuid: headId, exact: true },
+              { onError: (error) => show({ message: `The conversation was not put back: ${describeError(error)}` }) },
+            ),
+        },
+      });
+    } catch (error) {
+      show({ message: `Nothing was set aside: ${describeError(error)}` });
+    }
+  };
 }
 
 /** The Details panel of one message. */
@@ -274,11 +272,11 @@ export function MessageDetails({
       {confirming && (
         <div className="confirm" role="group" aria-label="Confirm regenerate">
           <span>
-            Remove this answer{after > 0 ? ` and the ${after} message${after === 1 ? '' : 's'} after it` : ''}, so a new answer can be
-            written? Mnemo does not write it: your app or model does.
+            Set this answer{after > 0 ? ` and the ${after} message${after === 1 ? '' : 's'} after it` : ''} aside, so a new answer can be
+            written beside it? Nothing is deleted (the versions stay, ‹ 1 / 2 ›). Mnemo does not write the answer: your app or model does.
           </span>
           <button type="button" className="danger" onClick={regenerate}>
-            Remove and regenerate
+            Set aside and regenerate
           </button>
           <button type="button" className="link" onClick={() => setConfirming(false)}>
             Cancel
