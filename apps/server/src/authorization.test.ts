@@ -206,6 +206,18 @@ const PROCEDURES: Record<string, { call: (t: MnemoClient, f: Fixture) => Promise
     call: (t, f) => t.message.stop.mutate({ sessionId: f.session, uuid: f.uuid }),
     row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
   },
+  'message.siblings': {
+    call: (t, f) => t.message.siblings.query({ sessionId: f.session, uuid: f.uuid }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'message.tree': {
+    call: (t, f) => t.message.tree.query({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'session.setHead': {
+    call: (t, f) => t.session.setHead.mutate({ sessionId: f.session, uuid: f.uuid }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
   'admin.purge': { call: (t) => t.admin.purge.mutate(), row: { admin: 'ok', owner: 403, other: 403, tenant: 403 } },
   'admin.forgetUser': {
     call: (t, f) => t.admin.forgetUser.mutate({ userId: f.owner }),

@@ -9,7 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { type Core, createCore, DomainError, type ImportResult, type TransferCounts, ZepImportError } from '@mnemo/core';
+import { type Core, createCore, DomainError, type ImportResult, importChatGpt, type TransferCounts, ZepImportError } from '@mnemo/core';
 import { createAdminToken, createUserToken, parseLifetime, tenantProblem, userIdProblem } from '@mnemo/core/auth-tokens';
 import { type LocalDb, moveSqliteToPostgres, startLocalDb } from '@mnemo/local-db';
 import { type Config, ENV_HELP, type EnvInput, parseEnv } from './env';
@@ -295,6 +295,59 @@ export const COMMANDS: Record<string, Command> = {
         },
         { embeddings: true },
       );
+    },
+  },
+
+  'import-chatgpt': {
+    summary: "import ChatGPT's data export (conversations.json) as sessions of one user, with every branch",
+    description:
+      'One session per conversation (its id, the title as metadata, the times of its messages), every edited or ' +
+      'regenerated version kept as a branch and the branch last shown as the head (README, "Conversation trees"). The ' +
+      'user is created if it does not exist. A conversation that is not of the documented shape is reported by its index ' +
+      'and skipped (exit code 1 after the others are imported); running it again changes nothing.',
+    options: {
+      in: { type: 'string', short: 'i', value: 'file', help: 'conversations.json from the export (required)' },
+      user: { type: 'string', value: 'userId', help: 'the Mnemo user who owns the conversations (required)' },
+      quiet: QUIET,
+      progress: PROGRESS,
+    },
+    examples: ['import-chatgpt --in conversations.json --user ada'],
+    async run(values, config) {
+      if (typeof values.in !== 'string') throw new CliError('import-chatgpt needs --in <conversations.json>', EXIT.usage);
+      if (typeof values.user !== 'string') throw new CliError('import-chatgpt needs --user <userId>', EXIT.usage);
+      const userId = values.user;
+      let conversations: unknown;
+      try {
+        conversations = JSON.parse(readFileSync(callerPath(values.in), 'utf8'));
+      } catch (error) {
+        throw new CliError(`import-chatgpt failed: ${(error as Error).message}`, EXIT.failed);
+      }
+      await withCore(config(), async (core) => {
+        const progress = createProgress('import-chatgpt', { mode: progressMode(values) });
+        let result: Awaited<ReturnType<typeof importChatGpt>>;
+        try {
+          result = await importChatGpt(core, conversations, {
+            userId,
+            onProgress: (so, done, total) =>
+              progress.update({ done, total, unit: 'conversations', detail: `${so.imported.messages} messages imported` }),
+          });
+          progress.done();
+        } catch (error) {
+          progress.done();
+          throw (
+            (error instanceof TypeError ? new CliError(`import-chatgpt failed: ${error.message}`, EXIT.failed) : undefined) ??
+            transferFailure('import-chatgpt', error) ??
+            error
+          );
+        }
+        const { imported: i, skipped: s, problems } = result;
+        for (const { index, message } of problems) console.error(`conversation ${index} skipped: ${message}`);
+        console.log(
+          `Done: ${i.sessions} conversations and ${i.messages} messages imported; ${s.sessions} conversations and ${s.messages} messages already there (skipped).`,
+        );
+        if (problems.length > 0)
+          throw new CliError(`import-chatgpt: ${problems.length} malformed conversations skipped (listed above)`, EXIT.failed);
+      });
     },
   },
 

@@ -355,12 +355,12 @@ describe('the conversation view', () => {
       const a2 = byUuid('A2: 80 degrees.');
       await a2.getByRole('button', { name: /^Details/ }).click();
       await a2.getByRole('button', { name: 'Regenerate from here…' }).click();
-      await a2.getByText('Remove this answer, so a new answer can be written?').waitFor();
-      await a2.getByRole('button', { name: 'Remove and regenerate' }).click();
+      await a2.getByText('Set this answer aside, so a new answer can be written beside it?').waitFor();
+      await a2.getByRole('button', { name: 'Set aside and regenerate' }).click();
       await a2.waitFor({ state: 'detached' });
       await eventually(focused, (f) => expect(f).toBe('composer-text'));
       // Undo brings it back; then regenerate for good.
-      await page.locator('.toast').getByText('1 message removed').waitFor();
+      await page.locator('.toast').getByText('Answer set aside: the next answer is a new version beside it').waitFor();
       await page.locator('.toast').getByRole('button', { name: 'Undo' }).click();
       await a2.waitFor();
       await eventually(
@@ -370,7 +370,7 @@ describe('the conversation view', () => {
       const a2Details = a2.getByRole('button', { name: /^Details/ });
       if ((await a2Details.getAttribute('aria-expanded')) !== 'true') await a2Details.click();
       await a2.getByRole('button', { name: 'Regenerate from here…' }).click();
-      await a2.getByRole('button', { name: 'Remove and regenerate' }).click();
+      await a2.getByRole('button', { name: 'Set aside and regenerate' }).click();
       await a2.waitFor({ state: 'detached' });
 
       await page.reload();

@@ -1,14 +1,63 @@
 /**
  * What a message shows about itself (role, time, token count, status) and its "Details" panel:
  * metadata as JSON with a merge editor, edit the text, delete (with Undo), and for an assistant's
- * answer "Regenerate from here" (which removes it and everything after it: Mnemo stores
- * conversations, it has no model; the app that writes the answers writes a new one).
+ * answer "Regenerate from here" (which sets it and everything after it aside, a version the branch
+ * picker keeps: Mnemo stores conversations, it has no model; the app that writes the answers writes
+ * a new one).
  */
-import { describeError, type Message, useDeleteMessage, useRestoreMessage, useTruncateMessages, useUpdateMessage } from '@mnemo/react';
+import { describeError, type Message, trpc, useDeleteMessage, useRestoreMessage, useSetHead, useUpdateMessage } from '@mnemo/react';
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { fullTime, shortTime } from './time';
 import { useToast } from './toast';
 import { ErrorBox, parseJsonObject } from './ui';
+
+/**
+ * "‹ 2 / 3 ›" on a message that has other versions (an edit or a regenerate made a branch beside it:
+ * Message.siblingIndex, siblingCount): the arrows switch the conversation to the previous or next
+ * version (session.setHead), which every reader then follows, after a reload too.
+ */
+function BranchPicker({ message }: { message: Message }) {
+  const utils = trpc.useUtils();
+  const setHead = useSetHead();
+  const show = useToast();
+  const count = message.siblingCount ?? 1;
+  const index = message.siblingIndex ?? 0;
+  if (count < 2) return null;
+  const go = async (to: number) => {
+    try {
+      const { items } = await utils.message.siblings.fetch({ sessionId: message.sessionId, uuid: message.uuid });
+      const target = items[to];
+      if (target) await setHead.mutateAsync({ sessionId: message.sessionId, uuid: target.uuid });
+    } catch (error) {
+      show({ message: `Could not switch version: ${describeError(error)}` });
+    }
+  };
+  return (
+    <span className="branch-picker" role="group" aria-label={`Version ${index + 1} of ${count}`}>
+      <button
+        type="button"
+        className="link"
+        aria-label="Previous version"
+        disabled={index === 0 || setHead.isPending}
+        onClick={() => void go(index - 1)}
+      >
+        ‹
+      </button>
+      <span className="muted small">
+        {index + 1} / {count}
+      </span>
+      <button
+        type="button"
+        className="link"
+        aria-label="Next version"
+        disabled={index === count - 1 || setHead.isPending}
+        onClick={() => void go(index + 1)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
 
 /**
  * The message's line: role, time (full on hover), `#seq · N tokens` (or "sending…"), its status
@@ -45,6 +94,7 @@ export function MessageMeta({
         <span className="muted small stats">{pending ? 'sending…' : `#${message.seq} · ${message.tokenCount} tokens`}</span>
         {message.status !== 'complete' && <span className={`status status-${message.status}`}>{message.status}</span>}
       </span>
+      <BranchPicker message={message} />
       <button
         type="button"
         className="link details-toggle"
@@ -93,32 +143,38 @@ export function useDeleteWithUndo() {
 }
 
 /**
- * "Regenerate from here": removes an answer and everything after it (a truncation), then offers Undo
- * in a toast, which brings back every message it removed (they share its time of deletion).
+ * "Regenerate from here": sets an answer and everything after it aside, without deleting anything: the
+ * conversation's head goes exactly to the question (session.setHead, `exact`), so the next answer
+ * written is a new version beside this one (the branch picker then shows both). Undo in a toast puts
+ * the head back where it was.
  */
 export function useRegenerateWithUndo() {
-  const truncate = useTruncateMessages();
-  const restore = useRestoreMessage();
+  const utils = trpc.useUtils();
+  const setHead = useSetHead();
   const show = useToast();
-  return ({ sessionId, uuid, seq }: Message) =>
-    truncate.mutate(
-      { sessionId, uuid, inclusive: true },
-      {
-        onSuccess: ({ deleted }) =>
-          show({
-            message: `${deleted} message${deleted === 1 ? '' : 's'} removed`,
-            action: {
-              label: 'Undo',
-              run: () =>
-                restore.mutate(
-                  { sessionId, uuid, seq, deletedWith: true },
-                  { onError: (error) => show({ message: `The messages were not restored: ${describeError(error)}` }) },
-                ),
-            },
-          }),
-        onError: (error) => show({ message: `Nothing was removed: ${describeError(error)}` }),
-      },
-    );
+  return async ({ sessionId, uuid }: Message) => {
+    try {
+      const [{ headId }, { parentId }] = await Promise.all([
+        utils.message.tree.fetch({ sessionId, limit: 1 }),
+        utils.message.siblings.fetch({ sessionId, uuid }),
+      ]);
+      if (parentId === null || headId === null) throw new Error('this answer follows no message');
+      await setHead.mutateAsync({ sessionId, uuid: parentId, exact: true });
+      show({
+        message: 'Answer set aside: the next answer is a new version beside it',
+        action: {
+          label: 'Undo',
+          run: () =>
+            setHead.mutate(
+              { sessionId, uuid: headId, exact: true },
+              { onError: (error) => show({ message: `The conversation was not put back: ${describeError(error)}` }) },
+            ),
+        },
+      });
+    } catch (error) {
+      show({ message: `Nothing was set aside: ${describeError(error)}` });
+    }
+  };
 }
 
 /** The Details panel of one message. */
@@ -216,11 +272,11 @@ export function MessageDetails({
       {confirming && (
         <div className="confirm" role="group" aria-label="Confirm regenerate">
           <span>
-            Remove this answer{after > 0 ? ` and the ${after} message${after === 1 ? '' : 's'} after it` : ''}, so a new answer can be
-            written? Mnemo does not write it: your app or model does.
+            Set this answer{after > 0 ? ` and the ${after} message${after === 1 ? '' : 's'} after it` : ''} aside, so a new answer can be
+            written beside it? Nothing is deleted (the versions stay, ‹ 1 / 2 ›). Mnemo does not write the answer: your app or model does.
           </span>
           <button type="button" className="danger" onClick={regenerate}>
-            Remove and regenerate
+            Set aside and regenerate
           </button>
           <button type="button" className="link" onClick={() => setConfirming(false)}>
             Cancel

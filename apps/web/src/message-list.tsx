@@ -187,7 +187,7 @@ export function MessageList({ sessionId, target, q }: { sessionId: string; targe
         deleteWithUndo(message);
       },
       regenerate(message) {
-        latest.current.regenerateWithUndo(message);
+        void latest.current.regenerateWithUndo(message);
         requestComposerFocus();
       },
     }),

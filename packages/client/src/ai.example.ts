@@ -1,7 +1,7 @@
 // lib/chat.ts: chat routes (Web Request → Response: Next.js route handlers, Hono, …) that keep each
 // conversation in Mnemo, one Mnemo session per chat id.
 import type { MnemoClient } from '@mnemo/client';
-import { loadChat, resumeReply, saveChat, saveStreamingReply, stopReply } from '@mnemo/client/ai';
+import { loadChat, resumeReply, saveChat, saveRequest, saveStreamingReply, stopReply } from '@mnemo/client/ai';
 import {
   convertToModelMessages,
   createUIMessageStreamResponse,
@@ -42,7 +42,8 @@ export function chatRoutes({ mnemo, model, tools }: { mnemo: MnemoClient; model:
     /** POST /api/chat that saves the reply while it streams: a reload or another tab sees it grow. */
     async saveWhileStreaming(request: Request): Promise<Response> {
       const { id, messages } = await readRequest(request);
-      await saveChat(mnemo, { sessionId: id, messages }); // the user's new message, before the reply
+      // The user's new message, before the reply; the reply goes under it (a regenerated one beside the old one).
+      const { parentId } = await saveRequest(mnemo, { sessionId: id, messages });
       const abortController = new AbortController(); // aborted when the reply is stopped (`stop` below), from any tab
       const result = await reply(messages, abortController.signal);
       const [toClient, toMnemo] = toUIMessageStream({
@@ -53,6 +54,7 @@ export function chatRoutes({ mnemo, model, tools }: { mnemo: MnemoClient; model:
       const last = messages.at(-1);
       saveStreamingReply(mnemo, {
         sessionId: id,
+        parentId,
         reply: readUIMessageStream({
           stream: toMnemo,
           message: last?.role === 'assistant' ? last : undefined, // a reply may continue the last message

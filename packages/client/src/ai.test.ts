@@ -317,6 +317,64 @@ describe('@mnemo/client/ai against a running server', () => {
     expect(() => fromUIMessage({ id: 'm2', role: 'user', parts: [], metadata: 'note' })).toThrow(/JSON object/);
   });
 
+  it('regenerate keeps both replies as branches, saved on finish or while streaming; loadChat gives the newest', async () => {
+    for (const route of ['saveOnFinish', 'saveWhileStreaming'] as const) {
+      const chatId = generateId();
+      const question = userMessage('Name a tea');
+      const first = await send(chatRoutes({ mnemo, model: mockModel([...text('t1', 'Sencha'), finish]) })[route], chatId, [question]);
+      await eventually(
+        async () => ((await loadChat(mnemo, chatId)).at(-1)?.id === first.id ? true : undefined),
+        `${route}: the first reply`,
+      );
+      // regenerate(): the client drops the last reply and sends the chat up to the question again.
+      const second = await send(chatRoutes({ mnemo, model: mockModel([...text('t1', 'Oolong'), finish]) })[route], chatId, [question]);
+      const history = await eventually(async () => {
+        const h = await loadChat(mnemo, chatId);
+        return h.at(-1)?.id === second.id && h.at(-1)?.parts.some((p) => p.type === 'text' && p.text === 'Oolong') ? h : undefined;
+      }, `${route}: the regenerated reply`);
+      expect(history.map((m) => m.id)).toEqual([question.id, second.id]);
+      const { items } = await mnemo.message.siblings.query({ sessionId: chatId, uuid: second.id });
+      expect(items.map((m) => m.uuid)).toEqual([first.id, second.id]);
+      // The first reply is one switch away, and stays chosen.
+      await mnemo.session.setHead.mutate({ sessionId: chatId, uuid: first.id });
+      expect((await loadChat(mnemo, chatId)).map((m) => m.id)).toEqual([question.id, first.id]);
+    }
+  });
+
+  it('an edited user message becomes a branch beside the original, under a new id; nothing is overwritten', async () => {
+    const chatId = generateId();
+    const question = userMessage('What is 2+2?');
+    const answer = await send(chatRoutes({ mnemo, model: mockModel([...text('t1', '5'), finish]) }).saveOnFinish, chatId, [question]);
+    await eventually(async () => ((await loadChat(mnemo, chatId)).length === 2 ? true : undefined), 'the first turn');
+    // sendMessage({ text, messageId }): the same id, new parts, the rest of the chat dropped.
+    const edited: UIMessage = { ...question, parts: [{ type: 'text', text: 'What is 2+3?' }] };
+    const routes = chatRoutes({ mnemo, model: mockModel([...text('t1', '5'), finish], [...text('t1', 'Yes.'), finish]) });
+    const answer2 = await send(routes.saveOnFinish, chatId, [edited]);
+    const history = await eventually(async () => {
+      const h = await loadChat(mnemo, chatId);
+      return h.at(-1)?.id === answer2.id ? h : undefined;
+    }, 'the edited turn');
+    const editedId = history[0]!.id;
+    expect(editedId).toMatch(new RegExp(`^${question.id}\\.e[0-9a-z]+$`));
+    expect(history.map((m) => m.parts)).toEqual([edited.parts, answer2.parts]);
+    const versions = await mnemo.message.siblings.query({ sessionId: chatId, uuid: editedId });
+    expect(versions.items.map((m) => [m.uuid, m.content])).toEqual([
+      [question.id, 'What is 2+2?'],
+      [editedId, 'What is 2+3?'],
+    ]);
+    // The client still calls it by the old id until a reload: the next turn goes on the edited branch.
+    const followUp = userMessage('Sure?');
+    const answer3 = await send(routes.saveOnFinish, chatId, [edited, answer2, followUp]);
+    const next = await eventually(async () => {
+      const h = await loadChat(mnemo, chatId);
+      return h.length === 4 ? h : undefined;
+    }, 'the turn after the edit');
+    expect(next.map((m) => m.id)).toEqual([editedId, answer2.id, followUp.id, answer3.id]);
+    expect((await mnemo.message.get.query({ sessionId: chatId, uuid: question.id })).content).toBe('What is 2+2?');
+    await mnemo.session.setHead.mutate({ sessionId: chatId, uuid: question.id });
+    expect((await loadChat(mnemo, chatId)).map((m) => m.id)).toEqual([question.id, answer.id]);
+  });
+
   it('docs/ai-sdk.md shows ai.example.ts as it is', async () => {
     const doc = await readFile(new URL('../../../docs/ai-sdk.md', import.meta.url), 'utf8');
     const example = await readFile(new URL('./ai.example.ts', import.meta.url), 'utf8');

@@ -72,11 +72,8 @@ function metadataOf(message: UIMessage): MnemoMetadata {
   return metadata;
 }
 
-/**
- * The whole chat, oldest first, as UIMessages ([] for a chat never saved). Pages through
- * message.list (memory.get would stop at the server's message window).
- */
-export async function loadChat<UI_MESSAGE extends UIMessage = UIMessage>(client: MnemoClient, sessionId: string): Promise<UI_MESSAGE[]> {
+/** The stored active path, oldest first (message.list pages; memory.get would stop at the server's message window). */
+async function activePath(client: MnemoClient, sessionId: string): Promise<MnemoMessage[]> {
   const stored: MnemoMessage[] = [];
   let cursor: string | null = null;
   do {
@@ -84,32 +81,91 @@ export async function loadChat<UI_MESSAGE extends UIMessage = UIMessage>(client:
     stored.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
-  return toUIMessages<UI_MESSAGE>(stored);
+  return stored;
+}
+
+/**
+ * The chat, oldest first, as UIMessages ([] for a chat never saved): its active path, the branch
+ * last chosen, when edits and regenerations made branches.
+ */
+export async function loadChat<UI_MESSAGE extends UIMessage = UIMessage>(client: MnemoClient, sessionId: string): Promise<UI_MESSAGE[]> {
+  return toUIMessages<UI_MESSAGE>(await activePath(client, sessionId));
+}
+
+/**
+ * The id an edited user message is stored under: its own, plus a digest of its parts (FNV-1a), so the
+ * same edit saved again finds itself stored and a different edit gets a branch of its own.
+ */
+function editedId(message: UIMessage): string {
+  let hash = 0x811c9dc5;
+  for (const char of JSON.stringify(message.parts)) {
+    hash ^= char.codePointAt(0)!;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${message.id.slice(0, 110)}.e${hash.toString(36)}`;
 }
 
 /**
  * Saves the chat's messages as they are now: appends those not stored yet (by id, in order; the
- * session is created if new), and brings any stored one whose parts, role or metadata differ (a
- * tool result added to the last assistant message, a reply saved while streaming) up to date and
- * marks it complete. Saving the same messages again writes nothing, so pass the whole chat
- * (`onEnd`'s `messages`) or only the new messages, whichever you have.
+ * session is created if new), and brings any stored assistant or system message whose parts, role or
+ * metadata differ (a tool result added to the last assistant message, a reply saved while streaming)
+ * up to date and marks it complete. Saving the same messages again writes nothing, so pass the whole
+ * chat (`onEnd`'s `messages`) or only the new messages, whichever you have.
+ *
+ * Conversations are trees (docs/ai-sdk.md): given the whole chat, a regenerated reply (the AI SDK's
+ * `regenerate()`, a new reply where another was) is stored as a branch beside the old one, and a user
+ * message edited in place (`sendMessage({ text, messageId })`: same id, new parts) as a branch beside
+ * the original, under a new id (its own plus a digest of its parts); what follows goes under them.
+ * Nothing is overwritten; `loadChat` then gives the new branch.
  */
-export async function saveChat(
+export async function saveChat(client: MnemoClient, chat: { sessionId: string; messages: readonly UIMessage[] }): Promise<void> {
+  await saveRequest(client, chat);
+}
+
+/**
+ * saveChat for a request whose reply is then saved while it streams: resolves to `{ parentId }`, the
+ * id the request's last message is stored under (an edited one has a new id), for saveStreamingReply,
+ * so that a regenerated reply goes beside the old one rather than after it.
+ */
+export async function saveRequest(
   client: MnemoClient,
   { sessionId, messages }: { sessionId: string; messages: readonly UIMessage[] },
-): Promise<void> {
-  for (let i = 0; i < messages.length; i += ADD_BATCH) {
-    const batch = messages.slice(i, i + ADD_BATCH);
-    const { messages: stored } = await client.memory.add.mutate({ sessionId, messages: batch.map(fromUIMessage) });
+): Promise<{ parentId: string | undefined }> {
+  return { parentId: await save(client, sessionId, messages) };
+}
+
+async function save(client: MnemoClient, sessionId: string, messages: readonly UIMessage[]): Promise<string | undefined> {
+  if (messages.length === 0) return undefined;
+  const path = new Map((await activePath(client, sessionId)).map((m) => [m.uuid, m]));
+  // A user message whose stored copy on the path says something else was edited in place.
+  const mapped = messages.map((message) => {
+    const current = path.get(message.id);
+    return current && message.role === 'user' && !matches(current, fromUIMessage(message))
+      ? { ...message, id: editedId(message) }
+      : message;
+  });
+  // Anchored at a stored message (the whole chat), each new message goes under the one before it in the list;
+  // otherwise (only the new messages) they follow the head.
+  const anchored = path.size === 0 || path.has(messages[0]!.id);
+  for (let i = 0; i < mapped.length; i += ADD_BATCH) {
+    const batch = mapped.slice(i, i + ADD_BATCH);
+    const parentId = i > 0 ? mapped[i - 1]!.id : anchored ? null : undefined;
+    const { messages: stored } = await client.memory.add.mutate({
+      sessionId,
+      messages: batch.map(fromUIMessage),
+      ...(parentId !== undefined && { parentId }),
+    });
     const byId = new Map(stored.map((m) => [m.uuid, m]));
     for (const message of batch) {
       const current = byId.get(message.id);
       const wanted = fromUIMessage(message);
-      if (current && (current.status !== 'complete' || !matches(current, wanted))) {
+      // A user message is never rewritten: a different text is an edit, a branch of its own (above).
+      if (current && message.role !== 'user' && (current.status !== 'complete' || !matches(current, wanted))) {
         await client.message.update.mutate({ sessionId, ...wanted, status: 'complete' });
       }
     }
   }
+  return mapped.at(-1)!.id;
 }
 
 /** Options of saveStreamingReply. */
@@ -128,6 +184,10 @@ export interface SaveStreamingReplyOptions {
    * give the model call its signal (`streamText({ abortSignal: abortController.signal })`).
    */
   abortController?: AbortController;
+   * The message the reply answers (what saveRequest resolved to for the request's messages): a new reply
+   * goes under it, so a regenerated reply becomes a branch beside the old one. Absent: after the head.
+   */
+  parentId?: string;
 }
 
 /**
@@ -144,7 +204,7 @@ export interface SaveStreamingReplyOptions {
  */
 export async function saveStreamingReply(
   client: MnemoClient,
-  { sessionId, reply, throttleMs = 250, abortController }: SaveStreamingReplyOptions,
+  { sessionId, reply, throttleMs = 250, abortController, parentId }: SaveStreamingReplyOptions,
 ): Promise<MnemoMessage | undefined> {
   let stopped = false;
   let latest: UIMessage | undefined;
@@ -162,7 +222,9 @@ export async function saveStreamingReply(
       throw new Error(`saveStreamingReply: the reply changed its id from ${stored.uuid} to ${wanted.uuid}`);
     if (!stored) {
       // Idempotent: a reply that continues a stored message (or a retried save) finds it stored.
-      [stored] = (await client.memory.add.mutate({ sessionId, messages: [{ ...wanted, status }] })).messages;
+      [stored] = (
+        await client.memory.add.mutate({ sessionId, messages: [{ ...wanted, status }], ...(parentId !== undefined && { parentId }) })
+      ).messages;
     }
     if (stored && stored.status !== 'stopped' && (stored.status !== status || !matches(stored, wanted))) {
       stored = await client.message.update.mutate({ sessionId, ...wanted, status });

@@ -4,9 +4,10 @@ import { count, machine, ms, percentile, table, withBenchCore } from './bench-co
 import { benchPaging } from './paging.bench';
 import { benchSessions, printSessions } from './sessions.bench';
 import { benchTransfer } from './transfer.bench';
+import { benchTree } from './tree.bench';
 
 const USAGE =
-  'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer] [--no-sessions]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
+  'usage: bench:scale [SIZE ...] [--1m] [--runs K] [--no-paging] [--no-transfer] [--no-sessions] [--no-tree]   (sizes in messages, e.g. 10000 or 10k; default 10k 100k)';
 const SESSION_SIZE = 100; // messages per session
 const SESSIONS_PER_USER = 100;
 const LOAD_CONCURRENCY = 4; // sessions loaded at once
@@ -14,13 +15,21 @@ const WRITE_SESSIONS = 20; // kept for the "add 2 messages" operation
 const WARMUP = 5;
 
 // ---- arguments -------------------------------------------------------------------------------
-function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boolean; transfer: boolean; sessions: boolean } {
+function parseArgs(argv: string[]): {
+  sizes: number[];
+  runs: number;
+  paging: boolean;
+  transfer: boolean;
+  sessions: boolean;
+  tree: boolean;
+} {
   const sizes: number[] = [];
   let runs = 50;
   let oneMillion = false;
   let paging = true;
   let transfer = true;
   let sessions = true;
+  let tree = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const size = /^(\d+)(k|m)?$/i.exec(arg);
@@ -30,6 +39,7 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boo
     else if (arg === '--no-paging') paging = false;
     else if (arg === '--no-transfer') transfer = false;
     else if (arg === '--no-sessions') sessions = false;
+    else if (arg === '--no-tree') tree = false;
     else if (arg === '--runs' || arg.startsWith('--runs=')) runs = Number(arg === '--runs' ? argv[++i] : arg.slice(7));
     else if (size) sizes.push(Number(size[1]) * ({ k: 1e3, m: 1e6 }[size[2]?.toLowerCase() ?? ''] ?? 1));
     else fail(`unknown argument ${JSON.stringify(arg)}`);
@@ -40,7 +50,7 @@ function parseArgs(argv: string[]): { sizes: number[]; runs: number; paging: boo
   if (sizes.some((n) => n < SESSION_SIZE)) fail(`sizes must be at least ${SESSION_SIZE}`);
   // Whole sessions only: round up to a multiple of SESSION_SIZE.
   const whole = sizes.map((n) => Math.ceil(n / SESSION_SIZE) * SESSION_SIZE);
-  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging, transfer, sessions };
+  return { sizes: [...new Set(whole)].sort((a, b) => a - b), runs, paging, transfer, sessions, tree };
 }
 
 function fail(message: string): never {
@@ -285,7 +295,7 @@ async function describeDatabase(core: Core, db: LocalDb | undefined): Promise<st
 
 // ---- main ------------------------------------------------------------------------------------
 async function main() {
-  const { sizes, runs, paging, transfer, sessions } = parseArgs(process.argv.slice(2));
+  const { sizes, runs, paging, transfer, sessions, tree } = parseArgs(process.argv.slice(2));
   console.log(machine());
   console.log(`sizes: ${sizes.map(count).join(', ')} messages; ${runs} timed runs per operation after ${WARMUP} warm-up runs\n`);
 
@@ -351,6 +361,13 @@ async function main() {
     if (paging) {
       console.log(`\npaging one long session (paging.bench.ts), in the same database\n`);
       await benchPaging(core, { runs });
+    }
+
+    if (tree) {
+      console.log(
+        `\nconversation trees (tree.bench.ts): 1,000 messages with 100 branch points against a linear session, in the same database\n`,
+      );
+      await benchTree(core, { runs });
     }
   });
   if (sessions) {

@@ -12,6 +12,7 @@ import {
   type ObjectId,
 } from 'mongodb';
 import type { Metadata } from './metadata';
+import type { Line } from './tree';
 
 interface Lifecycle {
   createdAt: Date;
@@ -65,6 +66,15 @@ export interface SessionDoc extends Listed {
    * lowered by every append and restore, set exactly by each retention run; absent: it has none.
    */
   oldestMessageAt?: Date;
+  /**
+   * Conversation trees (tree.ts): the lines that branches started, in number order; absent or empty:
+   * no branch, one line (every read is then what it was before trees).
+   */
+  lines?: Line[];
+  /** The head's number when it is not the newest message (after a switch of branch); absent: the newest. */
+  headSeq?: number;
+  /** Of its live messages, how many are off the active path (`message.list`'s total is the others); absent: 0. */
+  offPath?: number;
 }
 
 export interface MessageDoc extends Lifecycle {

@@ -168,3 +168,4 @@ export type { StreamItem } from './streams/message-stream';
 export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';
 export type { ExportOptions, ExportRecord, ImportOptions, ImportResult, TransferCounts } from './transfer';
 export { type ZepImportOptions, ZepImportError } from './transfer-zep';
+export { type ChatGptImportResult, importChatGpt } from './transfer-chatgpt';

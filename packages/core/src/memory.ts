@@ -14,7 +14,7 @@ import {
 } from './db';
 import type { Publish } from './events';
 import { ConflictError, messageNotFound, sessionNotFound } from './errors';
-import { toMessage, toSession } from './mappers';
+import { toMessage, toPlacedMessage, toSession } from './mappers';
 import type { Listing } from './listing';
 import { mergeUpdate } from './merge-update';
 import { textOfParts, withoutSystem } from './metadata';
@@ -26,7 +26,12 @@ import {
   type Memory,
   type Message,
   MessageIdInput,
+  MessageTreeInput,
+  type MessageTreePage,
+  type Head,
   RestoreMessageInput,
+  SetHeadInput,
+  type Siblings,
   TruncateInput,
   UpdateMessageInput,
 } from './schemas';
@@ -37,8 +42,110 @@ import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
+import { childrenOf, headOf, inRanges, isBranched, type Line, parentOf, pathTo, type Range, subtreeOf, type Tree, treeOf } from './tree';
 
 const bySeq = (d: MessageDoc) => d.seq;
+
+/** One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read are `known`. */
+type Read = ((bucket: number) => Promise<MessageDoc[]>) & { known: Map<number, MessageDoc[]> };
+
+function readOnce(buckets: BucketStore, sessionId: string): Read {
+  const seen = new Map<number, Promise<MessageDoc[]>>();
+  const known = new Map<number, MessageDoc[]>();
+  const read = (bucket: number) => {
+    let docs = seen.get(bucket);
+    if (!docs) {
+      docs = buckets.read(sessionId, bucket).then((found) => {
+        known.set(bucket, found);
+        return found;
+      });
+      seen.set(bucket, docs);
+    }
+    return docs;
+  };
+  return Object.assign(read, { known });
+}
+
+/** The live message numbered `seq` among the buckets already read, if any (throws Missing for a bucket not read yet). */
+type At = (seq: number) => MessageDoc | undefined;
+class Missing {
+  constructor(readonly bucket: number) {}
+}
+
+/**
+ * Runs a synchronous look-up over the buckets `read` has read, reading each one it misses and running
+ * it again: tree places are answered without an await per message (one each made them 10× dearer).
+ */
+async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
+  const at: At = (seq) => {
+    const docs = read.known.get(bucketOf(seq));
+    if (!docs) throw new Missing(bucketOf(seq));
+    return docs.find((d) => d.seq === seq);
+  };
+  for (;;) {
+    try {
+      return compute(at);
+    } catch (error) {
+      if (!(error instanceof Missing)) throw error;
+      await read(error.bucket);
+    }
+  }
+}
+
+/**
+ * The live messages numbered within `ranges` (ascending, disjoint: a path or a subtree, tree.ts), a
+ * bucket at a time in `order`, those `keep` accepts, until `enough` are had: only the buckets the
+ * ranges cover are read.
+ */
+async function walkRanges(
+  read: (bucket: number) => Promise<MessageDoc[]>,
+  ranges: readonly Range[],
+  { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
+): Promise<MessageDoc[]> {
+  const step = order === 'desc' ? -1 : 1;
+  const docs: MessageDoc[] = [];
+  let last = Number.NaN; // the bucket read last: consecutive ranges often share one, read once
+  for (const [from, to] of order === 'desc' ? [...ranges].reverse() : ranges) {
+    const [first, end] = order === 'desc' ? [bucketOf(to), bucketOf(from)] : [bucketOf(from), bucketOf(to)];
+    for (let bucket = first; docs.length < enough && bucket * step <= end * step; bucket += step) {
+      if (bucket === last) continue;
+      last = bucket;
+      // All of the bucket's messages on any of the ranges: those of the ranges after this one in it come after these.
+      docs.push(...(await read(bucket)).filter((d) => inRanges(ranges, d.seq) && keep(d)).sort((x, y) => step * (x.seq - y.seq)));
+    }
+    if (docs.length >= enough) break;
+  }
+  return docs.slice(0, enough);
+}
+
+/** The nearest live ancestor of message `seq` (what it follows once deleted messages are skipped), or null. */
+function liveParent(t: Tree, at: At, seq: number): MessageDoc | null {
+  for (let s = parentOf(t, seq); s > 0; s = parentOf(t, s)) {
+    const doc = at(s);
+    if (doc) return doc;
+  }
+  return null;
+}
+
+/** The live children of message `seq` (0: the roots), by `seq`. */
+function liveChildren(t: Tree, at: At, seq: number): MessageDoc[] {
+  return childrenOf(t, seq).flatMap((s) => at(s) ?? []);
+}
+
+/** A message with its place in the tree: the live message it follows, and its place among its parent's live children. */
+function placed(t: Tree, at: At, d: MessageDoc): Message {
+  const parent = liveParent(t, at, d.seq);
+  const siblings = liveChildren(t, at, parentOf(t, d.seq));
+  const index = siblings.findIndex((s) => s.seq === d.seq);
+  return toPlacedMessage(d, parent?.uuid ?? null, Math.max(0, index), Math.max(1, siblings.length));
+}
+
+/** The head as it reads: the head message, or its nearest live ancestor when it was deleted; null when none is left. */
+function liveHead(session: SessionDoc, at: At): MessageDoc | null {
+  const head = headOf(session);
+  if (head === 0) return null;
+  return at(head) ?? liveParent(treeOf(session), at, head);
+}
 
 /** A session's newest live message, or null (a session list's preview). */
 export async function lastMessage(
@@ -83,6 +190,78 @@ export function createMemoryService(
     const doc = await c.messages.findOne({ uuid, sessionId, ...live }); // messages_id
     if (!doc) throw messageNotFound(sessionId, uuid);
     return doc;
+  }
+
+  /**
+   * Messages as read: in a session with branches, each with its place in the tree (placed); otherwise
+   * as stored. In order along a path, a message's parent is usually the one before it and it usually
+   * has no sibling: those are answered from the tree alone, without looking anything up.
+   */
+  async function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Promise<Message[]> {
+    if (!isBranched(session)) return docs.map(toMessage);
+    const t = treeOf(session);
+    const page = new Map(docs.map((d) => [d.seq, d]));
+    return withBuckets(read, (at) =>
+      docs.map((d) => {
+        const parent = page.get(parentOf(t, d.seq));
+        if (parent && childrenOf(t, parent.seq).length === 1) return toPlacedMessage(d, parent.uuid, 0, 1);
+        return placed(t, at, d);
+      }),
+    );
+  }
+
+  /**
+   * Writes a branched session's tree state after a write that may move its head or change which of
+   * its messages are live (under the session's lock): `headSeq` (absent when the head is the newest
+   * message), `lines` when given, and `offPath`, counted along the path: O(path), for these rare writes
+   * only, so appends and reads never count. `branchUnder`: a new line is about to be appended under
+   * this message, so the path counted ends there and the head will be the newest message.
+   */
+  async function repath(sessionId: string, change: { head?: number; lines?: Line[]; branchUnder?: number } = {}): Promise<void> {
+    await sessions.settle(sessionId);
+    const current = await sessions.get(sessionId);
+    if (!current || current.deletedAt !== null) return;
+    const session = change.lines ? { ...current, lines: change.lines } : current;
+    const head = change.head ?? headOf(session);
+    if (!isBranched(session) && head === session.lastSeq) return;
+    const path = pathTo(treeOf(session), change.branchUnder ?? head);
+    const onPath = (await walkRanges(readOnce(buckets, sessionId), path, { order: 'asc', enough: Number.POSITIVE_INFINITY })).length;
+    const open = change.branchUnder !== undefined || head === session.lastSeq;
+    const doc = await c.sessions.findOneAndUpdate(
+      { sessionId }, // sessions_sessionId
+      {
+        $set: { offPath: session.messageCount - onPath, ...(change.lines && { lines: change.lines }), ...(!open && { headSeq: head }) },
+        ...(open && { $unset: { headSeq: '' as const } }),
+      },
+      { returnDocument: 'after' },
+    );
+    sessions.stored(sessionId, doc);
+    if (doc) publish({ type: 'session', session: toSession(doc) });
+  }
+
+  /**
+   * Where an append goes (under the session's lock). Without `parentId` the batch follows the head;
+   * when the head is the newest message that is the plain append of a line, and nothing is written
+   * here. Under any other message (or `null`: a new root) the batch starts a new line at the next
+   * number: the line is stored first, with the path counted to its parent, and the append then
+   * continues it as the newest message.
+   */
+  async function placeAppend(sessionId: string, parentId: string | null | undefined): Promise<void> {
+    const session = await sessions.live(sessionId);
+    if (!session) {
+      if (parentId) throw messageNotFound(sessionId, parentId);
+      return;
+    }
+    if (parentId === undefined && session.headSeq === undefined) return;
+    const read = readOnce(buckets, sessionId);
+    let parent: number;
+    if (parentId === undefined) parent = session.headSeq!;
+    else {
+      parent = parentId === null ? 0 : (await liveMessage(sessionId, parentId)).seq;
+      // Under the head while it is the newest message: the line goes on.
+      if (session.headSeq === undefined && parent === ((await withBuckets(read, (at) => liveHead(session, at)))?.seq ?? 0)) return;
+    }
+    await repath(sessionId, { lines: [...(session.lines ?? []), { start: session.lastSeq + 1, parent }], branchUnder: parent });
   }
 
   /**
@@ -139,7 +318,12 @@ export function createMemoryService(
     }
   }
 
-  async function append(sessionId: string, messages: z.output<typeof AddMemoryInput>['messages'], owner?: string): Promise<Memory> {
+  async function append(
+    sessionId: string,
+    messages: z.output<typeof AddMemoryInput>['messages'],
+    owner?: string,
+    parentId?: string | null,
+  ): Promise<Memory> {
     // On behalf of a user (scope.ts): a session of somebody else (even deleted) is not theirs to write or revive.
     if (owner !== undefined) {
       const existing = await sessions.get(sessionId);
@@ -161,6 +345,12 @@ export function createMemoryService(
       .map((m) => ({ ...m, content: m.content ?? textOfParts(m.parts ?? []) }));
     // Search terms (search/tokenize.ts), computed once, stored on each message and counted on the session.
     const terms = fresh.map((m) => tokenize(m.content));
+    if (fresh.length > 0) {
+      // With a parent named, each message follows the one before it in the batch: the first new one goes under
+      // the stored message just before it (a resent history ending in a regenerated reply), or under `parentId`.
+      const firstNew = batch.findIndex((m) => !existing.has(m.uuid));
+      await placeAppend(sessionId, parentId !== undefined && firstNew > 0 ? batch[firstNew - 1]!.uuid : parentId);
+    }
     const now = new Date();
     const created = fresh.map((m) => (m.createdAt ?? now).getTime());
     const session = await reserveSeq(
@@ -223,9 +413,9 @@ export function createMemoryService(
 
   /**
    * Soft-deletes the given live messages' search documents and takes them out of the session's
-   * counts (messages, BM25 statistics). The messages themselves are already marked.
+   * counts (messages, BM25 statistics). The messages themselves are already marked. The session as stored.
    */
-  async function unindex(sessionId: string, docs: MessageDoc[], now: Date): Promise<void> {
+  async function unindex(sessionId: string, docs: MessageDoc[], now: Date): Promise<SessionDoc | null> {
     await sessions.settle(sessionId);
     let termLength = 0;
     for (let i = 0; i < docs.length; i += 1000) {
@@ -243,6 +433,7 @@ export function createMemoryService(
     sessions.stored(sessionId, session);
     publish({ type: 'deleted', sessionId, uuids: docs.map((d) => d.uuid) });
     if (session) publish({ type: 'session', session: toSession(session) });
+    return session;
   }
 
   /** Applies a validated message update under the session's lock (see UpdateMessageInput). */
@@ -316,8 +507,8 @@ export function createMemoryService(
      * session: a live message with the id is skipped (and returned as stored). Returns the batch as stored.
      */
     async add(input: AddMemoryInput, { owner }: { owner?: string } = {}): Promise<Memory> {
-      const { sessionId, messages } = parse(AddMemoryInput, input);
-      return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner));
+      const { sessionId, messages, parentId } = parse(AddMemoryInput, input);
+      return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner, parentId));
     },
 
     /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */
@@ -325,6 +516,12 @@ export function createMemoryService(
       const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
       const session = await sessions.live(sessionId);
       if (!session || session.messageCount === 0) return { messages: [] };
+      if (isBranched(session)) {
+        // The active path's ranges, newest first (tree.ts).
+        const read = readOnce(buckets, sessionId);
+        const docs = await walkRanges(read, pathTo(treeOf(session), headOf(session)), { order: 'desc', enough: lastn });
+        return { messages: await withPlaces(session, read, docs.reverse()) };
+      }
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
         from: bucketOf(session.lastSeq),
         to: 0,
@@ -344,6 +541,27 @@ export function createMemoryService(
       const session = await sessions.live(sessionId);
       if (!session || session.messageCount === 0) return { items: [], nextCursor: null, total: 0 };
       const { lastSeq, messageCount } = session;
+      if (isBranched(session)) {
+        // The active path's ranges (tree.ts): numbers ascend along it, so `seq` cursors work as on a line.
+        const read = readOnce(buckets, sessionId);
+        const path = pathTo(treeOf(session), headOf(session));
+        const docs = await walkRanges(read, path, {
+          order,
+          keep: (d) => key === undefined || (order === 'desc' ? d.seq < key : d.seq > key),
+          enough: limit + 1,
+        });
+        const page = toPage(
+          docs,
+          limit,
+          (d) => d.seq,
+          (d) => d,
+        );
+        return {
+          items: await withPlaces(session, read, page.items),
+          nextCursor: page.nextCursor,
+          total: messageCount - (session.offPath ?? 0),
+        };
+      }
       const docs =
         order === 'desc'
           ? await walkBuckets(bucketReader(sessionId), bySeq, {
@@ -364,7 +582,80 @@ export function createMemoryService(
 
     async message(input: { sessionId: string; uuid: string }): Promise<Message> {
       const { sessionId, uuid } = parse(MessageIdInput, input);
-      return toMessage(await liveMessage(sessionId, uuid));
+      const doc = await liveMessage(sessionId, uuid);
+      const session = await sessions.live(sessionId);
+      return session ? (await withPlaces(session, readOnce(buckets, sessionId), [doc]))[0]! : toMessage(doc);
+    },
+
+    /** The live messages that share this message's parent, by `seq`, each placed in the tree, and its index among them. */
+    async siblings(input: { sessionId: string; uuid: string }): Promise<Siblings> {
+      const { sessionId, uuid } = parse(MessageIdInput, input);
+      const doc = await liveMessage(sessionId, uuid);
+      const session = await sessions.live(sessionId);
+      const t = treeOf({ lines: session?.lines, lastSeq: session?.lastSeq ?? doc.seq });
+      const read = readOnce(buckets, sessionId);
+      const parent = await withBuckets(read, (at) => liveParent(t, at, doc.seq));
+      if (!session || !isBranched(session)) return { parentId: parent?.uuid ?? null, items: [toMessage(doc)], index: 0 };
+      const docs = await withBuckets(read, (at) => liveChildren(t, at, parentOf(t, doc.seq)));
+      return {
+        parentId: parent?.uuid ?? null,
+        items: await withBuckets(read, (at) => docs.map((d) => placed(t, at, d))),
+        index: Math.max(
+          0,
+          docs.findIndex((d) => d.seq === doc.seq),
+        ),
+      };
+    },
+
+    /**
+     * Every live message of the session, branches included, keyset-paged by `seq` (parents come before
+     * their children), each with its parent and place among its siblings; and the head. A session that
+     * does not exist has none.
+     */
+    async tree(input: MessageTreeInput): Promise<MessageTreePage> {
+      const { sessionId, limit, cursor } = parse(MessageTreeInput, input);
+      const key = decodeCursor(cursor, 'number') ?? 0;
+      const session = await sessions.live(sessionId);
+      if (!session || session.messageCount === 0) return { items: [], nextCursor: null, headId: null };
+      const read = readOnce(buckets, sessionId);
+      const docs = await walkBuckets(read, bySeq, {
+        from: bucketOf(key + 1),
+        to: bucketOf(session.lastSeq),
+        keep: (d) => d.seq > key,
+        enough: limit + 1,
+      });
+      const t = treeOf(session);
+      const page = toPage(
+        docs,
+        limit,
+        (d) => d.seq,
+        (d) => d,
+      );
+      const [items, head] = await withBuckets(read, (at) => [page.items.map((d) => placed(t, at, d)), liveHead(session, at)] as const);
+      return { items, nextCursor: page.nextCursor, headId: head?.uuid ?? null };
+    },
+
+    /**
+     * Switches branch: the head becomes the newest live message under `uuid` (the newest of its subtree,
+     * which is a leaf and the end of the most recently active branch at each fork). Answers the head.
+     * A session without branches is one line: its head is already its newest message.
+     */
+    async setHead(input: SetHeadInput): Promise<Head> {
+      const { sessionId, uuid, exact } = parse(SetHeadInput, input);
+      return serialize(sessionKey(sessionId), async () => {
+        const doc = await liveMessage(sessionId, uuid);
+        const session = await sessions.live(sessionId);
+        if (!session) throw messageNotFound(sessionId, uuid);
+        const [newest] = await walkRanges(readOnce(buckets, sessionId), subtreeOf(treeOf(session), doc.seq), { order: 'desc', enough: 1 });
+        const head = exact ? doc : (newest ?? doc);
+        // Exactly here, with messages after it: the session keeps its head (isBranched) even without a branch yet.
+        if (exact && head.seq !== newest?.seq && head.seq !== headOf(session)) {
+          await repath(sessionId, { head: head.seq });
+          return { headId: head.uuid };
+        }
+        if (isBranched(session) && head.seq !== headOf(session)) await repath(sessionId, { head: head.seq });
+        return { headId: head.uuid };
+      });
     },
 
     /** Changes a message (UpdateMessageInput): metadata merges (dropping `system`), text, role, parts, status. */
@@ -396,7 +687,9 @@ export function createMemoryService(
         const now = new Date();
         await c.messages.updateOne({ _id: doc._id }, { $set: { deletedAt: now } }); // _id
         buckets.changed({ ...doc, deletedAt: now });
-        await unindex(sessionId, [doc], now);
+        const session = await unindex(sessionId, [doc], now);
+        // Alone: its replies follow its parent now (reads skip it); the path's count changes.
+        if (session && isBranched(session)) await repath(sessionId);
         return { deleted: 1 };
       });
     },
@@ -438,6 +731,17 @@ export function createMemoryService(
           { returnDocument: 'after' },
         );
         sessions.stored(sessionId, session);
+        if (session && isBranched(session)) {
+          // What comes back under the head brings the head down into it (an undone truncation or branch
+          // delete): to the newest message under the first restored one.
+          const t = treeOf(session);
+          const below = session.headSeq !== undefined ? subtreeOf(t, session.headSeq) : [];
+          const root = Math.min(...docs.filter((d) => inRanges(below, d.seq)).map((d) => d.seq));
+          const [newest] = Number.isFinite(root)
+            ? await walkRanges(readOnce(buckets, sessionId), subtreeOf(t, root), { order: 'desc', enough: 1 })
+            : [];
+          await repath(sessionId, newest ? { head: newest.seq } : {});
+        }
         const messages = docs.sort((a, b) => a.seq - b.seq).map((d) => toMessage({ ...d, deletedAt: null }));
         publish({ type: 'messages', sessionId, messages });
         if (session) publish({ type: 'session', session: toSession(session) });
@@ -466,7 +770,8 @@ export function createMemoryService(
         }
         if (old.length > 0) {
           buckets.invalidate(sessionId);
-          await unindex(sessionId, old, now);
+          const session = await unindex(sessionId, old, now);
+          if (session && isBranched(session)) await repath(sessionId);
         }
         const [oldest] = await c.messages // messages_session_created
           .find({ sessionId, ...live }, { projection: { createdAt: 1 } })
@@ -487,26 +792,44 @@ export function createMemoryService(
     },
 
     /**
-     * Soft-deletes every message after `uuid` (and it too when `inclusive`), queued with the
-     * session's appends: a message added concurrently lands before the cut or after it, whole.
+     * Soft-deletes every message below `uuid` (and it too when `inclusive`): on a line, every message
+     * after it; in a tree, its subtree (tree.ts), all branches. Queued with the session's appends: a
+     * message added concurrently lands before the cut or after it, whole. When the head was among
+     * them, it moves up to `uuid` (or, when `inclusive`, to the message it follows), so the next
+     * append goes there, as it does on a line.
      */
     async truncate(input: TruncateInput): Promise<{ deleted: number }> {
       const { sessionId, uuid, inclusive } = parse(TruncateInput, input);
       return serialize(sessionKey(sessionId), async () => {
         const anchor = await liveMessage(sessionId, uuid);
-        const from = inclusive ? anchor.seq : anchor.seq + 1;
-        const lastSeq = (await sessions.live(sessionId))?.lastSeq ?? anchor.seq;
+        const session = await sessions.live(sessionId);
+        const t = treeOf({ lines: session?.lines, lastSeq: session?.lastSeq ?? anchor.seq });
+        const ranges = subtreeOf(t, anchor.seq)
+          .map(([from, to]): Range => [from === anchor.seq && !inclusive ? from + 1 : from, to])
+          .filter(([from, to]) => from <= to);
         const now = new Date();
         const gone: MessageDoc[] = [];
-        // A bucket at a time (one equality each, which FerretDB pushes down); usually the last one or two.
-        for (let bucket = bucketOf(from); bucket <= bucketOf(lastSeq); bucket++) {
-          const docs = (await bucketReader(sessionId)(bucket)).filter((d) => d.seq >= from);
-          if (docs.length === 0) continue;
-          await c.messages.updateMany({ bucket: bucketKey(sessionId, bucket), ...live, seq: { $gte: from } }, { $set: { deletedAt: now } }); // messages_bucket
-          buckets.invalidate(sessionId);
-          gone.push(...docs);
+        // A bucket at a time (one equality each, which FerretDB pushes down); on a line usually the last one or two.
+        for (const [from, to] of ranges) {
+          for (let bucket = bucketOf(from); bucket <= bucketOf(to); bucket++) {
+            const docs = (await bucketReader(sessionId)(bucket)).filter((d) => d.seq >= from && d.seq <= to);
+            if (docs.length === 0) continue;
+            await c.messages.updateMany(
+              { bucket: bucketKey(sessionId, bucket), ...live, seq: { $gte: from, $lte: to } }, // messages_bucket
+              { $set: { deletedAt: now } },
+            );
+            buckets.invalidate(sessionId);
+            gone.push(...docs);
+          }
         }
         if (gone.length > 0) await unindex(sessionId, gone, now);
+        if (session && isBranched(session)) {
+          const moved = inRanges(ranges, headOf(session));
+          const up = inclusive
+            ? ((await withBuckets(readOnce(buckets, sessionId), (at) => liveParent(t, at, anchor.seq)))?.seq ?? 0)
+            : anchor.seq;
+          await repath(sessionId, moved ? { head: up } : {});
+        }
         return { deleted: gone.length };
       });
     },

@@ -166,7 +166,19 @@ export const NewMessage = z
   })
   .refine((m) => m.content !== undefined || m.parts !== undefined, { message: 'give content or parts', path: ['content'] });
 export type NewMessage = z.input<typeof NewMessage>;
-export const AddMemoryInput = z.object({ sessionId: Id, messages: z.array(NewMessage).max(1000) });
+export const AddMemoryInput = z.object({
+  sessionId: Id,
+  messages: z.array(NewMessage).max(1000),
+  /**
+   * The message the first one follows (the rest follow each other); absent: the head (the active path
+   * goes on). Under a message other than the head, or `null` (a new root), the batch starts a branch
+   * and becomes the active path: an edited question goes under the old one's parent, a regenerated
+   * answer under its question. Messages already stored are skipped as always; with a parent named,
+   * the first new one goes under the stored message just before it in the batch (a resent history
+   * ending in a regenerated reply branches at the right place).
+   */
+  parentId: MessageId.nullable().optional(),
+});
 export type AddMemoryInput = z.input<typeof AddMemoryInput>;
 /** A session that does not exist (yet) has an empty history: a new chat reads as one. */
 export const GetMemoryInput = z.object({ sessionId: Id, lastn: z.number().int().min(1).optional() });
@@ -235,6 +247,16 @@ export const RestoreMessageInput = MessageIdInput.extend({
 });
 export type RestoreMessageInput = z.input<typeof RestoreMessageInput>;
 export type TruncateInput = z.input<typeof TruncateInput>;
+/**
+ * Switches branch: the head becomes the newest message under `uuid` (following the most recently active branch
+ * at each fork); with `exact`, `uuid` itself, even when messages follow it: they are set aside (off the path,
+ * not deleted), and the next add goes under it as a new branch (a regenerate that keeps the old answer).
+ */
+export const SetHeadInput = MessageIdInput.extend({ exact: z.boolean().default(false) });
+export type SetHeadInput = z.input<typeof SetHeadInput>;
+/** Every live message of a session with its parent, by `seq` (a tree view, assistant-ui's history). */
+export const MessageTreeInput = PageInput.extend({ sessionId: Id });
+export type MessageTreeInput = z.input<typeof MessageTreeInput>;
 
 export interface Message {
   /** The message id (see MessageId). */
@@ -250,7 +272,30 @@ export interface Message {
   tokenCount: number;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * Its place in the conversation tree, given in sessions that have branches (a session without any is
+   * one line: each message follows the one before it and has no siblings) and by `message.tree`:
+   * the message it follows (null: a root), and its place among the live messages that share that
+   * parent (0-based, by `seq`) and how many they are, for a "‹ 2 / 3 ›" picker.
+   */
+  parentId?: string | null;
+  siblingIndex?: number;
+  siblingCount?: number;
 }
+
+/** Where the active path ends (null: the session has no live message). */
+export interface Head {
+  headId: string | null;
+}
+export interface Siblings {
+  /** Their parent: the nearest live message the message follows (null: it is a root). */
+  parentId: string | null;
+  /** The live messages sharing the message's parent, by `seq`, itself among them. */
+  items: Message[];
+  /** Its place among them. */
+  index: number;
+}
+export interface MessageTreePage extends Page<Message>, Head {}
 
 export interface Memory {
   messages: Message[];
@@ -282,6 +327,8 @@ const SearchQuery = z.object({
   searchType: z.enum(SEARCH_TYPES).default('similarity'),
   /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
   mmrLambda: z.number().min(0).max(1).default(0.5),
+  /** In a session with branches, search every branch, not only the active path (the default). */
+  allBranches: z.boolean().default(false),
 });
 /** The check every search applies: it asks for something. */
 function asksSomething(input: z.output<typeof SearchQuery>, ctx: z.RefinementCtx): void {

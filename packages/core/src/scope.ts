@@ -85,6 +85,9 @@ export function scopedTo(core: CoreApi & { store: Store }, userId: string): Core
         if ((await ownership(input.sessionId)) !== 'own') throw sessionNotFound(input.sessionId);
         yield* memory.stream(input, options);
       },
+      siblings: own(memory.siblings),
+      tree: own(memory.tree),
+      setHead: own(memory.setHead),
       search: own(memory.search),
       searchUser: self(memory.searchUser),
       expire: adminOnly('retention'),

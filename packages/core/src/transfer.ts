@@ -32,6 +32,7 @@ import type { Store } from './store';
 import { tokenize } from './search/tokenize';
 import { type ZepImportOptions, zepRecords } from './transfer-zep';
 import { describeZodError, parse } from './validate';
+import { inRanges, isBranched, pathTo, treeOf } from './tree';
 
 export const EXPORT_FORMAT = 'mnemo-export';
 export const EXPORT_VERSION = 1;
@@ -66,6 +67,22 @@ const SessionRecord = z.strictObject({
   updatedAt: IsoDate,
   lastMessageAt: IsoDate.nullable(),
   lastActiveAt: IsoDate,
+  /**
+   * Only for a session with branches (tree.ts): its lines as `[start, parent]` (parent 0: a root), by
+   * `start`, and its head's `seq` when the head is not the newest message. Messages keep their `seq`,
+   * so these numbers mean the same after an import.
+   */
+  tree: z
+    .strictObject({
+      lines: z
+        .array(z.tuple([z.number().int().min(2).max(Number.MAX_SAFE_INTEGER), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]))
+        .max(100_000)
+        .refine((lines) => lines.every(([start, parent], i) => parent < start && (i === 0 || start > lines[i - 1]![0])), {
+          message: 'lines must ascend by start, each under a message numbered before it',
+        }),
+      headSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+    })
+    .optional(),
 });
 const MessageRecord = z.strictObject({
   type: z.literal('message'),
@@ -167,6 +184,9 @@ function sessionRecord(d: SessionDoc): SessionRecord {
     updatedAt: iso(d.updatedAt),
     lastMessageAt: d.lastMessageAt ? iso(d.lastMessageAt) : null,
     lastActiveAt: iso(d.lastActiveAt ?? d.createdAt),
+    ...(isBranched(d) && {
+      tree: { lines: (d.lines ?? []).map((l): [number, number] => [l.start, l.parent]), headSeq: d.headSeq ?? null },
+    }),
   };
 }
 
@@ -515,7 +535,7 @@ export function createTransfer(
           }
           users.add(userId);
         }
-        const { uuid, metadata, retentionDays, createdAt, updatedAt, lastMessageAt, lastActiveAt } = record;
+        const { uuid, metadata, retentionDays, createdAt, updatedAt, lastMessageAt, lastActiveAt, tree } = record;
         out.sessions.push({
           doc: {
             uuid,
@@ -529,6 +549,11 @@ export function createTransfer(
             updatedAt,
             lastMessageAt,
             lastActiveAt,
+            ...(tree && {
+              ...(tree.lines.length > 0 && { lines: tree.lines.map(([start, parent]) => ({ start, parent })) }),
+              ...(tree.headSeq !== null && { headSeq: tree.headSeq }),
+              offPath: 0,
+            }),
             ...revive,
           },
           replace: existing !== null,
@@ -703,16 +728,23 @@ export function createTransfer(
         const termLength = messages.reduce((sum, m) => sum + m.terms.length, 0);
         const lastSeq = Math.max(...messages.map((m) => m.doc.seq));
         const oldestMessageAt = new Date(Math.min(...messages.map((m) => m.doc.createdAt.getTime())));
-        await serialize(sessionKey(sessionId), () =>
-          c.sessions.updateOne(
+        await serialize(sessionKey(sessionId), async () => {
+          const session = await c.sessions.findOneAndUpdate(
             { sessionId }, // sessions_sessionId
             {
               $max: { lastSeq },
               $min: { oldestMessageAt },
               $inc: { messageCount: messages.length, termDocs: messages.length, termLength },
             },
-          ),
-        );
+            { returnDocument: 'after' },
+          );
+          if (session && isBranched(session)) {
+            // The active path goes to the head, or (none stored: the newest) down the last line whatever its length.
+            const path = pathTo(treeOf(session), session.headSeq ?? Number.MAX_SAFE_INTEGER);
+            const off = messages.filter((m) => !inRanges(path, m.doc.seq)).length;
+            if (off > 0) await c.sessions.updateOne({ sessionId }, { $inc: { offPath: off } }); // sessions_sessionId
+          }
+        });
         queueEmbeddings?.(
           sessionId,
           messages.map((m) => m.doc).filter((d) => d.status !== 'streaming'),

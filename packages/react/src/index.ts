@@ -33,6 +33,8 @@ export {
   useDeleteMessage,
   useMessages,
   useRestoreMessage,
+  useSetHead,
+  useSiblings,
   useTruncateMessages,
   useUpdateMessage,
 } from './use-messages';

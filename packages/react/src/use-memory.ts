@@ -148,6 +148,8 @@ export function useAddMemory() {
         utils.message.list.invalidate({ sessionId }, { refetchType: isLive(queryClient, sessionId) ? 'none' : 'active' }),
         refetchSeeded(queryClient, sessionId),
         utils.memory.search.invalidate({ sessionId }),
+        utils.message.siblings.invalidate({ sessionId }), // a branch adds a version
+        utils.message.tree.invalidate({ sessionId }),
         utils.user.search.invalidate(), // whose user is not known here: every user search
         utils.session.get.invalidate({ sessionId }),
         joinsLists && utils.session.list.invalidate(),

@@ -163,3 +163,28 @@ export function useTruncateMessages() {
     onSettled: (_result, _error, { sessionId }) => refetchSession(utils, sessionId),
   });
 }
+
+/**
+ * The versions of a message in a conversation tree (the live messages sharing its parent, itself among them) and
+ * its index among them: what a "‹ 2 / 3 ›" picker needs to switch. Messages of sessions with branches also carry
+ * `siblingIndex` and `siblingCount`, so a picker can be drawn without it. Disabled while either id is undefined.
+ */
+export function useSiblings(sessionId: string | undefined, uuid: string | undefined) {
+  return trpc.message.siblings.useQuery(sessionId !== undefined && uuid !== undefined ? { sessionId, uuid } : skipToken);
+}
+
+/**
+ * Switches branch (`session.setHead`): the conversation then follows the newest message under `uuid`, for every
+ * reader and after a reload. The session's memory, pages and searches are read again (the path changed).
+ */
+export function useSetHead() {
+  const utils = trpc.useUtils();
+  return trpc.session.setHead.useMutation({
+    onSettled: (_result, _error, { sessionId }) =>
+      Promise.all([
+        refetchSession(utils, sessionId),
+        utils.message.siblings.invalidate({ sessionId }),
+        utils.message.tree.invalidate({ sessionId }),
+      ]),
+  });
+}

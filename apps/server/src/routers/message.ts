@@ -3,6 +3,7 @@ import {
   ListMessagesInput,
   MessageIdInput,
   MessageStreamInput,
+  MessageTreeInput,
   RestoreMessageInput,
   TruncateInput,
   UpdateMessageInput,
@@ -14,12 +15,16 @@ import { mappingErrors, procedure } from '../trpc';
 export const messageRouter = {
   list: procedure.input(ListMessagesInput).query(({ ctx, input }) => ctx.core.memory.list(input)),
   get: procedure.input(MessageIdInput).query(({ ctx, input }) => ctx.core.memory.message(input)),
+  /** The live messages sharing this one's parent (its branches' "‹ 2 / 3 ›"), and its index among them. */
+  siblings: procedure.input(MessageIdInput).query(({ ctx, input }) => ctx.core.memory.siblings(input)),
+  /** Every live message with its parent, branches included, paged by `seq`; and the head. */
+  tree: procedure.input(MessageTreeInput).query(({ ctx, input }) => ctx.core.memory.tree(input)),
   /** Metadata merge; content/append, role, parts and status for edits and streamed replies. */
   update: procedure.input(UpdateMessageInput).mutation(({ ctx, input }) => ctx.core.memory.updateMessage(input)),
   delete: procedure.input(MessageIdInput).mutation(({ ctx, input }) => ctx.core.memory.deleteMessage(input)),
   /** Undoes a delete (`deletedWith`: a truncation too): the messages come back (NOT_FOUND once purged or replaced). */
   restore: procedure.input(RestoreMessageInput).mutation(({ ctx, input }) => ctx.core.memory.restoreMessage(input)),
-  /** Deletes the messages after `uuid` (and it too when `inclusive`): regenerate, edit and resend. */
+  /** Deletes the messages below `uuid` (and it too when `inclusive`): after it on a line, its subtree in a tree. */
   truncate: procedure.input(TruncateInput).mutation(({ ctx, input }) => ctx.core.memory.truncate(input)),
   /**
    * Stops a streaming reply (any client that may write the session): it ends `stopped` with the text

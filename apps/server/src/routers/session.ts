@@ -1,4 +1,4 @@
-import { AddSessionInput, Id, ListSessionsInput, SessionIdInput, UpdateSessionInput } from '@mnemo/core/schemas';
+import { AddSessionInput, Id, ListSessionsInput, SessionIdInput, SetHeadInput, UpdateSessionInput } from '@mnemo/core/schemas';
 import { type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { procedure } from '../trpc';
@@ -10,6 +10,8 @@ export const sessionRouter = {
   delete: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.delete(input)),
   /** Undoes a delete: the session comes back with the messages deleted with it (NOT_FOUND once purged). */
   restore: procedure.input(SessionIdInput).mutation(({ ctx, input }) => ctx.core.sessions.restore(input)),
+  /** Switches branch: the head becomes the newest message under `uuid`; answers `{ headId }`. */
+  setHead: procedure.input(SetHeadInput).mutation(({ ctx, input }) => ctx.core.memory.setHead(input)),
   /** Filtered, sorted pages of sessions, with totals and previews on request (ListSessionsInput). */
   list: procedure.input(ListSessionsInput.optional()).query(({ ctx, input }) => ctx.core.sessions.list(input)),
   /** Session events (created, changed, deleted), of one user or of all sessions, live (SSE); see message.onChange. */

@@ -44,12 +44,14 @@
  */
 import type { Filter, ObjectId } from 'mongodb';
 import type { z } from 'zod';
-import { type Collections, live, type MessageDoc, type SearchDoc, type SessionDoc } from '../db';
+import { bucketOf, type Collections, live, type MessageDoc, type SearchDoc, type SessionDoc } from '../db';
 import { sessionNotFound, userNotFound } from '../errors';
 import { toMessage } from '../mappers';
 import { type MemorySearchResult, SearchMemoryInput, SearchUserInput } from '../schemas';
 import { type Serialize, sessionKey } from '../serialize';
+import type { BucketStore } from '../store/buckets';
 import type { SessionStore } from '../store/sessions';
+import { headOf, inRanges, isBranched, pathTo, treeOf } from '../tree';
 import type { UserStore } from '../store/users';
 import { parse } from '../validate';
 import { cosine, createEmbeddingsClient, createMutex, type EmbeddingsConfig, UPDATE_BATCH } from './embeddings';
@@ -87,7 +89,7 @@ interface CorpusStats {
 type Query = Omit<z.output<typeof SearchMemoryInput>, 'sessionId'>;
 
 /** The live sessions a search covers, with their BM25 statistics: one session, or all of a user's. */
-type Scope = Pick<SessionDoc, 'sessionId' | 'termDocs' | 'termLength'>[];
+type Scope = Pick<SessionDoc, 'sessionId' | 'termDocs' | 'termLength' | 'lines' | 'headSeq' | 'lastSeq'>[];
 
 /** The statistics of the union of the sessions: BM25 over a user's sessions ranks as over one corpus. */
 function unionStats(scope: Scope): CorpusStats {
@@ -180,7 +182,7 @@ const byRelevance = (a: Hit, b: Hit) => b.score - a.score || (a.doc._id.toHexStr
 export function createSearchService(
   c: Collections,
   serialize: Serialize,
-  { sessions, users }: { sessions: SessionStore; users: UserStore },
+  { sessions, users, buckets }: { sessions: SessionStore; users: UserStore; buckets: BucketStore },
   { embeddings, log }: SearchServiceOptions,
 ) {
   const pending = new Set<Promise<unknown>>();
@@ -225,7 +227,13 @@ export function createSearchService(
     return embedded.filter((d) => !allowed || allowed(d)).map((doc) => ({ doc, similarity: Math.max(0, cosine(query, doc.embedding!)) }));
   }
 
-  async function textSearch(scope: Scope, q: Query, text: string, filter: Filter<MessageDoc>) {
+  async function textSearch(
+    scope: Scope,
+    q: Query,
+    text: string,
+    filter: Filter<MessageDoc>,
+    searched: (sessionId: string, id: string) => boolean,
+  ) {
     const terms = [...new Set(tokenize(text))].slice(0, MAX_QUERY_TERMS);
     const mmr = q.searchType === 'mmr';
     // A metadata filter or dates: the ids of the sessions' messages that pass them.
@@ -239,7 +247,7 @@ export function createSearchService(
               )
             ).map((d) => d._id.toHexString()),
           ); // messages_session_created
-    const allowed = passing && ((doc: SearchDoc) => passing.has(doc._id.toHexString()));
+    const allowed = (doc: SearchDoc) => searched(doc.sessionId, doc._id.toHexString()) && (!passing || passing.has(doc._id.toHexString()));
     const candidates = (
       terms.length === 0
         ? []
@@ -248,7 +256,7 @@ export function createSearchService(
               .find({ sessionId, ...live, terms: { $in: terms } }, { projection: mmr ? {} : { embedding: 0 } })
               .toArray(),
           )
-    ).filter((d) => !allowed || allowed(d));
+    ).filter(allowed);
     // Statistics and document frequencies of the union of the sessions: scores compare across them.
     const scores = bm25(candidates, terms, unionStats(scope));
     let hits: Hit[] = candidates.map((doc, i) => ({ doc, score: scores[i]! }));
@@ -291,6 +299,12 @@ export function createSearchService(
    */
   async function searchIn(scope: Scope, q: Query): Promise<MemorySearchResult[]> {
     if (scope.length === 0) return [];
+    // Sessions with branches are searched along their active path unless all branches are asked for (tree.ts).
+    const paths = new Map(q.allBranches ? [] : scope.filter(isBranched).map((s) => [s.sessionId, pathTo(treeOf(s), headOf(s))] as const));
+    const onPath = (d: Pick<MessageDoc, 'sessionId' | 'seq'>) => {
+      const path = paths.get(d.sessionId);
+      return !path || inRanges(path, d.seq);
+    };
     const dates =
       q.startDate || q.endDate ? { createdAt: { ...(q.startDate && { $gte: q.startDate }), ...(q.endDate && { $lte: q.endDate }) } } : {};
     // Keys cannot collide: a validated metadata filter has only `metadata.*`, `$and` and `$or` keys.
@@ -298,7 +312,14 @@ export function createSearchService(
     const mmr = q.searchType === 'mmr';
     const text = q.text?.trim();
     if (text) {
-      const hits = await textSearch(scope, q, text, filter);
+      // The ids of the path's messages, read a bucket at a time (search documents carry no `seq`).
+      const pathIds = new Set<string>();
+      for (const [sessionId, path] of paths) {
+        for (const [from, to] of path)
+          for (let bucket = bucketOf(from); bucket <= bucketOf(to); bucket++)
+            for (const d of await buckets.read(sessionId, bucket)) if (d.seq >= from && d.seq <= to) pathIds.add(d._id.toHexString());
+      }
+      const hits = await textSearch(scope, q, text, filter, (sessionId, id) => !paths.has(sessionId) || pathIds.has(id));
       return results(
         hits.map(({ doc, score }) => ({ id: doc._id, score, embedding: doc.embedding })),
         mmr,
@@ -310,10 +331,12 @@ export function createSearchService(
         c.messages // messages_session_created: newest first, stops after `limit` matches
           .find({ ...filter, sessionId, ...live })
           .sort({ createdAt: -1, seq: -1 })
-          .limit(q.limit)
+          // Along a path, off-path matches are dropped below: the session's matches are read whole.
+          .limit(paths.has(sessionId) ? 0 : q.limit)
           .toArray(),
       )
     )
+      .filter(onPath)
       .sort(newestFirst)
       .slice(0, q.limit);
     // MMR asks for embeddings: they are beside the messages.
