@@ -4,7 +4,7 @@
  * Every command is one entry of COMMANDS below, which its help is printed from. Configuration comes from the
  * environment variables (env.ts; `mnemo help env`). Failures are one line and an exit code (failures.ts).
  */
-import { createReadStream, createWriteStream, fstatSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, readFileSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';

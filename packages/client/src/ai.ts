@@ -184,6 +184,7 @@ export interface SaveStreamingReplyOptions {
    * give the model call its signal (`streamText({ abortSignal: abortController.signal })`).
    */
   abortController?: AbortController;
+  /**
    * The message the reply answers (what saveRequest resolved to for the request's messages): a new reply
    * goes under it, so a regenerated reply becomes a branch beside the old one. Absent: after the head.
    */
