@@ -13,6 +13,7 @@ import { createRetention } from './retention';
 import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
+import { createSummaries, type SummariesConfig } from './summaries';
 import { createStore } from './store';
 import { loadTokenizer } from './tokens';
 import { createTransfer } from './transfer';
@@ -26,7 +27,12 @@ export interface CoreConfig {
   messageWindow?: number;
   /** OpenAI-compatible embeddings endpoint (MNEMO_EMBEDDINGS_URL); unset: search ranks by text alone. */
   embeddings?: EmbeddingsConfig;
-  /** Where background failures (embeddings) are reported; default console.warn. */
+  /**
+   * An OpenAI-compatible chat model (MNEMO_LLM_URL): sessions then get progressive summaries, as
+   * Zep's (summaries/); unset: none are made, and get-memory reads none.
+   */
+  summaries?: SummariesConfig;
+  /** Where background failures (embeddings, summaries) are reported; default console.warn. */
   log?: (message: string, error?: unknown) => void;
   /** Default retention in days (MNEMO_RETENTION_DAYS); unset: keep forever (retention.ts). */
   retentionDays?: number;
@@ -55,6 +61,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     dbName,
     messageWindow = 12,
     embeddings,
+    summaries: summariesConfig,
     log = defaultLog,
     retentionDays,
     now = () => new Date(),
@@ -71,6 +78,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const listing = createListing(collections, serialize);
   const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages, flushHeadsMs, log });
   const search = createSearchService(collections, serialize, store, { embeddings, log });
+  const summaries = createSummaries(collections, serialize, store, summariesConfig, { messageWindow, log });
   const events = createEventBus();
   const { publish } = events;
   const sessions = createSessionService(collections, serialize, store, listing, publish);
@@ -80,6 +88,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     messageWindow,
     publish,
     queueEmbeddings: search.queueEmbeddings,
+    summaries: summariesConfig && summaries,
   });
   const expire = createRetention(collections, serialize, store, publish, {
     defaultDays: retentionDays,
@@ -102,6 +111,10 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       search: search.search,
       /** The same search across all of a user's live sessions (issue 12): see search/search.ts. */
       searchUser: search.searchUser,
+      /** A session's summaries, newest first (summaries/). */
+      summaries: summaries.list,
+      /** Text search over a session's summaries (Zep's `search_scope: "summary"`). */
+      searchSummaries: summaries.search,
     },
     /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
     purge: createPurgeService(collections, store, { expire, now }),
@@ -123,11 +136,16 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       await createIndexes(collections, { ferretdb: await isFerretDb(db) });
       await migrate(collections, listing);
       await store.load();
+      await summaries.resume();
     },
-    /** Resolves when background work (message embeddings) is done. */
-    idle: search.idle,
+    /** Resolves when background work (message embeddings, summaries) is done. */
+    idle: async () => {
+      await search.idle();
+      await summaries.idle();
+    },
     close: async () => {
       events.close();
+      await summaries.close();
       await search.idle();
       await store.sessions.close();
       if (!shared) await client.close();
@@ -157,6 +175,7 @@ export { describeZodError } from './validate';
 export { isDatabaseUnavailable } from './db';
 export { type CoreApi, scopedTo } from './scope';
 export type { EmbeddingsConfig } from './search';
+export type { LlmConfig, SummariesConfig } from './summaries';
 export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from './events';
 export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';
 export type { ExportOptions, ExportRecord, ImportOptions, ImportResult, TransferCounts } from './transfer';

@@ -35,6 +35,7 @@ import { tokenize } from './search/tokenize';
 import { PartialInsertError, type Store } from './store';
 import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
+import { type Summaries, toSummary } from './summaries';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
 
@@ -67,13 +68,15 @@ export interface MemoryOptions {
   publish: Publish;
   /** Called with messages whose text is new and final, under the session's lock (queues their embeddings; search). */
   queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
+  /** Summaries, when a model is configured (summaries/): told of each append, and read by `get`. */
+  summaries?: Pick<Summaries, 'notify' | 'latest'>;
 }
 
 export function createMemoryService(
   c: Collections,
   serialize: Serialize,
   store: Store,
-  { listing, messageWindow, publish, queueEmbeddings }: MemoryOptions,
+  { listing, messageWindow, publish, queueEmbeddings, summaries }: MemoryOptions,
 ) {
   const { sessions, buckets } = store;
   const bucketReader = (sessionId: string) => (bucket: number) => buckets.read(sessionId, bucket);
@@ -215,6 +218,7 @@ export function createMemoryService(
       buckets.appended(sessionId, docs, firstSeq - 1);
       if (indexed.status === 'rejected') throw indexed.reason;
       queueEmbeddings?.(sessionId, docs.filter(final));
+      summaries?.notify(sessionId, session.lastSeq);
       publish({ type: 'messages', sessionId, messages: docs.map(toMessage) });
       publish({ type: 'session', session: toSession(session) });
     }
@@ -307,18 +311,27 @@ export function createMemoryService(
       return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner));
     },
 
-    /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */
+    /**
+     * The last `lastn` live messages, oldest first; none for a session that does not exist. With
+     * summaries configured, also the session's latest summary, and without `lastn` only the
+     * messages after it (Zep's rule), at most the message window of them.
+     */
     async get(input: GetMemoryInput): Promise<Memory> {
-      const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
+      const { sessionId, lastn } = parse(GetMemoryInput, input);
       const session = await sessions.live(sessionId);
-      if (!session || session.messageCount === 0) return { messages: [] };
+      if (!session) return { messages: [] };
+      const summary = summaries && (await summaries.latest(sessionId));
+      const withSummary = summary ? { summary: toSummary(summary) } : {};
+      if (session.messageCount === 0) return { messages: [], ...withSummary };
+      const after = lastn === undefined ? (summary?.recentSeq ?? 0) : 0;
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
         from: bucketOf(session.lastSeq),
-        to: 0,
+        to: bucketOf(after),
         order: 'desc',
-        enough: lastn,
+        keep: (d) => d.seq > after,
+        enough: lastn ?? messageWindow,
       });
-      return { messages: docs.reverse().map(toMessage) };
+      return { messages: docs.reverse().map(toMessage), ...withSummary };
     },
     /**
      * A session's live messages, keyset-paged by `seq`: oldest first, or newest first with
@@ -439,6 +452,9 @@ export function createMemoryService(
         if (old.length > 0) {
           buckets.invalidate(sessionId);
           await unindex(sessionId, old, now);
+          // A progressive summary covers every message up to its recentSeq: those covering an expired message go too.
+          const firstExpired = Math.min(...old.map((d) => d.seq));
+          await c.summaries.updateMany({ sessionId, ...live, recentSeq: { $gte: firstExpired } }, { $set: { deletedAt: now } }); // summaries_session
         }
         const [oldest] = await c.messages // messages_session_created
           .find({ sessionId, ...live }, { projection: { createdAt: 1 } })

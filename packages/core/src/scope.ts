@@ -81,6 +81,8 @@ export function scopedTo(core: CoreApi & { store: Store }, userId: string): Core
       truncate: own(memory.truncate),
       search: own(memory.search),
       searchUser: self(memory.searchUser),
+      summaries: own(memory.summaries),
+      searchSummaries: own(memory.searchSummaries),
       expire: adminOnly('retention'),
     },
     events: {
