@@ -12,7 +12,16 @@ import type { z } from 'zod';
 import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type Context } from '../trpc';
-import { fromZepSearch, fromZepSearchQuery, pageOffset, slice, WALK_PAGE_SIZE, walk, zepMemory } from '@mnemo/core/zep';
+import {
+  fromZepSearch,
+  fromZepSearchQuery,
+  fromZepSummarySearch,
+  pageOffset,
+  slice,
+  WALK_PAGE_SIZE,
+  walk,
+  zepMemory,
+} from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
   CreateSessionRequest,
@@ -28,8 +37,11 @@ import {
   UpdateMessageRequest,
   UpdateSessionRequest,
   UpdateUserRequest,
+  toZepMemory,
   toZepMessage,
   toZepSearchResult,
+  toZepSummary,
+  toZepSummarySearchResult,
   toZepSession,
   toZepUserSearchResult,
   toZepUser,
@@ -38,6 +50,7 @@ import {
   ZepMessageList,
   ZepSearchResult,
   ZepSession,
+  ZepSummary,
   ZepUser,
   ZepUserSearchResult,
 } from './shapes';
@@ -132,16 +145,16 @@ export const REST_ROUTES: RestRoute[] = [
   route({
     method: 'GET',
     path: '/sessions/:sessionId/memory',
-    summary: 'Get the last `lastn` messages of a session',
+    summary: 'Get the last `lastn` messages of a session (without `lastn`: those after its summary) and its latest summary',
     query: MemoryQuery,
     response: ZepMemory,
     errors: [400, 401, 404],
-    handler: async ({ api, params, query }) => {
-      const memory = await zepMemory(await api.memory.get({ sessionId: params.sessionId, lastn: query.lastn || undefined }), () =>
-        api.session.get(params),
-      );
-      return { messages: memory.messages.map(toZepMessage) };
-    },
+    handler: async ({ api, params, query }) =>
+      toZepMemory(
+        await zepMemory(await api.memory.get({ sessionId: params.sessionId, lastn: query.lastn || undefined }), () =>
+          api.session.get(params),
+        ),
+      ),
   }),
   route({
     method: 'POST',
@@ -168,14 +181,33 @@ export const REST_ROUTES: RestRoute[] = [
   route({
     method: 'POST',
     path: '/sessions/:sessionId/search',
-    summary: 'Search a session’s messages by text, metadata filter and dates',
+    summary: 'Search a session’s messages by text, metadata filter and dates, or its summaries by text (search_scope "summary")',
     query: SearchQuery,
     body: SearchRequest,
     response: ZepSearchResult,
     list: true,
     errors: [400, 401, 404],
     handler: async ({ api, params, query, body }) =>
-      (await api.memory.search(fromZepSearch(params.sessionId, body, query.limit))).map(toZepSearchResult),
+      body.search_scope === 'summary'
+        ? (await api.memory.searchSummaries(fromZepSummarySearch(params.sessionId, body, query.limit))).map(toZepSummarySearchResult)
+        : (await api.memory.search(fromZepSearch(params.sessionId, body, query.limit))).map(toZepSearchResult),
+  }),
+  route({
+    method: 'GET',
+    path: '/sessions/:sessionId/summaries',
+    summary: 'List a session’s summaries, newest first (Mnemo; cursor = offset; no limit = all)',
+    query: ListQuery,
+    response: ZepSummary,
+    list: true,
+    errors: [400, 401, 404],
+    handler: async ({ api, params, query }) =>
+      (
+        await slice(
+          walk((page) => api.memory.summaries({ ...page, sessionId: params.sessionId })),
+          query.cursor,
+          query.limit,
+        )
+      ).map(toZepSummary),
   }),
 
   // ── Messages ───────────────────────────────────────────────────────────────────────────────

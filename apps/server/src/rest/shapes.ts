@@ -13,6 +13,7 @@ import { METADATA_PATCH_RULES, METADATA_RULES, metadataJsonSchemas } from '@mnem
 import {
   AddUserInput,
   Id,
+  type Memory,
   type MemorySearchResult,
   type Message,
   Metadata as MetadataRule,
@@ -23,6 +24,8 @@ import {
   SEARCH_TEXT_MAX_LENGTH,
   NOT_BLANK_PATTERN,
   type Session,
+  type Summary,
+  type SummarySearchResult,
   Text,
   type User,
 } from '@mnemo/core/schemas';
@@ -103,9 +106,25 @@ export const ZepMessage = z
   .register(zepSchemas, { id: 'Message' });
 export type ZepMessage = z.infer<typeof ZepMessage>;
 
+export const ZepSummary = z
+  .object({
+    uuid: z.uuid(),
+    created_at: Timestamp,
+    content: z.string(),
+    recent_message_uuid: z.string().describe('the newest message the summary covers'),
+    token_count: z.number().int(),
+    metadata: Metadata.optional().describe('omitted when empty'),
+  })
+  .register(zepSchemas, { id: 'Summary', description: 'A progressive summary of a session, up to and including `recent_message_uuid`.' });
+export type ZepSummary = z.infer<typeof ZepSummary>;
+
 export const ZepMemory = z
-  .object({ messages: z.array(ZepMessage) })
-  .register(zepSchemas, { id: 'Memory', description: 'The last `lastn` messages of a session, oldest first.' });
+  .object({ messages: z.array(ZepMessage), summary: ZepSummary.optional().describe('the latest summary; omitted while there is none') })
+  .register(zepSchemas, {
+    id: 'Memory',
+    description:
+      'Oldest first: the last `lastn` messages; without `lastn`, the messages after the summary (at most the message window). With summaries on (MNEMO_LLM_URL), the latest summary.',
+  });
 
 export const ZepMessageList = z
   .object({ messages: z.array(ZepMessage), total_count: z.number().int(), row_count: z.number().int() })
@@ -113,7 +132,8 @@ export const ZepMessageList = z
 
 export const ZepSearchResult = z
   .object({
-    message: ZepMessage,
+    message: ZepMessage.nullable().describe('the message found; null in a summary search'),
+    summary: ZepSummary.optional().describe('the summary found, in a summary search (search_scope "summary")'),
     metadata: Metadata.optional().describe("the message's metadata; omitted when empty"),
     dist: z.number().describe('relevance, higher is better (BM25, blended with cosine similarity when embeddings are on)'),
     embedding: z.array(z.number()).nullable().describe('the message embedding, for mmr searches'),
@@ -199,11 +219,7 @@ RULE_SCHEMAS.SearchMetadata = {
 export const SearchRequest = request({
   text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
   metadata: opt(SearchMetadata),
-  search_scope: opt(
-    z.enum(['messages'], {
-      error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" is not supported: Mnemo keeps no summaries' : undefined),
-    }),
-  ),
+  search_scope: opt(z.enum(['messages', 'summary']).describe('"summary": search the session’s summaries, by text (a session search only)')),
   search_type: opt(z.enum(['similarity', 'mmr'])),
   mmr_lambda: opt(z.number().min(0).max(1)),
 })
@@ -302,6 +318,25 @@ export function fromZepNewMessage(m: z.output<typeof NewMessage>) {
 
 export function fromZepUser(u: z.output<typeof UpdateUserRequest>) {
   return { email: u.email, firstName: u.first_name, lastName: u.last_name, metadata: u.metadata };
+}
+
+export function toZepSummary(s: Summary): ZepSummary {
+  return {
+    uuid: s.uuid,
+    created_at: s.createdAt.toISOString(),
+    content: s.content,
+    recent_message_uuid: s.recentMessageUuid,
+    token_count: s.tokenCount,
+    ...nonEmpty(s.metadata),
+  };
+}
+
+export function toZepMemory(m: Memory) {
+  return { messages: m.messages.map(toZepMessage), ...(m.summary && { summary: toZepSummary(m.summary) }) };
+}
+
+export function toZepSummarySearchResult(r: SummarySearchResult) {
+  return { message: null, summary: toZepSummary(r.summary), dist: r.dist, embedding: null };
 }
 
 export function toZepSearchResult(r: MemorySearchResult) {
