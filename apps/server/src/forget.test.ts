@@ -58,7 +58,7 @@ describe('the CLI', () => {
       ],
     });
     const { stdout } = await cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName });
-    expect(stdout).toMatch(/Forgot user "bob": deleted 1 user, 1 sessions, 2 messages and 2 search documents/);
+    expect(stdout).toMatch(/Forgot user "bob": deleted 1 user, 1 sessions, 2 messages, 2 search documents and 0 summaries/);
     await expect(cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/^mnemo: forget-user failed: user "bob" not found\n$/),

@@ -113,13 +113,12 @@ export function fromZepSearchQuery(payload: ZepSearchPayload, limit?: number): O
 
 /**
  * Zep's search payload with `search_scope: "summary"` → a search of the session's summaries: by text
- * alone (summaries carry no metadata to filter on, so a filter or dates are refused, as is MMR).
+ * alone (summaries carry no metadata to filter on, so a filter or dates are refused; `search_type` is
+ * ignored: summaries rank by relevance).
  */
 export function fromZepSummarySearch(sessionId: string, payload: ZepSearchPayload, limit?: number): SearchSummariesInput {
   if (payload.metadata && Object.keys(payload.metadata).length > 0) {
     throw new ValidationError('search_scope "summary" searches by text alone: leave metadata out');
   }
-  if (payload.search_type === 'mmr')
-    throw new ValidationError('search_scope "summary" ranks by relevance alone: search_type "mmr" is not supported');
   return { sessionId, text: payload.text ?? '', limit: limit || undefined };
 }

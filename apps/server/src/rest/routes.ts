@@ -31,6 +31,7 @@ import {
   ListQuery,
   SearchQuery,
   SearchRequest,
+  UserSearchRequest,
   MemoryQuery,
   MessageListQuery,
   PATH_PARAMETERS,
@@ -322,7 +323,7 @@ export const REST_ROUTES: RestRoute[] = [
     summary:
       'Search the messages of all of a user’s sessions (Mnemo; Zep has no such route): Zep’s search payload, results naming their session',
     query: SearchQuery,
-    body: SearchRequest,
+    body: UserSearchRequest,
     response: ZepUserSearchResult,
     list: true,
     errors: [400, 401, 404],

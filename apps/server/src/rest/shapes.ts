@@ -141,12 +141,15 @@ export const ZepSearchResult = z
   .register(zepSchemas, { id: 'MemorySearchResult' });
 
 /** A result of the user search (a Mnemo route; Zep has none): Zep's search result, naming the message's session. */
-export const ZepUserSearchResult = ZepSearchResult.extend({
-  session_id: z.string().describe('the session the message belongs to'),
-}).register(zepSchemas, {
-  id: 'UserSearchResult',
-  description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.',
-});
+export const ZepUserSearchResult = ZepSearchResult.omit({ summary: true })
+  .extend({
+    message: ZepMessage,
+    session_id: z.string().describe('the session the message belongs to'),
+  })
+  .register(zepSchemas, {
+    id: 'UserSearchResult',
+    description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.',
+  });
 
 export const ApiError = z.object({ message: z.string() }).register(zepSchemas, { id: 'APIError' });
 
@@ -216,33 +219,47 @@ RULE_SCHEMAS.SearchMetadata = {
   properties: z.toJSONSchema(z.object(SearchDates), { io: 'input' }).properties,
 };
 
-export const SearchRequest = request({
-  text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
-  metadata: opt(SearchMetadata),
-  search_scope: opt(z.enum(['messages', 'summary']).describe('"summary": search the session’s summaries, by text (a session search only)')),
-  search_type: opt(z.enum(['similarity', 'mmr'])),
-  mmr_lambda: opt(z.number().min(0).max(1)),
-})
-  // Core refuses a search that asks nothing ("empty query"); in JSON Schema: text that is not blank,
-  // a filter with a condition, or a date bound.
-  .meta({
-    anyOf: [
-      { required: ['text'], properties: { text: { type: 'string', pattern: NOT_BLANK_PATTERN } } },
-      {
-        required: ['metadata'],
-        properties: {
-          metadata: {
-            type: 'object',
-            anyOf: [
-              { not: { propertyNames: { enum: Object.keys(SearchDates) } } },
-              ...Object.keys(SearchDates).map((name) => ({ required: [name], properties: { [name]: { type: 'string' } } })),
-            ],
+/** Zep's search payload; `scopes`: what `search_scope` may be (a user search has no summaries to search). */
+const searchRequest = (scopes: ['messages'] | ['messages', 'summary']) =>
+  request({
+    text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
+    metadata: opt(SearchMetadata),
+    search_scope: opt(
+      z.enum(scopes, {
+        error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" searches one session’s summaries, not a user’s' : undefined),
+      }),
+    ),
+    search_type: opt(z.enum(['similarity', 'mmr'])),
+    mmr_lambda: opt(z.number().min(0).max(1)),
+  })
+    // Core refuses a search that asks nothing ("empty query"); in JSON Schema: text that is not blank,
+    // a filter with a condition, or a date bound.
+    .meta({
+      anyOf: [
+        { required: ['text'], properties: { text: { type: 'string', pattern: NOT_BLANK_PATTERN } } },
+        {
+          required: ['metadata'],
+          properties: {
+            metadata: {
+              type: 'object',
+              anyOf: [
+                { not: { propertyNames: { enum: Object.keys(SearchDates) } } },
+                ...Object.keys(SearchDates).map((name) => ({ required: [name], properties: { [name]: { type: 'string' } } })),
+              ],
+            },
           },
         },
-      },
-    ],
-  })
-  .register(zepSchemas, { id: 'MemorySearchPayload', description: 'Asks for something: text, a filter condition or a date bound.' });
+      ],
+    });
+export const SearchRequest = searchRequest(['messages', 'summary']).register(zepSchemas, {
+  id: 'MemorySearchPayload',
+  description:
+    'Asks for something: text, a filter condition or a date bound. `search_scope: "summary"` searches the session’s summaries by text (a filter is then refused; ranking is by relevance).',
+});
+export const UserSearchRequest = searchRequest(['messages']).register(zepSchemas, {
+  id: 'UserSearchPayload',
+  description: 'Asks for something: text, a filter condition or a date bound (messages only).',
+});
 
 // ── Query strings (empty values were dropped before parsing) ──────────────────────────────────
 
