@@ -78,9 +78,9 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const listing = createListing(collections, serialize);
   const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages, flushHeadsMs, log });
   const search = createSearchService(collections, serialize, store, { embeddings, log });
-  const summaries = createSummaries(collections, serialize, store, summariesConfig, { messageWindow, log });
   const events = createEventBus();
   const { publish } = events;
+  const summaries = createSummaries(collections, serialize, store, summariesConfig, { messageWindow, log, publish });
   const sessions = createSessionService(collections, serialize, store, listing, publish);
   const users = createUserService(collections, serialize, store, listing, publish);
   const memory = createMemoryService(collections, serialize, store, {

@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import { bucketOf, type Collections, live, type MessageDoc, type SummaryDoc } from '../db';
 import { sessionNotFound } from '../errors';
+import type { Publish } from '../events';
 import { decodeCursor, toPage, walkBuckets } from '../paging';
 import { ListSummariesInput, SearchSummariesInput, type Summary, type SummarySearchResult } from '../schemas';
 import { bm25 } from '../search/search';
@@ -42,6 +43,8 @@ export interface SummariesConfig extends LlmConfig {
 }
 
 export interface SummariesOptions {
+  /** Tells subscribers of each new summary (events.ts). */
+  publish: Publish;
   /** Zep's `memory.message_window`: the summarizer's trigger and, halved, what it leaves unsummarised. */
   messageWindow: number;
   log: (message: string, error?: unknown) => void;
@@ -100,7 +103,7 @@ export function createSummaries(
   serialize: Serialize,
   store: Pick<Store, 'sessions' | 'buckets'>,
   config: SummariesConfig | undefined,
-  { messageWindow, log }: SummariesOptions,
+  { messageWindow, log, publish }: SummariesOptions,
 ) {
   const { leaseMs = 10 * 60_000, concurrency = 2, contextTokens = 8192, maxSummaryTokens = 512 } = config ?? {};
   const llm = config && createLlmClient(config);
@@ -208,6 +211,7 @@ export function createSummaries(
       };
       await c.summaries.insertOne(doc);
       seen.set(sessionId, doc.recentSeq);
+      publish({ type: 'summary', sessionId, summary: toSummary(doc) });
       return true;
     });
   }
