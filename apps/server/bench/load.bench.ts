@@ -28,8 +28,8 @@ import { cpuSeconds, processesOf, tempDataDir } from '@mnemo/local-db/testing';
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const compareSummaries = args.includes('--summaries');
 const [clients = '16', seconds = '15', external, externalMark] = args.filter((a) => a !== '--summaries');
-/** Rounds of the summaries comparison: off, on, off, on (alternating, so that drift of the shared machine hits both alike). */
-const SUMMARY_ROUNDS = 4;
+/** Rounds of the summaries comparison: off, on, off, on, … (alternating, so that drift of the shared machine hits both alike). */
+const SUMMARY_ROUNDS = 6;
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD_SESSIONS = 100;
 const PRELOAD_PER_SESSION = 100;

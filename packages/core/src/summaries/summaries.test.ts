@@ -12,7 +12,7 @@ const WINDOW = 6;
 const logs: string[] = [];
 const core = useTestCore({
   messageWindow: WINDOW,
-  summaries: { url: llm.url, model: 'fake-model', apiKey: 'sk-test', retryDelayMs: 5, timeoutMs: 2000, retries: 2 },
+  summaries: { url: llm.url, model: 'fake-model', apiKey: 'sk-test', retryDelayMs: 5, timeoutMs: 2000, retries: 2, retryAfterFailureMs: 0 },
   log: (message) => logs.push(message),
 });
 
@@ -136,6 +136,9 @@ describe('progressive summaries (Zep’s rule: at the window, all but window/2 f
     await expect.poll(() => llm.requests.at(-1)?.lines.join()).toBe(lines(1, 3).join());
     await Promise.all(Array.from({ length: 20 }, (_, i) => add(s, 7 + i, 7 + i)));
     expect((await core().memory.list({ sessionId: s, limit: 100 })).total).toBe(26);
+    // The appends that came while the job ran noted it in memory only: the record was written once.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await core().collections.summaryJobs.findOne({ _id: s })).toMatchObject({ version: 1 });
     llm.releaseHanging(); // the connection closes: retried, and answered
     await core().idle();
     const summary = (await core().memory.get({ sessionId: s })).summary!;

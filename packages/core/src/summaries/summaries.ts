@@ -16,8 +16,9 @@
  * out after `leaseMs`), and removed once done unless it was requested again meanwhile (`version`).
  * In one process a session's jobs run one at a time, and at most `concurrency` jobs run at once.
  * A job whose model calls fail (after ky's retries) is logged once with the session id and left
- * recorded, its lease released: the previous summary stays readable, and the next append or restart
- * tries again.
+ * recorded, its lease released: the previous summary stays readable, and the first append after
+ * `retryAfterFailureMs`, or a restart, tries again. While a job runs, the appends that ask for it
+ * again only note so in memory: it runs once more when done, recorded again first.
  */
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
@@ -40,6 +41,8 @@ export interface SummariesConfig extends LlmConfig {
   leaseMs?: number;
   /** Jobs running at once in this process; default 2. */
   concurrency?: number;
+  /** After a job failed, how long the session's appends do not start another (a restart does); default 1 min. */
+  retryAfterFailureMs?: number;
 }
 
 export interface SummariesOptions {
@@ -105,12 +108,20 @@ export function createSummaries(
   config: SummariesConfig | undefined,
   { messageWindow, log, publish }: SummariesOptions,
 ) {
-  const { leaseMs = 10 * 60_000, concurrency = 2, contextTokens = 8192, maxSummaryTokens = 512 } = config ?? {};
+  const {
+    leaseMs = 10 * 60_000,
+    concurrency = 2,
+    retryAfterFailureMs = 60_000,
+    contextTokens = 8192,
+    maxSummaryTokens = 512,
+  } = config ?? {};
   const llm = config && createLlmClient(config);
   const owner = randomUUID();
   const keep = Math.floor(messageWindow / 2);
   /** The `recentSeq` of each session's latest summary as last seen here (0: none); a hint, read again by each job. */
   const seen = new Map<string, number>();
+  /** Sessions whose last job failed, until when their next one waits. */
+  const resting = new Map<string, number>();
   const running = new Set<string>();
   const again = new Set<string>();
   const waiting: (() => void)[] = [];
@@ -216,17 +227,33 @@ export function createSummaries(
     });
   }
 
-  /** Runs the session's recorded job (if this instance can claim it) until nothing more is due. */
-  async function run(sessionId: string): Promise<void> {
+  /** Records that the session's summary is due (what a restart resumes). */
+  async function record(sessionId: string): Promise<void> {
+    await c.summaryJobs.updateOne(
+      { _id: sessionId },
+      { $set: { requestedAt: new Date() }, $inc: { version: 1 }, $setOnInsert: { leaseUntil: null, owner: null } },
+      { upsert: true },
+    );
+  }
+
+  /**
+   * Runs the session's job (if this instance can claim it) until nothing more is due; `recorded`:
+   * its record is in the database already (a resumed job). A request while it runs here is noted in
+   * memory (no database write per append) and makes it run once more, recorded again first.
+   */
+  async function run(sessionId: string, { recorded }: { recorded: boolean }): Promise<void> {
     if (running.has(sessionId)) {
       again.add(sessionId);
       return;
     }
     running.add(sessionId);
     try {
+      let recordFirst = !recorded;
       do {
         again.delete(sessionId);
         if (closing.signal.aborted) return;
+        if (recordFirst) await record(sessionId);
+        recordFirst = true;
         const now = new Date();
         const claimed = await c.summaryJobs.findOneAndUpdate(
           { _id: sessionId, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }, { owner }] },
@@ -240,6 +267,8 @@ export function createSummaries(
           });
         } catch (error) {
           await c.summaryJobs.updateOne({ _id: sessionId, owner }, { $set: { leaseUntil: null, owner: null } });
+          // Not again at every append while the model fails: after a pause (the record stays for a restart).
+          resting.set(sessionId, Date.now() + retryAfterFailureMs);
           if (!closing.signal.aborted)
             log(`summaries: summarising session ${JSON.stringify(sessionId)} failed; its previous summary stays`, error);
           return;
@@ -253,16 +282,6 @@ export function createSummaries(
     }
   }
 
-  /** Records the session's job, then runs it. */
-  async function request(sessionId: string): Promise<void> {
-    await c.summaryJobs.updateOne(
-      { _id: sessionId },
-      { $set: { requestedAt: new Date() }, $inc: { version: 1 }, $setOnInsert: { leaseUntil: null, owner: null } },
-      { upsert: true },
-    );
-    await run(sessionId);
-  }
-
   return {
     /**
      * After an append to `sessionId` was stored (its last message is now number `lastSeq`): queues
@@ -270,11 +289,13 @@ export function createSummaries(
      */
     notify(sessionId: string, lastSeq: number): void {
       if (!llm || closing.signal.aborted) return;
+      if ((resting.get(sessionId) ?? 0) > Date.now()) return;
+      resting.delete(sessionId);
       const known = seen.get(sessionId);
       if (known !== undefined && lastSeq - known < messageWindow) return;
       background(async () => {
         const summarised = known ?? (await latestDoc(sessionId))?.recentSeq ?? 0;
-        if (lastSeq - summarised >= messageWindow) await request(sessionId);
+        if (lastSeq - summarised >= messageWindow) await run(sessionId, { recorded: false });
       });
     },
 
@@ -282,7 +303,7 @@ export function createSummaries(
     async resume(): Promise<void> {
       if (!llm) return;
       const jobs = await c.summaryJobs.find({}, { projection: { _id: 1 } }).toArray();
-      for (const { _id } of jobs) background(() => run(_id));
+      for (const { _id } of jobs) background(() => run(_id, { recorded: true }));
     },
 
     /** The session's latest live summary, or null. */
