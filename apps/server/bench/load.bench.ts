@@ -146,6 +146,11 @@ async function round(extraEnv: NodeJS.ProcessEnv = {}): Promise<RoundResult> {
       mnemo.child.kill('SIGTERM');
       await new Promise((r) => mnemo!.child.once('exit', r));
     }
+    // The database's processes may outlive Mnemo a while (PostgreSQL's shutdown checkpoint): the next round
+    // starts once they are gone, or it would pay for this round's writes.
+    for (const deadline = Date.now() + 60_000; dataDir && processesOf(dataDir).length > 0 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -110,6 +110,11 @@ export interface SummaryDoc {
   /** The newest message it covers, by id and by number: get-memory returns the messages after it. */
   recentMessageUuid: string;
   recentSeq: number;
+  /**
+   * Set (to its `sessionId`) on the session's newest summary only: get-memory finds it with one
+   * equality query, which FerretDB pushes down, however many summaries the session has.
+   */
+  latestOf?: string;
   tokenCount: number;
   metadata: Metadata;
   createdAt: Date;
@@ -252,7 +257,8 @@ export async function createIndexes(c: Collections, { ferretdb }: { ferretdb: bo
     [
       'summaries',
       [
-        { key: { sessionId: 1, deletedAt: 1, recentSeq: -1 }, name: 'summaries_session' }, // the latest, a page; cascade
+        { key: { sessionId: 1, deletedAt: 1, recentSeq: -1 }, name: 'summaries_session' }, // a page; cascade
+        { key: { latestOf: 1 }, name: 'summaries_latest' }, // a session's newest summary
         { key: { deletedAt: 1 }, name: 'summaries_deleted', mongoOnly: true }, // purge
       ],
     ],

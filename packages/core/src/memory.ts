@@ -454,7 +454,19 @@ export function createMemoryService(
           await unindex(sessionId, old, now);
           // A progressive summary covers every message up to its recentSeq: those covering an expired message go too.
           const firstExpired = Math.min(...old.map((d) => d.seq));
-          await c.summaries.updateMany({ sessionId, ...live, recentSeq: { $gte: firstExpired } }, { $set: { deletedAt: now } }); // summaries_session
+          const gone = await c.summaries.updateMany(
+            { sessionId, ...live, recentSeq: { $gte: firstExpired } },
+            { $set: { deletedAt: now }, $unset: { latestOf: '' } },
+          ); // summaries_session
+          if (gone.modifiedCount > 0) {
+            // The newest summary left (if any) is the latest now.
+            const [newest] = await c.summaries
+              .find({ sessionId, ...live })
+              .sort({ recentSeq: -1 })
+              .limit(1)
+              .toArray(); // summaries_session
+            if (newest) await c.summaries.updateOne({ _id: newest._id }, { $set: { latestOf: sessionId } }); // _id
+          }
         }
         const [oldest] = await c.messages // messages_session_created
           .find({ sessionId, ...live }, { projection: { createdAt: 1 } })

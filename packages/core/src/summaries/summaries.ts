@@ -148,13 +148,9 @@ export function createSummaries(
   }
 
   async function latestDoc(sessionId: string): Promise<SummaryDoc | null> {
-    const [doc] = await c.summaries
-      .find({ sessionId, ...live })
-      .sort({ recentSeq: -1 })
-      .limit(1)
-      .toArray(); // summaries_session
+    const doc = await c.summaries.findOne({ latestOf: sessionId, ...live }); // summaries_latest
     seen.set(sessionId, doc?.recentSeq ?? 0);
-    return doc ?? null;
+    return doc;
   }
 
   /** The session's complete live messages after `afterSeq`, oldest first, up to the first one still streaming. */
@@ -215,11 +211,13 @@ export function createSummaries(
         content,
         recentMessageUuid: recent.uuid,
         recentSeq: recent.seq,
+        latestOf: sessionId,
         tokenCount: countTokens(content),
         metadata: {},
         createdAt: now,
         deletedAt: null,
       };
+      await c.summaries.updateMany({ latestOf: sessionId }, { $unset: { latestOf: '' } }); // summaries_latest
       await c.summaries.insertOne(doc);
       seen.set(sessionId, doc.recentSeq);
       publish({ type: 'summary', sessionId, summary: toSummary(doc) });
@@ -253,7 +251,7 @@ export function createSummaries(
         again.delete(sessionId);
         if (closing.signal.aborted) return;
         if (recordFirst) await record(sessionId);
-        recordFirst = true;
+        recordFirst = false;
         const now = new Date();
         const claimed = await c.summaryJobs.findOneAndUpdate(
           { _id: sessionId, $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }, { owner }] },
@@ -262,9 +260,9 @@ export function createSummaries(
         );
         if (!claimed) return; // done already, or another instance holds it
         try {
-          await slot(async () => {
-            while (await summarize(sessionId)) if (closing.signal.aborted) return;
-          });
+          // One summary per turn of the slots, so that a busy session does not keep the others waiting;
+          // when it made one, the loop looks once more (more may be due already).
+          if (await slot(() => summarize(sessionId))) again.add(sessionId);
         } catch (error) {
           await c.summaryJobs.updateOne({ _id: sessionId, owner }, { $set: { leaseUntil: null, owner: null } });
           // Not again at every append while the model fails: after a pause (the record stays for a restart).
@@ -273,9 +271,11 @@ export function createSummaries(
             log(`summaries: summarising session ${JSON.stringify(sessionId)} failed; its previous summary stays`, error);
           return;
         }
-        // Done, unless it was requested again meanwhile (then the loop takes it once more).
+        if (again.has(sessionId)) continue; // the record stays: it is claimed again at once
+        // Done, unless it was requested again meanwhile by another instance (then the loop takes it once more).
         const done = await c.summaryJobs.deleteOne({ _id: sessionId, version: claimed.version });
         if (done.deletedCount === 0) again.add(sessionId);
+        else recordFirst = true; // the record is gone: a request noted here meanwhile is recorded again first
       } while (again.has(sessionId));
     } finally {
       running.delete(sessionId);
