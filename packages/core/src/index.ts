@@ -5,7 +5,7 @@
 import { MongoClient } from 'mongodb';
 import { createIndexes, getCollections, isFerretDb } from './db';
 import { migrate } from './migrations';
-import { createEventBus } from './events';
+import { createEventBus, type Publish } from './events';
 import { createListing } from './listing';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
@@ -79,8 +79,12 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages, flushHeadsMs, log });
   const search = createSearchService(collections, serialize, store, { embeddings, log });
   const events = createEventBus();
-  const { publish } = events;
-  const summaries = createSummaries(collections, serialize, store, summariesConfig, { messageWindow, log, publish });
+  const summaries = createSummaries(collections, serialize, store, summariesConfig, { messageWindow, log, publish: events.publish });
+  /** What every write path publishes; a deleted session's summaries leave the summarizer's memory first. */
+  const publish: Publish = (event) => {
+    if (event.type === 'session-deleted') summaries.invalidate(event.sessionId);
+    events.publish(event);
+  };
   const sessions = createSessionService(collections, serialize, store, listing, publish);
   const users = createUserService(collections, serialize, store, listing, publish);
   const memory = createMemoryService(collections, serialize, store, {

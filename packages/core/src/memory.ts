@@ -69,7 +69,7 @@ export interface MemoryOptions {
   /** Called with messages whose text is new and final, under the session's lock (queues their embeddings; search). */
   queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
   /** Summaries, when a model is configured (summaries/): told of each append, and read by `get`. */
-  summaries?: Pick<Summaries, 'notify' | 'latest'>;
+  summaries?: Pick<Summaries, 'notify' | 'latest' | 'invalidate'>;
 }
 
 export function createMemoryService(
@@ -320,7 +320,7 @@ export function createMemoryService(
       const { sessionId, lastn } = parse(GetMemoryInput, input);
       const session = await sessions.live(sessionId);
       if (!session) return { messages: [] };
-      const summary = summaries && (await summaries.latest(sessionId));
+      const summary = summaries && (await summaries.latest(session));
       const withSummary = summary ? { summary: toSummary(summary) } : {};
       if (session.messageCount === 0) return { messages: [], ...withSummary };
       const after = lastn === undefined ? (summary?.recentSeq ?? 0) : 0;
@@ -459,6 +459,7 @@ export function createMemoryService(
             { $set: { deletedAt: now }, $unset: { latestOf: '' } },
           ); // summaries_session
           if (gone.modifiedCount > 0) {
+            summaries?.invalidate(sessionId);
             // The newest summary left (if any) is the latest now.
             const [newest] = await c.summaries
               .find({ sessionId, ...live })

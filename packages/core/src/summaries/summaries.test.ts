@@ -163,6 +163,22 @@ describe('progressive summaries (Zep’s rule: at the window, all but window/2 f
     expect(await core().collections.summaries.countDocuments({ sessionId: s })).toBe(0);
   });
 
+  it('stays deleted when a write revives the deleted session (as Zep: the session comes back, its summaries do not)', async () => {
+    const s = `s-${randomUUID()}`;
+    await add(s, 1, 6);
+    await core().idle();
+    expect((await core().memory.get({ sessionId: s })).summary).toBeDefined(); // read once: a single writer keeps it
+    await core().sessions.delete({ sessionId: s });
+    await core().sessions.update({ sessionId: s, metadata: { back: true } });
+    expect(await core().memory.get({ sessionId: s })).toEqual({ messages: [] });
+    await core().sessions.delete({ sessionId: s });
+    await add(s, 7, 7);
+    await core().idle();
+    const memory = await core().memory.get({ sessionId: s });
+    expect(memory).not.toHaveProperty('summary');
+    expect(memory.messages.map((m) => m.content)).toEqual(['message 7']);
+  });
+
   it('is forgotten with its user, and expires with the messages it covers', async () => {
     const userId = `u-${randomUUID()}`;
     const s = `s-${randomUUID()}`;

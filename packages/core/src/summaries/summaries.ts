@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
-import { bucketOf, type Collections, live, type MessageDoc, type SummaryDoc } from '../db';
+import { bucketOf, type Collections, live, type MessageDoc, type SessionDoc, type SummaryDoc } from '../db';
 import { sessionNotFound } from '../errors';
 import type { Publish } from '../events';
 import { decodeCursor, toPage, walkBuckets } from '../paging';
@@ -120,6 +120,18 @@ export function createSummaries(
   const keep = Math.floor(messageWindow / 2);
   /** The `recentSeq` of each session's latest summary as last seen here (0: none); a hint, read again by each job. */
   const seen = new Map<string, number>();
+  /**
+   * A single writer's copy of each session's latest summary (get-memory then reads no database, as
+   * without summaries): exact because every write of summaries passes through this process. Keyed by
+   * session id and valid for the session document it was read for (`uuid`: a session forgotten and
+   * made anew is another one); a session's deletion and retention call `invalidate`. `writes` counts changes per session, so that a read that raced a write is not kept.
+   */
+  const latestCache = store.sessions.inMemory ? new Map<string, { uuid: string; doc: SummaryDoc | null }>() : undefined;
+  const writes = new Map<string, number>();
+  const changed = (sessionId: string) => {
+    writes.set(sessionId, (writes.get(sessionId) ?? 0) + 1);
+    latestCache?.delete(sessionId);
+  };
   /** Sessions whose last job failed, until when their next one waits. */
   const resting = new Map<string, number>();
   const running = new Set<string>();
@@ -200,7 +212,8 @@ export function createSummaries(
     const recent = covered.at(-1)!;
     return serialize(sessionKey(sessionId), async () => {
       // The session may have been deleted, or its summaries by retention, while the model was writing.
-      if (!(await store.sessions.live(sessionId))) return false;
+      const session = await store.sessions.live(sessionId);
+      if (!session) return false;
       const latest = await latestDoc(sessionId);
       if ((latest?.recentSeq ?? 0) !== (previous?.recentSeq ?? 0)) return false;
       const now = new Date();
@@ -217,8 +230,11 @@ export function createSummaries(
         createdAt: now,
         deletedAt: null,
       };
+      changed(sessionId);
       await c.summaries.updateMany({ latestOf: sessionId }, { $unset: { latestOf: '' } }); // summaries_latest
       await c.summaries.insertOne(doc);
+      changed(sessionId);
+      latestCache?.set(sessionId, { uuid: session.uuid, doc });
       seen.set(sessionId, doc.recentSeq);
       publish({ type: 'summary', sessionId, summary: toSummary(doc) });
       return true;
@@ -306,9 +322,20 @@ export function createSummaries(
       for (const { _id } of jobs) background(() => run(_id, { recorded: true }));
     },
 
-    /** The session's latest live summary, or null. */
-    async latest(sessionId: string): Promise<SummaryDoc | null> {
-      return latestDoc(sessionId);
+    /** The latest live summary of a live session, or null (a single writer answers from memory once it has read it). */
+    async latest(session: Pick<SessionDoc, 'sessionId' | 'uuid'>): Promise<SummaryDoc | null> {
+      const { sessionId, uuid } = session;
+      const hit = latestCache?.get(sessionId);
+      if (hit && hit.uuid === uuid) return hit.doc;
+      const before = writes.get(sessionId) ?? 0;
+      const doc = await latestDoc(sessionId);
+      if (latestCache && (writes.get(sessionId) ?? 0) === before) latestCache.set(sessionId, { uuid, doc });
+      return doc;
+    },
+
+    /** The session's summaries changed elsewhere (deleted with it, by retention): a single writer forgets its copy of the latest. */
+    invalidate(sessionId: string): void {
+      changed(sessionId);
     },
 
     /** A live session's live summaries, newest first (NOT_FOUND for an unknown or deleted session). */
