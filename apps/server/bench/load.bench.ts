@@ -173,10 +173,20 @@ else {
       if (mode === 'on') console.log(`model requests during the round (preload included): ${llm.requests.length - before}`);
     }
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    };
     const [on, off] = [results.on, results.off];
-    console.log('\nsummaries on / off (means of the rounds):');
-    console.log(`  throughput: ${(mean(on.map((r) => r.opsPerSecond)) / mean(off.map((r) => r.opsPerSecond))).toFixed(3)}`);
-    console.log(`  add p99:    ${(mean(on.map((r) => r.addP99)) / mean(off.map((r) => r.addP99))).toFixed(3)}`);
+    for (const [name, of] of [
+      ['means', mean],
+      ['medians', median],
+    ] as const) {
+      console.log(`\nsummaries on / off (${name} of the rounds):`);
+      console.log(`  throughput: ${(of(on.map((r) => r.opsPerSecond)) / of(off.map((r) => r.opsPerSecond))).toFixed(3)}`);
+      console.log(`  add p99:    ${(of(on.map((r) => r.addP99)) / of(off.map((r) => r.addP99))).toFixed(3)}`);
+    }
   } finally {
     await llm.close();
   }
