@@ -258,6 +258,30 @@ describe('a backlog longer than the model’s context', () => {
   });
 });
 
+describe('after a failure', () => {
+  const resting = useTestCore({
+    messageWindow: WINDOW,
+    summaries: {
+      get url() {
+        return llm.url;
+      },
+      retries: 0,
+    },
+    log: () => {},
+  });
+  it('a session whose job failed is not tried again at every append (until the pause is over, or a restart)', async () => {
+    llm.fail('malformed');
+    const before = llm.requests.length;
+    await resting().memory.add({ sessionId: 'r', messages: lines(1, 6).map((l) => ({ role: 'user', content: l })) });
+    await resting().idle();
+    expect(llm.requests.length - before).toBe(1);
+    await resting().memory.add({ sessionId: 'r', messages: lines(7, 9).map((l) => ({ role: 'user', content: l })) });
+    await resting().idle();
+    expect(llm.requests.length - before).toBe(1);
+    expect(await resting().collections.summaryJobs.countDocuments({ _id: 'r' })).toBe(1); // pending, for a restart
+  });
+});
+
 describe('jobs across restarts and instances (the pending job and its lease are in the database)', () => {
   const mongoUri = inject('mongoUri');
   const singleWriter = inject('singleWriter') ?? true;
