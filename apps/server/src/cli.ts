@@ -384,7 +384,7 @@ export const COMMANDS: Record<string, Command> = {
         try {
           const gone = await core.users.forget({ userId });
           console.log(
-            `Forgot user ${JSON.stringify(userId)}: deleted ${gone.users} user, ${gone.sessions} sessions, ${gone.messages} messages and ${gone.searchDocuments} search documents.`,
+            `Forgot user ${JSON.stringify(userId)}: deleted ${gone.users} user, ${gone.sessions} sessions, ${gone.messages} messages, ${gone.searchDocuments} search documents and ${gone.summaries} summaries.`,
           );
         } catch (error) {
           if (error instanceof DomainError) throw new CliError(`forget-user failed: ${error.message}`, EXIT.failed);

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseEnv, REPO_ROOT } from './env';
+import { ConfigError, modelsConfig, parseEnv, REPO_ROOT } from './env';
 
 describe('parseEnv', () => {
   it('has the documented defaults; the data dir is <repo>/.data whatever the working directory', () => {
@@ -16,6 +16,8 @@ describe('parseEnv', () => {
       MNEMO_SHUTDOWN_TIMEOUT: 10,
       MNEMO_MAX_BODY: 5 * 1024 * 1024,
       MNEMO_EMBEDDINGS_MODEL: 'text-embedding-3-small',
+      MNEMO_LLM_MODEL: 'gpt-4o-mini',
+      MNEMO_LLM_CONTEXT_TOKENS: 8192,
       LOG_LEVEL: 'info',
     });
     expect(existsSync(join(REPO_ROOT, 'pnpm-workspace.yaml'))).toBe(true);
@@ -69,6 +71,29 @@ describe('parseEnv', () => {
       ['MNEMO_RATE_LIMIT', '5/day', 'is not a rate'],
     ] as const) {
       expect(() => parseEnv({ [name]: value }), value).toThrow(new RegExp(`${name}=[^]*${says}`));
+    }
+  });
+
+  it('configures summaries only with MNEMO_LLM_URL, refuses a bad one, and never shows the key', () => {
+    expect(modelsConfig(parseEnv({})).summaries).toBeUndefined();
+    const config = parseEnv({ MNEMO_LLM_URL: 'http://127.0.0.1:11434/v1/chat/completions', MNEMO_LLM_API_KEY: 'sk-secret' });
+    expect(modelsConfig(config).summaries).toEqual({
+      url: 'http://127.0.0.1:11434/v1/chat/completions',
+      model: 'gpt-4o-mini',
+      apiKey: 'sk-secret',
+      contextTokens: 8192,
+    });
+    const bad = () => parseEnv({ MNEMO_LLM_URL: 'ollama', MNEMO_LLM_CONTEXT_TOKENS: '100', MNEMO_LLM_API_KEY: 'sk-secret' });
+    expect(bad).toThrow(ConfigError);
+    try {
+      bad();
+    } catch (error) {
+      const { problems } = error as ConfigError;
+      expect(problems).toEqual([
+        expect.stringMatching(/^MNEMO_LLM_URL="ollama": must be an http\(s\) URL/),
+        expect.stringMatching(/^MNEMO_LLM_CONTEXT_TOKENS="100"/),
+      ]);
+      expect(problems.join()).not.toContain('sk-secret');
     }
   });
 });

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CoreConfig } from '@mnemo/core';
 import { secretProblem } from '@mnemo/core/auth-tokens';
 import { z } from 'zod';
 
@@ -139,6 +140,14 @@ const EnvSchema = z.object({
   MNEMO_EMBEDDINGS_API_KEY: z.string().optional(),
   /** The bearer token `mnemo mcp` sends to the server it talks to (its --token wins). */
   MNEMO_TOKEN: z.string().optional(),
+  /** An OpenAI-compatible chat-completions endpoint (full URL); set: sessions get progressive summaries, as Zep's. */
+  MNEMO_LLM_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://api.openai.com/v1/chat/completions' })
+    .optional(),
+  MNEMO_LLM_MODEL: z.string().default('gpt-4o-mini'),
+  MNEMO_LLM_API_KEY: z.string().optional(),
+  /** The model's context window in tokens: longer backlogs are summarised in pieces. */
+  MNEMO_LLM_CONTEXT_TOKENS: int(1024).default(8192),
   /** Browser origins allowed to call /trpc and /api (CORS), comma-separated; `*`: any; unset: same origin only. */
   MNEMO_CORS_ORIGINS: z.string().transform(parseOrigins).optional(),
   /** Calls per token subject (the client's address when auth is off) per window, e.g. `600/min`; unset: no limit. */
@@ -174,6 +183,10 @@ export const VARIABLES: Record<keyof Config, [defaultValue: string, meaning: str
   MNEMO_EMBEDDINGS_MODEL: ['text-embedding-3-small', 'the model sent to it'],
   MNEMO_EMBEDDINGS_API_KEY: ['unset', 'sent to it as Authorization: Bearer …'],
   MNEMO_TOKEN: ['unset', 'the token `mnemo mcp` sends to the server (--token wins)'],
+  MNEMO_LLM_URL: ['unset', 'an OpenAI-compatible chat-completions endpoint (full URL): session summaries'],
+  MNEMO_LLM_MODEL: ['gpt-4o-mini', 'the model sent to it'],
+  MNEMO_LLM_API_KEY: ['unset', 'sent to it as Authorization: Bearer …'],
+  MNEMO_LLM_CONTEXT_TOKENS: ['8192', 'the model’s context in tokens (longer backlogs go in pieces)'],
   LOG_LEVEL: ['info', 'fatal, error, warn, info, debug, trace or silent'],
 };
 
@@ -186,7 +199,7 @@ export const ENV_HELP = [
 export type EnvInput = Partial<Record<keyof Config, string>>;
 
 /** Variables whose value is never repeated in a message (a URI's password is masked instead). */
-const SECRETS = new Set(['MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_API_KEY', 'MNEMO_TOKEN']);
+const SECRETS = new Set(['MNEMO_AUTH_SECRET', 'MNEMO_EMBEDDINGS_API_KEY', 'MNEMO_LLM_API_KEY', 'MNEMO_TOKEN']);
 
 /** `NAME="value"` as a message shows it: a secret by its name only, a URI without its password. */
 function shown(name: string, value: string | undefined): string {
@@ -216,4 +229,21 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     );
   }
   return Object.freeze(result.data);
+}
+
+/** The core's models from the configuration: embeddings (search) and the summarizer's chat model, each only when its URL is set. */
+export function modelsConfig(config: Config): Pick<CoreConfig, 'embeddings' | 'summaries'> {
+  return {
+    embeddings: config.MNEMO_EMBEDDINGS_URL
+      ? { url: config.MNEMO_EMBEDDINGS_URL, model: config.MNEMO_EMBEDDINGS_MODEL, apiKey: config.MNEMO_EMBEDDINGS_API_KEY }
+      : undefined,
+    summaries: config.MNEMO_LLM_URL
+      ? {
+          url: config.MNEMO_LLM_URL,
+          model: config.MNEMO_LLM_MODEL,
+          apiKey: config.MNEMO_LLM_API_KEY,
+          contextTokens: config.MNEMO_LLM_CONTEXT_TOKENS,
+        }
+      : undefined,
+  };
 }

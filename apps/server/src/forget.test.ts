@@ -21,7 +21,13 @@ describe('admin.forgetUser', () => {
     await trpc.user.add.mutate({ userId: 'ada' });
     await trpc.session.add.mutate({ sessionId: 'ada-chat', userId: 'ada' });
     await trpc.memory.add.mutate({ sessionId: 'ada-chat', messages: [{ role: 'user', content: 'forget me' }] });
-    expect(await trpc.admin.forgetUser.mutate({ userId: 'ada' })).toEqual({ users: 1, sessions: 1, messages: 1, searchDocuments: 1 });
+    expect(await trpc.admin.forgetUser.mutate({ userId: 'ada' })).toEqual({
+      users: 1,
+      sessions: 1,
+      messages: 1,
+      searchDocuments: 1,
+      summaries: 0,
+    });
     expect(await server().core.collections.messages.countDocuments({ sessionId: 'ada-chat' })).toBe(0);
     await expect(trpc.admin.forgetUser.mutate({ userId: 'ada' })).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
   });
@@ -52,7 +58,7 @@ describe('the CLI', () => {
       ],
     });
     const { stdout } = await cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName });
-    expect(stdout).toMatch(/Forgot user "bob": deleted 1 user, 1 sessions, 2 messages and 2 search documents/);
+    expect(stdout).toMatch(/Forgot user "bob": deleted 1 user, 1 sessions, 2 messages, 2 search documents and 0 summaries/);
     await expect(cli(['forget-user', '--user', 'bob'], { MNEMO_DB: dbName })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/^mnemo: forget-user failed: user "bob" not found\n$/),

@@ -7,7 +7,7 @@
 import { createCore } from '@mnemo/core';
 import { type LocalDb, startLocalDb } from '@mnemo/local-db';
 import { createApp } from './app';
-import type { Config } from './env';
+import { type Config, modelsConfig } from './env';
 import { CliError, EXIT, explain } from './failures';
 import { createLogger } from './logging';
 import { createTenants } from './tenants';
@@ -29,9 +29,7 @@ export async function serve(config: Config): Promise<void> {
     dbName: config.MNEMO_DB,
     messageWindow: config.MNEMO_MESSAGE_WINDOW,
     retentionDays: config.MNEMO_RETENTION_DAYS,
-    embeddings: config.MNEMO_EMBEDDINGS_URL
-      ? { url: config.MNEMO_EMBEDDINGS_URL, model: config.MNEMO_EMBEDDINGS_MODEL, apiKey: config.MNEMO_EMBEDDINGS_API_KEY }
-      : undefined,
+    ...modelsConfig(config),
     log: (message, error) => log.warn({ err: error }, message),
     // The local database is ours alone (its data dir is locked): keep sessions and recent messages in memory.
     singleWriter: localDb !== undefined,

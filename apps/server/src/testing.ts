@@ -9,7 +9,7 @@ import { type Core, createCore } from '@mnemo/core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from './app';
-import { type EnvInput, parseEnv } from './env';
+import { type EnvInput, modelsConfig, parseEnv } from './env';
 import type {} from '@mnemo/local-db/testing'; // vitest's inject('mongoUri')
 
 export interface TestServerOptions {
@@ -41,6 +41,7 @@ export async function startTestServer({ authSecret, messageWindow, env = {} }: T
     dbName: `test_${randomUUID().slice(0, 8)}`,
     messageWindow: config.MNEMO_MESSAGE_WINDOW,
     retentionDays: config.MNEMO_RETENTION_DAYS,
+    ...modelsConfig(config),
     singleWriter: inject('singleWriter') ?? true,
   });
   await core.init();

@@ -30,8 +30,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** `authSecret` turns auth on (MNEMO_AUTH_SECRET). */
-export async function startServer(mongoUri: string, { authSecret }: { authSecret?: string } = {}): Promise<RunningServer> {
+/** `authSecret` turns auth on (MNEMO_AUTH_SECRET); `env`: any other variables. */
+export async function startServer(
+  mongoUri: string,
+  { authSecret, env: extra = {} }: { authSecret?: string; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
   const port = await freePort();
   const dbName = `e2e_${randomUUID().slice(0, 8)}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'mnemo-e2e-'));
@@ -44,6 +47,7 @@ export async function startServer(mongoUri: string, { authSecret }: { authSecret
     MNEMO_DATA_DIR: dataDir,
     MNEMO_PURGE_EVERY: '0',
     LOG_LEVEL: 'warn',
+    ...extra,
   };
   if (authSecret) env.MNEMO_AUTH_SECRET = authSecret;
   else delete env.MNEMO_AUTH_SECRET;

@@ -4,6 +4,7 @@ import { DeleteSession } from './delete-session';
 import { MessageList } from './message-list';
 import { MetadataEditor } from './metadata-editor';
 import { SessionSearch } from './search';
+import { SummaryPanel } from './summary';
 import { usePhone } from './media';
 import { formatDate } from './time';
 import { ErrorBox } from './ui';
@@ -11,7 +12,7 @@ import { ErrorBox } from './ui';
 const ROLES = ['user', 'assistant', 'system'] as const;
 
 /**
- * One session: its header, the conversation (message list and composer) and its metadata.
+ * One session: its header, the conversation (its summary, message list and composer) and its metadata.
  * `message` (a message uuid) and `q` come from a search result's link: the list scrolls to that
  * message and marks the words of `q` in it.
  */
@@ -42,6 +43,7 @@ export function ChatView({ sessionId, onDeleted, message, q }: { sessionId: stri
           </details>
         )}
         <section className="conversation" aria-label="Conversation">
+          <SummaryPanel sessionId={sessionId} />
           <MessageList sessionId={sessionId} target={message} q={q} />
           <Composer sessionId={sessionId} />
         </section>

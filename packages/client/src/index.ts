@@ -25,6 +25,7 @@ export {
   type IMemorySearchResult,
   type IMessage,
   type ISession,
+  type ISummary,
   type IUpdateUserRequest,
   type IUser,
   Memory,
@@ -32,6 +33,7 @@ export {
   MemorySearchResult,
   Message,
   Session,
+  Summary,
   UpdateUserRequest,
   User,
 } from './zep/models';

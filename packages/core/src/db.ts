@@ -116,6 +116,43 @@ export interface SearchDoc {
 }
 
 /**
+ * A progressive summary of a session's messages up to `recentSeq` (summaries/): each one folds the
+ * messages after the previous summary into it, so the newest live one covers the whole history.
+ */
+export interface SummaryDoc {
+  _id: ObjectId;
+  uuid: string;
+  sessionId: string;
+  content: string;
+  /** The newest message it covers, by id and by number: get-memory returns the messages after it. */
+  recentMessageUuid: string;
+  recentSeq: number;
+  /**
+   * Set (to its `sessionId`) on the session's newest summary only: get-memory finds it with one
+   * equality query, which FerretDB pushes down, however many summaries the session has.
+   */
+  latestOf?: string;
+  tokenCount: number;
+  metadata: Metadata;
+  createdAt: Date;
+  /** Soft-deleted with its session (same time, so a restore brings it back), by retention, or purged. */
+  deletedAt: Date | null;
+}
+
+/**
+ * A session whose summary is due (summaries/): written before the job starts and removed when it
+ * is done, so a restart finds what was pending. `leaseUntil`: the instance `owner` runs it until
+ * then (several instances on MongoDB run each job once); `version` grows with every new request.
+ */
+export interface SummaryJobDoc {
+  _id: string;
+  version: number;
+  requestedAt: Date;
+  leaseUntil: Date | null;
+  owner: string | null;
+}
+
+/**
  * Mnemo's own bookkeeping: `{_id: 'schema', version}`, the last migration applied (migrations.ts),
  * and `{_id: 'users' | 'sessions', last}`, the last list number handed out (listing.ts).
  */
@@ -131,6 +168,8 @@ export interface Collections {
   messages: Collection<MessageDoc>;
   search: Collection<SearchDoc>;
   meta: Collection<MetaDoc>;
+  summaries: Collection<SummaryDoc>;
+  summaryJobs: Collection<SummaryJobDoc>;
 }
 
 export function getCollections(db: Db): Collections {
@@ -140,6 +179,8 @@ export function getCollections(db: Db): Collections {
     messages: db.collection<MessageDoc>('messages'),
     search: db.collection<SearchDoc>('message_search'),
     meta: db.collection<MetaDoc>('mnemo_meta'),
+    summaries: db.collection<SummaryDoc>('summaries'),
+    summaryJobs: db.collection<SummaryJobDoc>('summary_jobs'),
   };
 }
 
@@ -228,6 +269,14 @@ export async function createIndexes(c: Collections, { ferretdb }: { ferretdb: bo
         { key: { sessionId: 1, deletedAt: 1 }, name: 'search_session' }, // a session's search documents; cascade
         { key: { sessionId: 1, deletedAt: 1, terms: 1 }, name: 'search_terms', mongoOnly: true }, // text search (multikey)
         { key: { deletedAt: 1 }, name: 'search_deleted', mongoOnly: true }, // purge
+      ],
+    ],
+    [
+      'summaries',
+      [
+        { key: { sessionId: 1, deletedAt: 1, recentSeq: -1 }, name: 'summaries_session' }, // a page; cascade
+        { key: { latestOf: 1 }, name: 'summaries_latest' }, // a session's newest summary
+        { key: { deletedAt: 1 }, name: 'summaries_deleted', mongoOnly: true }, // purge
       ],
     ],
   ];

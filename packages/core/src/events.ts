@@ -13,7 +13,7 @@
  * `{ type: 'reset' }`: re-read, what you hold may be stale.
  */
 import { randomUUID } from 'node:crypto';
-import type { Message, Session } from './schemas';
+import type { Message, Session, Summary } from './schemas';
 
 /** The session and all its messages were deleted: on both a session's and a session list's stream. */
 export type SessionDeletedEvent = { type: 'session-deleted'; sessionId: string; userId: string | null };
@@ -23,6 +23,8 @@ export type MessageEvent =
   | { type: 'messages'; sessionId: string; messages: Message[] }
   /** Messages deleted: one, or a truncation. */
   | { type: 'deleted'; sessionId: string; uuids: string[] }
+  /** A new summary of the session (made in the background after the writes it covers). */
+  | { type: 'summary'; sessionId: string; summary: Summary }
   | SessionDeletedEvent;
 
 export type SessionEvent =

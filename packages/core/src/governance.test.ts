@@ -28,7 +28,7 @@ describe('forgetting a user', () => {
     await c.memory.add({ sessionId: 'bob-1', messages: [{ role: 'user', content: 'bob stays' }] });
     await c.sessions.delete({ sessionId: 'ada-2' }); // soft-deleted: still stored until a purge
 
-    expect(await c.users.forget({ userId: 'ada' })).toEqual({ users: 1, sessions: 2, messages: 3, searchDocuments: 3 });
+    expect(await c.users.forget({ userId: 'ada' })).toEqual({ users: 1, sessions: 2, messages: 3, searchDocuments: 3, summaries: 0 });
     for (const sessionId of ['ada-1', 'ada-2']) {
       expect(await c.collections.messages.countDocuments({ sessionId })).toBe(0);
       expect(await c.collections.search.countDocuments({ sessionId })).toBe(0);
@@ -49,7 +49,7 @@ describe('forgetting a user', () => {
     ];
     const forgotten = c.users.forget({ userId: 'cy' });
     await Promise.all(writes);
-    expect(await forgotten).toEqual({ users: 1, sessions: 2, messages: 5, searchDocuments: 5 });
+    expect(await forgotten).toEqual({ users: 1, sessions: 2, messages: 5, searchDocuments: 5, summaries: 0 });
     expect(await c.collections.messages.countDocuments({ sessionId: 'cy-1' })).toBe(0);
     expect(await c.collections.sessions.countDocuments({ userId: 'cy' })).toBe(0);
   });

@@ -5,7 +5,7 @@
 import { MongoClient } from 'mongodb';
 import { createIndexes, getCollections, isFerretDb } from './db';
 import { migrate } from './migrations';
-import { createEventBus } from './events';
+import { createEventBus, type Publish } from './events';
 import { createListing } from './listing';
 import { createMemoryService } from './memory';
 import { createPurgeService } from './purge';
@@ -13,6 +13,7 @@ import { createRetention } from './retention';
 import { createSearchService, type EmbeddingsConfig } from './search';
 import { createSerializer } from './serialize';
 import { createSessionService } from './sessions';
+import { createSummaries, type SummariesConfig } from './summaries';
 import { createStore } from './store';
 import { createMessageStreams } from './streams/message-stream';
 import { loadTokenizer } from './tokens';
@@ -27,7 +28,12 @@ export interface CoreConfig {
   messageWindow?: number;
   /** OpenAI-compatible embeddings endpoint (MNEMO_EMBEDDINGS_URL); unset: search ranks by text alone. */
   embeddings?: EmbeddingsConfig;
-  /** Where background failures (embeddings) are reported; default console.warn. */
+  /**
+   * An OpenAI-compatible chat model (MNEMO_LLM_URL): sessions then get progressive summaries, as
+   * Zep's (summaries/); unset: none are made, and get-memory reads none.
+   */
+  summaries?: SummariesConfig;
+  /** Where background failures (embeddings, summaries) are reported; default console.warn. */
   log?: (message: string, error?: unknown) => void;
   /** Default retention in days (MNEMO_RETENTION_DAYS); unset: keep forever (retention.ts). */
   retentionDays?: number;
@@ -56,6 +62,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     dbName,
     messageWindow = 12,
     embeddings,
+    summaries: summariesConfig,
     log = defaultLog,
     retentionDays,
     now = () => new Date(),
@@ -73,8 +80,13 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
   const store = createStore(collections, listing, serialize, { singleWriter, cachedMessages, flushHeadsMs, log });
   const search = createSearchService(collections, serialize, store, { embeddings, log });
   const events = createEventBus();
-  const { publish } = events;
   const streams = createMessageStreams(collections, events);
+  const summaries = createSummaries(collections, serialize, store, summariesConfig, { messageWindow, log, publish: events.publish });
+  /** What every write path publishes; a deleted session's summaries leave the summarizer's memory first. */
+  const publish: Publish = (event) => {
+    if (event.type === 'session-deleted') summaries.invalidate(event.sessionId);
+    events.publish(event);
+  };
   const sessions = createSessionService(collections, serialize, store, listing, publish);
   const users = createUserService(collections, serialize, store, listing, publish);
   const memory = createMemoryService(collections, serialize, store, {
@@ -83,6 +95,7 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     publish,
     queueEmbeddings: search.queueEmbeddings,
     streamChanged: streams.changed,
+    summaries: summariesConfig && summaries,
   });
   const expire = createRetention(collections, serialize, store, publish, {
     defaultDays: retentionDays,
@@ -101,12 +114,16 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     sessions,
     memory: {
       ...memory,
-      /** Memory search (issue 5): see search/search.ts. */
+      /** Memory search: see search/search.ts. */
       search: search.search,
-      /** The same search across all of a user's live sessions (issue 12): see search/search.ts. */
+      /** The same search across all of a user's live sessions: see search/search.ts. */
       searchUser: search.searchUser,
       /** A message as a stream: so far, then deltas, then its end (streams/message-stream.ts). */
       stream: streams.stream,
+      /** A session's summaries, newest first (summaries/). */
+      summaries: summaries.list,
+      /** Text search over a session's summaries (Zep's `search_scope: "summary"`). */
+      searchSummaries: summaries.search,
     },
     /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
     purge: createPurgeService(collections, store, { expire, now }),
@@ -128,11 +145,16 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
       await createIndexes(collections, { ferretdb: await isFerretDb(db) });
       await migrate(collections, listing);
       await store.load();
+      await summaries.resume();
     },
-    /** Resolves when background work (message embeddings) is done. */
-    idle: search.idle,
+    /** Resolves when background work (message embeddings, summaries) is done. */
+    idle: async () => {
+      await search.idle();
+      await summaries.idle();
+    },
     close: async () => {
       events.close();
+      await summaries.close();
       await search.idle();
       await store.sessions.close();
       if (!shared) await client.close();
@@ -163,6 +185,7 @@ export { messageCursor } from './paging';
 export { isDatabaseUnavailable } from './db';
 export { type CoreApi, scopedTo } from './scope';
 export type { EmbeddingsConfig } from './search';
+export type { LlmConfig, SummariesConfig } from './summaries';
 export type { CoreEvent, MessageEvent, ResetEvent, SessionEvent, Tracked } from './events';
 export type { StreamItem } from './streams/message-stream';
 export { EXPORT_FORMAT, EXPORT_VERSION, ImportError } from './transfer';

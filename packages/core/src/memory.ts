@@ -40,6 +40,7 @@ import { tokenize } from './search/tokenize';
 import { PartialInsertError, type Store } from './store';
 import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
+import { type Summaries, toSummary } from './summaries';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
 import { childrenOf, headOf, inRanges, isBranched, type Line, parentOf, pathTo, type Range, subtreeOf, type Tree, treeOf } from './tree';
@@ -173,13 +174,15 @@ export interface MemoryOptions {
   queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
   /** Called with each updated message, in order, under the session's lock (tells its stream readers; streams/). */
   streamChanged?: (doc: MessageDoc, message: Message) => void;
+  /** Summaries, when a model is configured (summaries/): told of each append, and read by `get`. */
+  summaries?: Pick<Summaries, 'notify' | 'latest' | 'invalidate'>;
 }
 
 export function createMemoryService(
   c: Collections,
   serialize: Serialize,
   store: Store,
-  { listing, messageWindow, publish, queueEmbeddings, streamChanged }: MemoryOptions,
+  { listing, messageWindow, publish, queueEmbeddings, streamChanged, summaries }: MemoryOptions,
 ) {
   const { sessions, buckets } = store;
   const bucketReader = (sessionId: string) => (bucket: number) => buckets.read(sessionId, bucket);
@@ -404,6 +407,7 @@ export function createMemoryService(
       buckets.appended(sessionId, docs, firstSeq - 1);
       if (indexed.status === 'rejected') throw indexed.reason;
       queueEmbeddings?.(sessionId, docs.filter(final));
+      summaries?.notify(sessionId, session.lastSeq);
       publish({ type: 'messages', sessionId, messages: docs.map(toMessage) });
       publish({ type: 'session', session: toSession(session) });
     }
@@ -511,24 +515,37 @@ export function createMemoryService(
       return serialize(sessionKey(sessionId), () => append(sessionId, messages, owner, parentId));
     },
 
-    /** The last `lastn` (default: the message window) live messages, oldest first; none for a session that does not exist. */
+    /**
+     * The last `lastn` live messages, oldest first; none for a session that does not exist. With
+     * summaries configured, also the session's latest summary, and without `lastn` only the
+     * messages after it (Zep's rule), at most the message window of them.
+     */
     async get(input: GetMemoryInput): Promise<Memory> {
-      const { sessionId, lastn = messageWindow } = parse(GetMemoryInput, input);
+      const { sessionId, lastn } = parse(GetMemoryInput, input);
       const session = await sessions.live(sessionId);
-      if (!session || session.messageCount === 0) return { messages: [] };
+      if (!session) return { messages: [] };
+      const summary = summaries && (await summaries.latest(session));
+      const withSummary = summary ? { summary: toSummary(summary) } : {};
+      if (session.messageCount === 0) return { messages: [], ...withSummary };
+      const after = lastn === undefined ? (summary?.recentSeq ?? 0) : 0;
       if (isBranched(session)) {
-        // The active path's ranges, newest first (tree.ts).
+        // The active path's ranges, newest first (tree.ts); after the summary, those numbered above what it covers.
         const read = readOnce(buckets, sessionId);
-        const docs = await walkRanges(read, pathTo(treeOf(session), headOf(session)), { order: 'desc', enough: lastn });
-        return { messages: await withPlaces(session, read, docs.reverse()) };
+        const docs = await walkRanges(read, pathTo(treeOf(session), headOf(session)), {
+          order: 'desc',
+          keep: (d) => d.seq > after,
+          enough: lastn ?? messageWindow,
+        });
+        return { messages: await withPlaces(session, read, docs.reverse()), ...withSummary };
       }
       const docs = await walkBuckets(bucketReader(sessionId), bySeq, {
         from: bucketOf(session.lastSeq),
-        to: 0,
+        to: bucketOf(after),
         order: 'desc',
-        enough: lastn,
+        keep: (d) => d.seq > after,
+        enough: lastn ?? messageWindow,
       });
-      return { messages: docs.reverse().map(toMessage) };
+      return { messages: docs.reverse().map(toMessage), ...withSummary };
     },
     /**
      * A session's live messages, keyset-paged by `seq`: oldest first, or newest first with
@@ -772,6 +789,22 @@ export function createMemoryService(
           buckets.invalidate(sessionId);
           const session = await unindex(sessionId, old, now);
           if (session && isBranched(session)) await repath(sessionId);
+          // A progressive summary covers every message up to its recentSeq: those covering an expired message go too.
+          const firstExpired = Math.min(...old.map((d) => d.seq));
+          const gone = await c.summaries.updateMany(
+            { sessionId, ...live, recentSeq: { $gte: firstExpired } },
+            { $set: { deletedAt: now }, $unset: { latestOf: '' } },
+          ); // summaries_session
+          if (gone.modifiedCount > 0) {
+            summaries?.invalidate(sessionId);
+            // The newest summary left (if any) is the latest now.
+            const [newest] = await c.summaries
+              .find({ sessionId, ...live })
+              .sort({ recentSeq: -1 })
+              .limit(1)
+              .toArray(); // summaries_session
+            if (newest) await c.summaries.updateOne({ _id: newest._id }, { $set: { latestOf: sessionId } }); // _id
+          }
         }
         const [oldest] = await c.messages // messages_session_created
           .find({ sessionId, ...live }, { projection: { createdAt: 1 } })

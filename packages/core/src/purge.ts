@@ -22,6 +22,7 @@ export function createPurgeService(
     const filter = { deletedAt: { $lte: cutoff } }; // *_deleted / *_live ({deletedAt, …})
     const messages = await c.messages.deleteMany(filter);
     await c.search.deleteMany(filter); // search_deleted
+    await c.summaries.deleteMany(filter); // summaries_deleted
     const sessions = await c.sessions.deleteMany(filter);
     store.sessions.purged(cutoff);
     const users = await c.users.deleteMany(filter);

@@ -299,6 +299,42 @@ export interface MessageTreePage extends Page<Message>, Head {}
 
 export interface Memory {
   messages: Message[];
+  /**
+   * The session's latest summary, when summaries are configured and one has been made (get-memory
+   * without `lastn` then returns only the messages after it).
+   */
+  summary?: Summary;
+}
+
+// Summaries (summaries/)
+/** A progressive summary of a session: it covers every message up to `recentMessageUuid` (number `recentSeq`). */
+export interface Summary {
+  uuid: string;
+  sessionId: string;
+  content: string;
+  recentMessageUuid: string;
+  recentSeq: number;
+  tokenCount: number;
+  metadata: Metadata;
+  createdAt: Date;
+}
+/** A session's live summaries, newest first. */
+export const ListSummariesInput = PageInput.extend({ sessionId: Id });
+export type ListSummariesInput = z.input<typeof ListSummariesInput>;
+/** Text search over a live session's live summaries (Zep's `search_scope: "summary"`): best first by BM25. */
+export const SearchSummariesInput = z.object({
+  sessionId: Id,
+  text: z
+    .string()
+    .max(16_384)
+    .refine((t) => t.trim() !== '', 'empty query: give text'),
+  limit: z.number().int().min(1).max(100).default(10),
+});
+export type SearchSummariesInput = z.input<typeof SearchSummariesInput>;
+export interface SummarySearchResult {
+  summary: Summary;
+  /** BM25 relevance, higher is better. */
+  dist: number;
 }
 
 // Memory search (issue 5; implemented in ./search)
@@ -388,6 +424,8 @@ export interface ForgetResult {
   messages: number;
   /** Search terms and embeddings (collection message_search). */
   searchDocuments: number;
+  /** Session summaries (collection summaries). */
+  summaries: number;
 }
 
 export const PurgeInput = z.object({ graceMs: z.number().int().min(0).default(0) });

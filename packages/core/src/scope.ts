@@ -90,6 +90,8 @@ export function scopedTo(core: CoreApi & { store: Store }, userId: string): Core
       setHead: own(memory.setHead),
       search: own(memory.search),
       searchUser: self(memory.searchUser),
+      summaries: own(memory.summaries),
+      searchSummaries: own(memory.searchSummaries),
       expire: adminOnly('retention'),
     },
     events: {

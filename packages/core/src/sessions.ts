@@ -21,12 +21,13 @@ import { type Serialize, sessionKey, userKey } from './serialize';
 import { PartialInsertError, type Store } from './store';
 import { parse } from './validate';
 
-/** Soft-deletes a live session and its live messages (messages first, so a failed cascade can be retried). */
+/** Soft-deletes a live session, its live messages and summaries (messages first, so a failed cascade can be retried). */
 export async function softDeleteSession(c: Collections, store: Store, publish: Publish, sessionId: string, now: Date): Promise<void> {
   await store.sessions.settle(sessionId);
   await c.messages.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // messages_session_seq
   store.buckets.invalidate(sessionId);
   await c.search.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // search_session
+  await c.summaries.updateMany({ sessionId, ...live }, { $set: { deletedAt: now } }); // summaries_session
   const session = await c.sessions.findOneAndUpdate(
     { sessionId, ...live }, // sessions_sessionId
     { $set: { ...softDelete(now), messageCount: 0 } },
@@ -135,11 +136,13 @@ export function createSessionService(c: Collections, serialize: Serialize, store
         const doc = await sessions.get(sessionId);
         if (!doc) throw sessionNotFound(sessionId);
         if (doc.deletedAt === null) return toSession(doc);
-        if (doc.userId !== null && !(await store.users.live(doc.userId))) throw userNotFound(doc.userId);
+        // `!= null`: a session a first message created on FerretDB has no userId field at all (its upsert drops the null).
+        if (doc.userId != null && !(await store.users.live(doc.userId))) throw userNotFound(doc.userId);
         const deletedWith = { sessionId, deletedAt: doc.deletedAt };
         await c.messages.updateMany(deletedWith, { $set: { deletedAt: null } }); // messages_session_seq
         store.buckets.invalidate(sessionId);
         await c.search.updateMany(deletedWith, { $set: { deletedAt: null } }); // search_session
+        await c.summaries.updateMany(deletedWith, { $set: { deletedAt: null } }); // summaries_session
         const messageCount = await c.messages.count({ sessionId, ...live }); // messages_session_seq
         const restored = (await c.sessions.findOneAndUpdate(
           { _id: doc._id },

@@ -1,9 +1,9 @@
-import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import { countTokens as encodeTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 
 /** Special tokens (`<|endoftext|>`, …) in a message are ordinary text: counted as such, never refused. */
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 /** Its tokens, encoded with cl100k_base (gpt-tokenizer: the same counts as OpenAI's tiktoken, about 5× faster than js-tiktoken). */
-const count = (text: string) => countTokens(text, AS_TEXT);
+const count = (text: string) => encodeTokens(text, AS_TEXT);
 
 /** Encodes once, so that the encoder's tables are ready before the first request. */
 export function loadTokenizer(): void {
@@ -25,7 +25,11 @@ const RUN_SAMPLE = 1024;
  * exact or within a few tokens for ordinary prose.
  */
 export function countMessageTokens(role: string, content: string): number {
-  const text = `${role}: ${content}`;
+  return countTokens(`${role}: ${content}`);
+}
+
+/** Tokens of any text (a summary, a prompt), bounded in time as countMessageTokens. */
+export function countTokens(text: string): number {
   const sample = text.slice(0, TOKEN_SAMPLE_CHARS);
   let tokens = 0;
   let last = 0;

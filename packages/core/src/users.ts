@@ -81,8 +81,8 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
 
     /**
      * Forgets a user now (privacy requests): hard-deletes the user record (live or soft-deleted),
-     * every session that is or was theirs, those sessions' messages and their search documents
-     * (terms and embeddings), at once rather than at the next purge. Queued behind the user's writes
+     * every session that is or was theirs, those sessions' messages, their search documents
+     * (terms and embeddings) and summaries, at once rather than at the next purge. Queued behind the user's writes
      * and each session's, so nothing queued before it survives; what a client writes to one of those
      * session ids afterwards is new data, in a new session without a user. NOT_FOUND when there is
      * nothing of that user at all. Returns what went, per collection.
@@ -90,13 +90,15 @@ export function createUserService(c: Collections, serialize: Serialize, store: S
     async forget(input: { userId: string }): Promise<ForgetResult> {
       const { userId } = parse(UserIdInput, input);
       return serialize(userKey(userId), async () => {
-        const gone: ForgetResult = { users: 0, sessions: 0, messages: 0, searchDocuments: 0 };
+        const gone: ForgetResult = { users: 0, sessions: 0, messages: 0, searchDocuments: 0, summaries: 0 };
         for (const { sessionId } of await store.sessions.ofUser(userId, { withDeleted: true })) {
           await serialize(sessionKey(sessionId), async () => {
             await store.sessions.settle(sessionId);
             gone.messages += (await c.messages.deleteMany({ sessionId })).deletedCount; // messages_session_seq
             store.buckets.invalidate(sessionId);
             gone.searchDocuments += (await c.search.deleteMany({ sessionId })).deletedCount; // search_session
+            gone.summaries += (await c.summaries.deleteMany({ sessionId })).deletedCount; // summaries_session
+            await c.summaryJobs.deleteOne({ _id: sessionId });
             const { deletedCount } = await c.sessions.deleteOne({ sessionId, userId }); // sessions_sessionId
             if (deletedCount > 0) store.sessions.stored(sessionId, null);
             gone.sessions += deletedCount;

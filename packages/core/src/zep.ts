@@ -9,7 +9,7 @@
  * costs ⌈(offset + limit) / 100⌉ calls. `chunks` follows the cursor and reads each item once.
  */
 import { ValidationError } from './errors';
-import type { Page, SearchMemoryInput } from './schemas';
+import type { Page, SearchMemoryInput, SearchSummariesInput } from './schemas';
 
 export const WALK_PAGE_SIZE = 100;
 
@@ -85,7 +85,8 @@ export interface ZepSearchPayload {
 /**
  * Zep's search payload → Mnemo's search input. Zep puts `start_date`/`end_date` inside `metadata`;
  * the rest of `metadata` is the filter (MongoDB-style, on message metadata). Zep's JSONPath `where`
- * and summary search have no Mnemo equivalent and are refused with a VALIDATION error saying so.
+ * has no Mnemo equivalent and is refused with a VALIDATION error saying so; `search_scope: "summary"`
+ * is `fromZepSummarySearch`'s (a session's summaries).
  */
 export function fromZepSearch(sessionId: string, payload: ZepSearchPayload, limit?: number): SearchMemoryInput {
   return { sessionId, ...fromZepSearchQuery(payload, limit) };
@@ -97,7 +98,8 @@ export function fromZepSearchQuery(payload: ZepSearchPayload, limit?: number): O
   if (where !== undefined) {
     throw new ValidationError('metadata.where (JSONPath) is not supported: pass a MongoDB-style filter such as {"metadata.tag": "x"}');
   }
-  if (payload.search_scope === 'summary') throw new ValidationError('search_scope "summary" is not supported: Mnemo keeps no summaries');
+  if (payload.search_scope === 'summary')
+    throw new ValidationError('search_scope "summary" searches one session’s summaries, not a user’s');
   return {
     text: payload.text,
     metadata: filter,
@@ -107,4 +109,16 @@ export function fromZepSearchQuery(payload: ZepSearchPayload, limit?: number): O
     searchType: payload.search_type ?? undefined,
     mmrLambda: payload.mmr_lambda ?? undefined,
   };
+}
+
+/**
+ * Zep's search payload with `search_scope: "summary"` → a search of the session's summaries: by text
+ * alone (summaries carry no metadata to filter on, so a filter or dates are refused; `search_type` is
+ * ignored: summaries rank by relevance).
+ */
+export function fromZepSummarySearch(sessionId: string, payload: ZepSearchPayload, limit?: number): SearchSummariesInput {
+  if (payload.metadata && Object.keys(payload.metadata).length > 0) {
+    throw new ValidationError('search_scope "summary" searches by text alone: leave metadata out');
+  }
+  return { sessionId, text: payload.text ?? '', limit: limit || undefined };
 }

@@ -9,6 +9,7 @@ export {
   type RouterOutputs,
   type Session,
   type SessionPage,
+  type Summary,
   trpc,
   type User,
   type UserPage,
@@ -24,6 +25,7 @@ export {
   usePendingMessages,
   useSearchMemory,
   useSearchUser,
+  useSummary,
   withUuids,
 } from './use-memory';
 export { useLiveMessages, useLiveSessions } from './live';

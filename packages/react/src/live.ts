@@ -47,6 +47,10 @@ export function useLiveMessages(sessionId: string | undefined) {
           upsertMessages(queryClient, sessionId, event.messages);
           void Promise.all([utils.memory.search.invalidate({ sessionId }), utils.user.search.invalidate()]);
           return;
+        case 'summary':
+          // get-memory now answers the new summary and fewer messages; the summaries list has one more.
+          void Promise.all([utils.memory.get.invalidate({ sessionId }), utils.memory.summaries.invalidate({ sessionId })]);
+          return;
         case 'deleted':
           removeMessages(queryClient, sessionId, new Set(event.uuids));
           // The memory window refills with older messages.
@@ -58,6 +62,7 @@ export function useLiveMessages(sessionId: string | undefined) {
             utils.memory.get.invalidate({ sessionId }),
             utils.message.list.invalidate({ sessionId }),
             utils.memory.search.invalidate({ sessionId }),
+            utils.memory.summaries.invalidate({ sessionId }),
           ]);
       }
     },

@@ -12,6 +12,7 @@ export type Session = RouterOutputs['session']['get'];
 export type User = RouterOutputs['user']['get'];
 export type Message = RouterOutputs['message']['get'];
 export type Memory = RouterOutputs['memory']['get'];
+export type Summary = RouterOutputs['memory']['summaries']['items'][number];
 export type SessionPage = RouterOutputs['session']['list'];
 export type UserPage = RouterOutputs['user']['list'];
 export type MessagePage = RouterOutputs['message']['list'];

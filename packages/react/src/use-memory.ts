@@ -8,7 +8,7 @@ import { isInCachedLists, newUuid } from './cache';
 import { isLive, useLiveMessages } from './live';
 import { cachedMessages, refetchSeeded, removeMessages, seedMessages, upsertMessages } from './message-cache';
 import type { QueryHookOptions, QueryHookResult } from './queries';
-import { type Memory, type Message, type RouterInputs, type RouterOutputs, trpc } from './trpc';
+import { type Memory, type Message, type RouterInputs, type RouterOutputs, type Summary, trpc } from './trpc';
 
 /** `useMemory`'s own options, and any TanStack Query option (`select`, `enabled`, `staleTime`, …). */
 export type MemoryOptions<TData = Memory> = QueryHookOptions<typeof trpc.memory.get, Memory, TData> & {
@@ -31,6 +31,25 @@ export function useMemory(sessionId: string | undefined, options?: MemoryOptions
 export function useMemory<TData>(sessionId: string | undefined, { lastn, live = false, ...options }: MemoryOptions<TData> = {}) {
   useLiveMessages(live ? sessionId : undefined);
   return trpc.memory.get.useQuery(sessionId === undefined ? skipToken : { sessionId, lastn }, options);
+}
+
+type SummaryPage = RouterOutputs['memory']['summaries'];
+
+/**
+ * The session's latest summary (what it covers: `recentSeq`, `recentMessageUuid`; when:
+ * `createdAt`), or null while it has none (summaries are made when the server has a model:
+ * MNEMO_LLM_URL). With `live`, a new summary shows as soon as the server has made it.
+ * Disabled while `sessionId` is undefined.
+ */
+export function useSummary(
+  sessionId: string | undefined,
+  { live = false, ...options }: QueryHookOptions<typeof trpc.memory.summaries, SummaryPage, Summary | null> & { live?: boolean } = {},
+): QueryHookResult<typeof trpc.memory.summaries, Summary | null> {
+  useLiveMessages(live ? sessionId : undefined);
+  return trpc.memory.summaries.useQuery(sessionId === undefined ? skipToken : { sessionId, limit: 1 }, {
+    select: (page) => page.items[0] ?? null,
+    ...options,
+  });
 }
 
 export type SearchMemoryInput = RouterInputs['memory']['search'];

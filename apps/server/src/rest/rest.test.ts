@@ -403,6 +403,7 @@ describe('routing', () => {
       '/sessions/{sessionId}/messages',
       '/sessions/{sessionId}/messages/{uuid}',
       '/sessions/{sessionId}/search',
+      '/sessions/{sessionId}/summaries',
       '/user',
       '/user/{userId}',
       '/user/{userId}/sessions',
@@ -418,7 +419,7 @@ describe('routing', () => {
     expect(doc.components.schemas.Memory.properties.messages.items).toEqual({ $ref: '#/components/schemas/Message' });
     expect(doc.components.schemas.Session.required).toContain('session_id');
     const userSearch = doc.paths['/users/{userId}/search'].post;
-    expect(userSearch.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/MemorySearchPayload' });
+    expect(userSearch.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/UserSearchPayload' });
     expect(userSearch.responses['200'].content['application/json'].schema).toEqual({
       type: 'array',
       items: { $ref: '#/components/schemas/UserSearchResult' },

@@ -12,7 +12,16 @@ import type { z } from 'zod';
 import { allowOnly, badRequest } from '../http-error';
 import { createCaller } from '../router';
 import { AUTH_MESSAGES, type Context } from '../trpc';
-import { fromZepSearch, fromZepSearchQuery, pageOffset, slice, WALK_PAGE_SIZE, walk, zepMemory } from '@mnemo/core/zep';
+import {
+  fromZepSearch,
+  fromZepSearchQuery,
+  fromZepSummarySearch,
+  pageOffset,
+  slice,
+  WALK_PAGE_SIZE,
+  walk,
+  zepMemory,
+} from '@mnemo/core/zep';
 import {
   AddMemoryRequest,
   CreateSessionRequest,
@@ -22,14 +31,18 @@ import {
   ListQuery,
   SearchQuery,
   SearchRequest,
+  UserSearchRequest,
   MemoryQuery,
   MessageListQuery,
   PATH_PARAMETERS,
   UpdateMessageRequest,
   UpdateSessionRequest,
   UpdateUserRequest,
+  toZepMemory,
   toZepMessage,
   toZepSearchResult,
+  toZepSummary,
+  toZepSummarySearchResult,
   toZepSession,
   toZepUserSearchResult,
   toZepUser,
@@ -38,6 +51,7 @@ import {
   ZepMessageList,
   ZepSearchResult,
   ZepSession,
+  ZepSummary,
   ZepUser,
   ZepUserSearchResult,
 } from './shapes';
@@ -134,16 +148,16 @@ export const REST_ROUTES: RestRoute[] = [
   route({
     method: 'GET',
     path: '/sessions/:sessionId/memory',
-    summary: 'Get the last `lastn` messages of a session',
+    summary: 'Get the last `lastn` messages of a session (without `lastn`: those after its summary) and its latest summary',
     query: MemoryQuery,
     response: ZepMemory,
     errors: [400, 401, 404],
-    handler: async ({ api, params, query }) => {
-      const memory = await zepMemory(await api.memory.get({ sessionId: params.sessionId, lastn: query.lastn || undefined }), () =>
-        api.session.get(params),
-      );
-      return { messages: memory.messages.map(toZepMessage) };
-    },
+    handler: async ({ api, params, query }) =>
+      toZepMemory(
+        await zepMemory(await api.memory.get({ sessionId: params.sessionId, lastn: query.lastn || undefined }), () =>
+          api.session.get(params),
+        ),
+      ),
   }),
   route({
     method: 'POST',
@@ -170,14 +184,33 @@ export const REST_ROUTES: RestRoute[] = [
   route({
     method: 'POST',
     path: '/sessions/:sessionId/search',
-    summary: 'Search a session’s messages by text, metadata filter and dates',
+    summary: 'Search a session’s messages by text, metadata filter and dates, or its summaries by text (search_scope "summary")',
     query: SearchQuery,
     body: SearchRequest,
     response: ZepSearchResult,
     list: true,
     errors: [400, 401, 404],
     handler: async ({ api, params, query, body }) =>
-      (await api.memory.search(fromZepSearch(params.sessionId, body, query.limit))).map(toZepSearchResult),
+      body.search_scope === 'summary'
+        ? (await api.memory.searchSummaries(fromZepSummarySearch(params.sessionId, body, query.limit))).map(toZepSummarySearchResult)
+        : (await api.memory.search(fromZepSearch(params.sessionId, body, query.limit))).map(toZepSearchResult),
+  }),
+  route({
+    method: 'GET',
+    path: '/sessions/:sessionId/summaries',
+    summary: 'List a session’s summaries, newest first (Mnemo; cursor = offset; no limit = all)',
+    query: ListQuery,
+    response: ZepSummary,
+    list: true,
+    errors: [400, 401, 404],
+    handler: async ({ api, params, query }) =>
+      (
+        await slice(
+          walk((page) => api.memory.summaries({ ...page, sessionId: params.sessionId })),
+          query.cursor,
+          query.limit,
+        )
+      ).map(toZepSummary),
   }),
 
   // ── Messages ───────────────────────────────────────────────────────────────────────────────
@@ -292,7 +325,7 @@ export const REST_ROUTES: RestRoute[] = [
     summary:
       'Search the messages of all of a user’s sessions (Mnemo; Zep has no such route): Zep’s search payload, results naming their session',
     query: SearchQuery,
-    body: SearchRequest,
+    body: UserSearchRequest,
     response: ZepUserSearchResult,
     list: true,
     errors: [400, 401, 404],

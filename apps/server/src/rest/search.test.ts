@@ -45,7 +45,8 @@ describe('POST /sessions/{id}/search', () => {
     const cases: [string, unknown, number, RegExp][] = [
       ['/sessions/known/search', {}, 400, /empty query/],
       ['/sessions/known/search', { metadata: { where: { jsonpath: '$.a' } } }, 400, /JSONPath/],
-      ['/sessions/known/search', { text: 'x', search_scope: 'summary' }, 400, /summar/],
+      ['/sessions/known/search', { text: 'x', search_scope: 'summary', metadata: { 'metadata.a': 1 } }, 400, /text alone/],
+      ['/sessions/known/search', { search_scope: 'summary', metadata: { start_date: '2024-01-01T00:00:00Z' } }, 400, /text alone/],
       ['/sessions/known/search', { text: 'x', metadata: { owner: 'x' } }, 400, /metadata/],
       ['/sessions/known/search', { text: 'x', metadata: { 'metadata.a': { $where: '1' } } }, 400, /\$where/],
       ['/sessions/known/search', { metadata: { 'metadata.a ': 1 } }, 400, /"a " must not start or end with whitespace/],

@@ -13,6 +13,7 @@ import { METADATA_PATCH_RULES, METADATA_RULES, metadataJsonSchemas } from '@mnem
 import {
   AddUserInput,
   Id,
+  type Memory,
   type MemorySearchResult,
   type Message,
   Metadata as MetadataRule,
@@ -23,6 +24,8 @@ import {
   SEARCH_TEXT_MAX_LENGTH,
   NOT_BLANK_PATTERN,
   type Session,
+  type Summary,
+  type SummarySearchResult,
   Text,
   type User,
 } from '@mnemo/core/schemas';
@@ -103,9 +106,25 @@ export const ZepMessage = z
   .register(zepSchemas, { id: 'Message' });
 export type ZepMessage = z.infer<typeof ZepMessage>;
 
+export const ZepSummary = z
+  .object({
+    uuid: z.uuid(),
+    created_at: Timestamp,
+    content: z.string(),
+    recent_message_uuid: z.string().describe('the newest message the summary covers'),
+    token_count: z.number().int(),
+    metadata: Metadata.optional().describe('omitted when empty'),
+  })
+  .register(zepSchemas, { id: 'Summary', description: 'A progressive summary of a session, up to and including `recent_message_uuid`.' });
+export type ZepSummary = z.infer<typeof ZepSummary>;
+
 export const ZepMemory = z
-  .object({ messages: z.array(ZepMessage) })
-  .register(zepSchemas, { id: 'Memory', description: 'The last `lastn` messages of a session, oldest first.' });
+  .object({ messages: z.array(ZepMessage), summary: ZepSummary.optional().describe('the latest summary; omitted while there is none') })
+  .register(zepSchemas, {
+    id: 'Memory',
+    description:
+      'Oldest first: the last `lastn` messages; without `lastn`, the messages after the summary (at most the message window). With summaries on (MNEMO_LLM_URL), the latest summary.',
+  });
 
 export const ZepMessageList = z
   .object({ messages: z.array(ZepMessage), total_count: z.number().int(), row_count: z.number().int() })
@@ -113,7 +132,8 @@ export const ZepMessageList = z
 
 export const ZepSearchResult = z
   .object({
-    message: ZepMessage,
+    message: ZepMessage.nullable().describe('the message found; null in a summary search'),
+    summary: ZepSummary.optional().describe('the summary found, in a summary search (search_scope "summary")'),
     metadata: Metadata.optional().describe("the message's metadata; omitted when empty"),
     dist: z.number().describe('relevance, higher is better (BM25, blended with cosine similarity when embeddings are on)'),
     embedding: z.array(z.number()).nullable().describe('the message embedding, for mmr searches'),
@@ -121,12 +141,15 @@ export const ZepSearchResult = z
   .register(zepSchemas, { id: 'MemorySearchResult' });
 
 /** A result of the user search (a Mnemo route; Zep has none): Zep's search result, naming the message's session. */
-export const ZepUserSearchResult = ZepSearchResult.extend({
-  session_id: z.string().describe('the session the message belongs to'),
-}).register(zepSchemas, {
-  id: 'UserSearchResult',
-  description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.',
-});
+export const ZepUserSearchResult = ZepSearchResult.omit({ summary: true })
+  .extend({
+    message: ZepMessage,
+    session_id: z.string().describe('the session the message belongs to'),
+  })
+  .register(zepSchemas, {
+    id: 'UserSearchResult',
+    description: 'A MemorySearchResult of a search across a user’s sessions, with the session of its message.',
+  });
 
 export const ApiError = z.object({ message: z.string() }).register(zepSchemas, { id: 'APIError' });
 
@@ -196,37 +219,47 @@ RULE_SCHEMAS.SearchMetadata = {
   properties: z.toJSONSchema(z.object(SearchDates), { io: 'input' }).properties,
 };
 
-export const SearchRequest = request({
-  text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
-  metadata: opt(SearchMetadata),
-  search_scope: opt(
-    z.enum(['messages'], {
-      error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" is not supported: Mnemo keeps no summaries' : undefined),
-    }),
-  ),
-  search_type: opt(z.enum(['similarity', 'mmr'])),
-  mmr_lambda: opt(z.number().min(0).max(1)),
-})
-  // Core refuses a search that asks nothing ("empty query"); in JSON Schema: text that is not blank,
-  // a filter with a condition, or a date bound.
-  .meta({
-    anyOf: [
-      { required: ['text'], properties: { text: { type: 'string', pattern: NOT_BLANK_PATTERN } } },
-      {
-        required: ['metadata'],
-        properties: {
-          metadata: {
-            type: 'object',
-            anyOf: [
-              { not: { propertyNames: { enum: Object.keys(SearchDates) } } },
-              ...Object.keys(SearchDates).map((name) => ({ required: [name], properties: { [name]: { type: 'string' } } })),
-            ],
+/** Zep's search payload; `scopes`: what `search_scope` may be (a user search has no summaries to search). */
+const searchRequest = (scopes: ['messages'] | ['messages', 'summary']) =>
+  request({
+    text: opt(z.string().max(SEARCH_TEXT_MAX_LENGTH)),
+    metadata: opt(SearchMetadata),
+    search_scope: opt(
+      z.enum(scopes, {
+        error: (issue) => (issue.input === 'summary' ? 'search_scope "summary" searches one session’s summaries, not a user’s' : undefined),
+      }),
+    ),
+    search_type: opt(z.enum(['similarity', 'mmr'])),
+    mmr_lambda: opt(z.number().min(0).max(1)),
+  })
+    // Core refuses a search that asks nothing ("empty query"); in JSON Schema: text that is not blank,
+    // a filter with a condition, or a date bound.
+    .meta({
+      anyOf: [
+        { required: ['text'], properties: { text: { type: 'string', pattern: NOT_BLANK_PATTERN } } },
+        {
+          required: ['metadata'],
+          properties: {
+            metadata: {
+              type: 'object',
+              anyOf: [
+                { not: { propertyNames: { enum: Object.keys(SearchDates) } } },
+                ...Object.keys(SearchDates).map((name) => ({ required: [name], properties: { [name]: { type: 'string' } } })),
+              ],
+            },
           },
         },
-      },
-    ],
-  })
-  .register(zepSchemas, { id: 'MemorySearchPayload', description: 'Asks for something: text, a filter condition or a date bound.' });
+      ],
+    });
+export const SearchRequest = searchRequest(['messages', 'summary']).register(zepSchemas, {
+  id: 'MemorySearchPayload',
+  description:
+    'Asks for something: text, a filter condition or a date bound. `search_scope: "summary"` searches the session’s summaries by text (a filter is then refused; ranking is by relevance).',
+});
+export const UserSearchRequest = searchRequest(['messages']).register(zepSchemas, {
+  id: 'UserSearchPayload',
+  description: 'Asks for something: text, a filter condition or a date bound (messages only).',
+});
 
 // ── Query strings (empty values were dropped before parsing) ──────────────────────────────────
 
@@ -302,6 +335,25 @@ export function fromZepNewMessage(m: z.output<typeof NewMessage>) {
 
 export function fromZepUser(u: z.output<typeof UpdateUserRequest>) {
   return { email: u.email, firstName: u.first_name, lastName: u.last_name, metadata: u.metadata };
+}
+
+export function toZepSummary(s: Summary): ZepSummary {
+  return {
+    uuid: s.uuid,
+    created_at: s.createdAt.toISOString(),
+    content: s.content,
+    recent_message_uuid: s.recentMessageUuid,
+    token_count: s.tokenCount,
+    ...nonEmpty(s.metadata),
+  };
+}
+
+export function toZepMemory(m: Memory) {
+  return { messages: m.messages.map(toZepMessage), ...(m.summary && { summary: toZepSummary(m.summary) }) };
+}
+
+export function toZepSummarySearchResult(r: SummarySearchResult) {
+  return { message: null, summary: toZepSummary(r.summary), dist: r.dist, embedding: null };
 }
 
 export function toZepSearchResult(r: MemorySearchResult) {

@@ -4,12 +4,13 @@
  */
 /* eslint-disable camelcase */
 import type { RouterInputs, RouterOutputs } from '../client';
-import { type ICreateUserRequest, type IMessage, type ISession, Message, Session, User } from './models';
+import { type ICreateUserRequest, type IMessage, type ISession, Message, Session, Summary, User } from './models';
 
 type MnemoSession = RouterOutputs['session']['get'];
 type MnemoUser = RouterOutputs['user']['get'];
 type MnemoMessage = RouterOutputs['message']['get'];
 type NewMessage = RouterInputs['memory']['add']['messages'][number];
+type MnemoSummary = RouterOutputs['memory']['summaries']['items'][number];
 
 // Mnemo → Zep
 
@@ -46,6 +47,17 @@ export function toMessage(m: MnemoMessage): Message {
     content: m.content,
     token_count: m.tokenCount,
     metadata: m.metadata,
+  });
+}
+
+export function toSummary(s: MnemoSummary): Summary {
+  return new Summary({
+    uuid: s.uuid,
+    created_at: s.createdAt.toISOString(),
+    content: s.content,
+    recent_message_uuid: s.recentMessageUuid,
+    token_count: s.tokenCount,
+    metadata: s.metadata,
   });
 }
 

@@ -1,7 +1,7 @@
-import { chunks, fromZepSearch, slice, walk, zepMemory } from '@mnemo/core/zep';
+import { chunks, fromZepSearch, fromZepSummarySearch, slice, walk, zepMemory } from '@mnemo/core/zep';
 import type { MnemoClient } from '../client';
 import { requireId, zepCall } from './errors';
-import { fromMessage, fromSession, toMessage, toSession } from './mappers';
+import { fromMessage, fromSession, toMessage, toSession, toSummary } from './mappers';
 import { type IMemory, type IMemorySearchPayload, type ISession, Memory, MemorySearchResult, type Session } from './models';
 
 /** zep-js's `client.memory`: sessions and their messages. */
@@ -65,7 +65,7 @@ export class MemoryManager {
         this.trpc.session.get.query({ sessionId: sessionID }),
       ),
     );
-    return new Memory({ messages: memory.messages.map(toMessage) });
+    return new Memory({ messages: memory.messages.map(toMessage), summary: memory.summary && toSummary(memory.summary) });
   }
 
   /** Appends the messages (creating or undeleting the session); resolves to `"OK"` like Zep. */
@@ -89,6 +89,11 @@ export class MemoryManager {
    */
   async searchMemory(sessionID: string, searchPayload: IMemorySearchPayload, limit?: number): Promise<MemorySearchResult[]> {
     requireId(sessionID, 'sessionID');
+    if (searchPayload.search_scope === 'summary') {
+      const input = fromZepSummarySearch(sessionID, searchPayload, limit);
+      const results = await zepCall(() => this.trpc.memory.searchSummaries.query(input));
+      return results.map((r) => new MemorySearchResult({ summary: toSummary(r.summary), dist: r.dist }));
+    }
     const input = fromZepSearch(sessionID, searchPayload, limit);
     const results = await zepCall(() => this.trpc.memory.search.query(input));
     return results.map(

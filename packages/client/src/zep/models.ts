@@ -89,9 +89,49 @@ export class Message {
   }
 }
 
-/** zep-js's Memory without the summary (Mnemo does not summarise). */
+/** zep-js's Summary: a progressive summary of a session, up to and including `recent_message_uuid`. */
+export interface ISummary {
+  uuid?: string;
+  created_at?: string;
+  content: string;
+  recent_message_uuid?: string;
+  token_count?: number;
+  metadata?: Record<string, any>;
+}
+
+export class Summary {
+  uuid?: string;
+  created_at?: string;
+  content: string;
+  recent_message_uuid?: string;
+  token_count?: number;
+  metadata?: Record<string, any>;
+
+  constructor(data: ISummary) {
+    this.uuid = data.uuid;
+    this.created_at = data.created_at;
+    this.content = data.content;
+    this.recent_message_uuid = data.recent_message_uuid;
+    this.token_count = data.token_count;
+    this.metadata = data.metadata;
+  }
+
+  toDict(): ISummary {
+    return {
+      uuid: this.uuid,
+      created_at: this.created_at,
+      content: this.content,
+      recent_message_uuid: this.recent_message_uuid,
+      token_count: this.token_count,
+      metadata: this.metadata,
+    };
+  }
+}
+
+/** zep-js's Memory: the messages and, when the server summarises (MNEMO_LLM_URL), the latest summary. */
 export interface IMemory {
   messages?: IMessage[];
+  summary?: ISummary;
   metadata?: Record<string, any>;
   uuid?: string;
   created_at?: string;
@@ -100,6 +140,7 @@ export interface IMemory {
 
 export class Memory {
   messages: Message[];
+  summary?: Summary;
   metadata: Record<string, any>;
   uuid?: string;
   created_at?: string;
@@ -107,6 +148,7 @@ export class Memory {
 
   constructor(data: IMemory = {}) {
     this.messages = (data.messages ?? []).map((message) => new Message(message));
+    this.summary = data.summary ? new Summary(data.summary) : undefined;
     this.metadata = data.metadata ?? {};
     this.uuid = data.uuid;
     this.created_at = data.created_at;
@@ -116,6 +158,7 @@ export class Memory {
   toDict(): IMemory {
     return {
       messages: this.messages.map((message) => message.toDict()),
+      summary: this.summary?.toDict(),
       metadata: this.metadata,
       uuid: this.uuid,
       created_at: this.created_at,
@@ -253,6 +296,8 @@ export class MemorySearchPayload implements IMemorySearchPayload {
 
 export interface IMemorySearchResult {
   message?: IMessage;
+  /** In a summary search (search_scope "summary"). */
+  summary?: ISummary;
   metadata?: Record<string, any>;
   /** Relevance, higher is better. */
   dist?: number;
@@ -261,12 +306,14 @@ export interface IMemorySearchResult {
 
 export class MemorySearchResult {
   message?: Message;
+  summary?: Summary;
   metadata: Record<string, any>;
   dist?: number;
   embedding?: number[];
 
-  constructor({ message, metadata, dist, embedding }: IMemorySearchResult = {}) {
+  constructor({ message, summary, metadata, dist, embedding }: IMemorySearchResult = {}) {
     this.message = message && new Message(message);
+    this.summary = summary && new Summary(summary);
     this.metadata = metadata ?? {};
     this.dist = dist;
     this.embedding = embedding;
