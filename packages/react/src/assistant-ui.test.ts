@@ -58,7 +58,14 @@ describe('mnemoHistoryAdapter', () => {
     const sessionId = uniqueId('aui');
     const history = mnemoHistoryAdapter(client(), () => sessionId);
     const message = (id: string, role: 'user' | 'assistant', text: string) =>
-      ({ id, role, content: [{ type: 'text', text }], createdAt: new Date(), metadata: {}, status: { type: 'complete' } }) as unknown as ThreadMessage;
+      ({
+        id,
+        role,
+        content: [{ type: 'text', text }],
+        createdAt: new Date(),
+        metadata: {},
+        status: { type: 'complete' },
+      }) as unknown as ThreadMessage;
     await history.append({ parentId: null, message: message('q', 'user', 'Hello') });
     await history.append({ parentId: 'q', message: message('a1', 'assistant', 'Hi') });
     await history.append({ parentId: 'q', message: message('a2', 'assistant', 'Hey') });
@@ -112,9 +119,14 @@ describe('mnemoThreadListAdapter', () => {
     expect((await client().session.get.query({ sessionId: 't-old' })).metadata).toEqual({ topic: 'tea' });
 
     // A title from the first question, stored before the stream ends, streamed as one text part.
-    const question = { id: 'q', role: 'user', content: [{ type: 'text', text: 'Which   tea is best\nin winter?' }] } as unknown as ThreadMessage;
+    const question = {
+      id: 'q',
+      role: 'user',
+      content: [{ type: 'text', text: 'Which   tea is best\nin winter?' }],
+    } as unknown as ThreadMessage;
     const chunks: unknown[] = [];
-    for await (const chunk of await threads.generateTitle('t-old', [question])) chunks.push(chunk);
+    const reader = (await threads.generateTitle('t-old', [question])).getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) chunks.push(read.value);
     expect(chunks).toContainEqual({ type: 'text-delta', path: [0], textDelta: 'Which tea is best in winter?' });
     expect((await threads.fetch('t-old')).title).toBe('Which tea is best in winter?');
 

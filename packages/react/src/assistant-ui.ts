@@ -14,8 +14,9 @@ import type {
   ThreadHistoryAdapter,
   ThreadMessage,
 } from '@assistant-ui/react';
-import { ExportedMessageRepository } from '@assistant-ui/react';
+import { ExportedMessageRepository, useAui } from '@assistant-ui/react';
 import type { MnemoClient, RouterOutputs } from '@mnemo/client';
+import { useMemo } from 'react';
 
 type MnemoMessage = RouterOutputs['message']['tree']['items'][number];
 type MnemoNewMessage = Parameters<MnemoClient['memory']['add']['mutate']>[0]['messages'][number];
@@ -272,4 +273,30 @@ export function mnemoThreadListAdapter(client: MnemoClient, options: MnemoThread
       });
     },
   };
+}
+
+/**
+ * In a `useRemoteThreadListRuntime` runtime hook (with `mnemoThreadListAdapter`): the history adapter of the thread
+ * being rendered. Its session is the thread's remote id, read at each call (a thread switch needs no new adapter);
+ * a new thread is created in Mnemo (the list adapter's `initialize`) before its first message is stored.
+ */
+export function useMnemoThreadHistory(client: MnemoClient): MnemoHistoryAdapter {
+  const aui = useAui();
+  return useMemo(() => {
+    const item = () => (aui.threadListItem.source ? aui.threadListItem : undefined);
+    const current = () => item()?.getState().remoteId;
+    const forWrite = async () => current() ?? (await item()?.initialize())?.remoteId;
+    const reading = mnemoHistoryAdapter(client, current);
+    const writing = mnemoHistoryAdapter(client, forWrite);
+    return {
+      setHead: reading.setHead,
+      load: reading.load,
+      append: writing.append,
+      withFormat: (format) => {
+        const read = reading.withFormat!(format);
+        const write = writing.withFormat!(format);
+        return { load: read.load, append: write.append, update: write.update! };
+      },
+    } satisfies MnemoHistoryAdapter;
+  }, [aui, client]);
 }
