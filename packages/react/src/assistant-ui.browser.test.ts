@@ -58,7 +58,7 @@ const transport: ChatTransport<UIMessage> = {
 };
 const params = new URLSearchParams(location.search);
 createRoot(document.getElementById('root')!).render(
-  <MnemoChat client={createMnemoClient({ url: location.origin })} userId={params.get('user')!} threadId={params.get('thread')!} transport={transport} />,
+  <MnemoChat client={createMnemoClient({ url: location.origin })} userId={params.get('user')!} threadId={params.get('thread') ?? undefined} transport={transport} />,
 );
 `;
 
@@ -104,7 +104,7 @@ afterAll(async () => {
 });
 
 /** A page on the Mnemo server's origin whose /aui/ is the bundle; it records its errors. */
-async function openChat(sessionId: string): Promise<{ page: Page; errors: string[] }> {
+async function openChat(sessionId?: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
@@ -117,7 +117,7 @@ async function openChat(sessionId: string): Promise<{ page: Page; errors: string
     const type = path.endsWith('.js') ? 'text/javascript' : path.endsWith('.css') ? 'text/css' : 'text/html';
     await route.fulfill({ body: readFileSync(join(dist, path)), contentType: type });
   });
-  await page.goto(`${server().url}/aui/?user=${USER}&thread=${sessionId}`);
+  await page.goto(`${server().url}/aui/?user=${USER}${sessionId ? `&thread=${sessionId}` : ''}`);
   await page
     .getByLabel('Message', { exact: true })
     .waitFor()
@@ -182,4 +182,25 @@ describe('assistant-ui on Mnemo, in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('a new thread becomes a session of the user, with its messages and a title from the first question', async () => {
+    const user = server().core.users;
+    await user.add({ userId: USER }).catch(() => undefined);
+    const before = new Set((await server().core.sessions.list({ userId: USER })).items.map((s) => s.sessionId));
+    const { page, errors } = await openChat();
+    await page.getByLabel('Message', { exact: true }).fill('Which tea for winter?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect
+      .poll(() => texts(page))
+      .toEqual(['Which tea for winter?', expect.stringMatching(/^Answer \d+ to: Which tea for winter\?$/)]);
+    const created = async () => (await server().core.sessions.list({ userId: USER })).items.filter((s) => !before.has(s.sessionId));
+    await expect.poll(async () => (await created()).length).toBe(1);
+    const [session] = await created();
+    await expect.poll(() => storedPath(session!.sessionId)).toEqual(['Which tea for winter?', expect.stringMatching(/^Answer \d+/)]);
+    await expect
+      .poll(async () => (await server().core.sessions.get({ sessionId: session!.sessionId })).metadata.title)
+      .toBe('Which tea for winter?');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
