@@ -5,9 +5,11 @@
  * bundled with Vite beside a small entry (a local chat transport: no model, no network), and the page is served
  * from the Mnemo server's origin (Playwright fulfils /aui/ from the bundle; tRPC goes to the real server).
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import react from '@vitejs/plugin-react';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -133,6 +135,25 @@ const picker = (page: Page, role: 'user' | 'assistant') => page.locator(`.messag
 const storedPath = async (sessionId: string) => (await server().core.memory.get({ sessionId })).messages.map((m) => m.content);
 
 describe('assistant-ui on Mnemo, in Chromium', () => {
+  it('the recipe typechecks as written (strict, with the page that renders it)', async () => {
+    // The package's compiler settings; the recipe's import of this subpath maps to its source.
+    const tsconfig = {
+      extends: join(PACKAGE, '../../tsconfig.base.json'),
+      compilerOptions: {
+        lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+        jsx: 'react-jsx',
+        noEmit: true,
+        paths: { '@mnemo/react/assistant-ui': [join(PACKAGE, 'src/assistant-ui.ts')] },
+      },
+      files: ['chat.tsx', 'main.tsx'],
+    };
+    writeFileSync(join(WORK, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const tsc = join(PACKAGE, 'node_modules/.bin/tsc');
+    await promisify(execFile)(tsc, ['-p', join(WORK, 'tsconfig.json')], { cwd: WORK }).catch((error: { stdout?: string }) => {
+      throw new Error(`tsc failed:\n${error.stdout}`);
+    });
+  }, 120_000);
+
   it('edit → 2/2 after a reload; back to 1/2 stays after a reload; a regenerated answer keeps both after a reload', async () => {
     const sessionId = uniqueId('aui-browser');
     // The thread to open: a session of the user, as the thread list's "New" would create it.
