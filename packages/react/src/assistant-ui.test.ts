@@ -78,6 +78,20 @@ describe('mnemoHistoryAdapter', () => {
     ]);
   });
 
+  it('withFormat update rewrites a stored message in place, and adds one whose first write was lost', async () => {
+    const sessionId = uniqueId('aui');
+    const history = mnemoHistoryAdapter(client(), sessionId).withFormat!(aiSdkFormat);
+    await history.append({ parentId: null, message: ui('q', 'user', 'Weather?') });
+    await history.append({ parentId: 'q', message: ui('a', 'assistant', 'Checking…') });
+    await history.update!({ parentId: 'q', message: ui('a', 'assistant', 'Sunny') }, 'a');
+    await history.update!({ parentId: 'a', message: ui('b', 'assistant', 'Anything else?') }, 'b');
+    expect((await history.load()).messages.map((m) => [m.parentId, m.message])).toEqual([
+      [null, ui('q', 'user', 'Weather?')],
+      ['q', ui('a', 'assistant', 'Sunny')],
+      ['a', ui('b', 'assistant', 'Anything else?')],
+    ]);
+  });
+
   it('a session that resolves to undefined (no thread yet) loads empty and refuses appends', async () => {
     const history = mnemoHistoryAdapter(client(), () => undefined);
     expect((await history.load()).messages).toEqual([]);
@@ -100,6 +114,8 @@ describe('mnemoThreadListAdapter', () => {
     const threads = mnemoThreadListAdapter(client(), { userId });
     expect(await threads.initialize('t-old', { custom: { topic: 'tea' } })).toEqual({ remoteId: 't-old' });
     await threads.initialize('t-new');
+    // Initialize again (a retry): the thread exists, nothing changes.
+    expect(await threads.initialize('t-old')).toEqual({ remoteId: 't-old' });
     await client().memory.add.mutate({ sessionId: 't-old', messages: [{ role: 'user', content: 'Hello' }] });
     expect((await client().session.get.query({ sessionId: 't-old' })).metadata).toEqual({ topic: 'tea' });
 

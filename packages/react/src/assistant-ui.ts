@@ -15,7 +15,7 @@ import type {
   ThreadMessage,
 } from '@assistant-ui/react';
 import { ExportedMessageRepository, useAui } from '@assistant-ui/react';
-import type { MnemoClient, RouterOutputs } from '@mnemo/client';
+import { isTRPCClientError, type MnemoClient, type RouterOutputs } from '@mnemo/client';
 import { useMemo } from 'react';
 
 type MnemoMessage = RouterOutputs['message']['tree']['items'][number];
@@ -50,6 +50,9 @@ async function loadTree(client: MnemoClient, sessionId: string): Promise<{ headI
   } while (cursor);
   return { headId, items };
 }
+
+/** The tRPC error code of a failed call (NOT_FOUND, CONFLICT, …), if it is one. */
+const codeOf = (error: unknown): string | undefined => (isTRPCClientError(error) ? error.data?.code : undefined);
 
 const resolveSession = async (session: SessionRef): Promise<string | undefined> =>
   typeof session === 'string' ? session : await session();
@@ -147,7 +150,8 @@ export function mnemoHistoryAdapter(client: MnemoClient, session: SessionRef): M
           const stored = storedOf(format.getId(item.message), format.encode(item));
           try {
             await client.message.update.mutate({ sessionId, uuid: stored.uuid, parts: stored.parts, role: stored.role });
-          } catch {
+          } catch (error) {
+            if (codeOf(error) !== 'NOT_FOUND') throw error;
             await addUnder(client, sessionId, item.parentId, stored);
           }
         },
@@ -250,11 +254,16 @@ export function mnemoThreadListAdapter(client: MnemoClient, options: MnemoThread
       await client.session.delete.mutate({ sessionId: remoteId });
     },
     async initialize(threadId, init) {
-      await client.session.add.mutate({
-        sessionId: threadId,
-        ...(userId === undefined ? {} : { userId }),
-        ...(init?.custom ? { metadata: init.custom as NonNullable<MnemoNewMessage['metadata']> } : {}),
-      });
+      try {
+        await client.session.add.mutate({
+          sessionId: threadId,
+          ...(userId === undefined ? {} : { userId }),
+          ...(init?.custom ? { metadata: init.custom as NonNullable<MnemoNewMessage['metadata']> } : {}),
+        });
+      } catch (error) {
+        // A retried initialize (the first answer was lost) finds its session: the thread exists, as asked.
+        if (codeOf(error) !== 'CONFLICT') throw error;
+      }
       return { remoteId: threadId };
     },
     async fetch(threadId) {
