@@ -224,4 +224,52 @@ describe('assistant-ui on Mnemo, in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('the thread list: sessions by activity, a click opens one with its messages, archive and unarchive, delete', async () => {
+    const userId = uniqueId('aui-list');
+    await server().core.users.add({ userId });
+    const add = async (sessionId: string, title: string, text: string) => {
+      await server().core.sessions.add({ sessionId, userId, metadata: { title } });
+      await server().core.memory.add({
+        sessionId,
+        messages: [
+          { role: 'user', content: text },
+          { role: 'assistant', content: `On ${text}` },
+        ],
+      });
+    };
+    await add(`${userId}-a`, 'Oolong', 'oolong');
+    await add(`${userId}-b`, 'Sencha', 'sencha');
+    const page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.route(`${server().url}/aui/**`, (route) => {
+      const path = new URL(route.request().url()).pathname.replace(/^\/aui\/?/, '') || 'index.html';
+      return route.fulfill({ body: readFileSync(join(dist, path)), contentType: path.endsWith('.js') ? 'text/javascript' : 'text/html' });
+    });
+    await page.goto(`${server().url}/aui/?user=${userId}`);
+    const chats = page.getByRole('list', { name: 'Chats', exact: true });
+    const archived = page.getByRole('list', { name: 'Archived chats' });
+    // Most recent activity first.
+    await expect.poll(() => chats.locator('.title').allTextContents()).toEqual(['Sencha', 'Oolong']);
+
+    await chats.getByRole('button', { name: 'Oolong' }).click();
+    await expect.poll(() => texts(page)).toEqual(['oolong', 'On oolong']);
+
+    await chats.locator('.thread', { hasText: 'Sencha' }).getByRole('button', { name: 'Archive' }).click();
+    await expect.poll(() => archived.locator('.title').allTextContents()).toEqual(['Sencha']);
+    await expect.poll(async () => (await server().core.sessions.get({ sessionId: `${userId}-b` })).metadata.archived).toBe(true);
+    await page.reload();
+    await expect.poll(() => archived.locator('.title').allTextContents()).toEqual(['Sencha']);
+    await archived.getByRole('button', { name: 'Unarchive' }).click();
+    await expect.poll(() => chats.locator('.title').allTextContents()).toEqual(['Sencha', 'Oolong']);
+    await expect.poll(async () => (await server().core.sessions.get({ sessionId: `${userId}-b` })).metadata).toEqual({ title: 'Sencha' });
+
+    await chats.locator('.thread', { hasText: 'Oolong' }).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => chats.locator('.title').allTextContents()).toEqual(['Sencha']);
+    await expect.poll(async () => (await server().core.sessions.list({ userId })).items.map((s) => s.sessionId)).toEqual([`${userId}-b`]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
