@@ -105,8 +105,8 @@ afterAll(async () => {
   rmSync(WORK, { recursive: true, force: true });
 });
 
-/** A page on the Mnemo server's origin whose /aui/ is the bundle; it records its errors. */
-async function openChat(sessionId?: string): Promise<{ page: Page; errors: string[] }> {
+/** A page on the Mnemo server's origin whose /aui/ is the bundle (`?user=…&thread=…`); it records its errors. */
+async function openChat(sessionId?: string, userId = USER): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
@@ -119,7 +119,7 @@ async function openChat(sessionId?: string): Promise<{ page: Page; errors: strin
     const type = path.endsWith('.js') ? 'text/javascript' : path.endsWith('.css') ? 'text/css' : 'text/html';
     await route.fulfill({ body: readFileSync(join(dist, path)), contentType: type });
   });
-  await page.goto(`${server().url}/aui/?user=${USER}${sessionId ? `&thread=${sessionId}` : ''}`);
+  await page.goto(`${server().url}/aui/?user=${userId}${sessionId ? `&thread=${sessionId}` : ''}`);
   await page
     .getByLabel('Message', { exact: true })
     .waitFor()
@@ -240,15 +240,7 @@ describe('assistant-ui on Mnemo, in Chromium', () => {
     };
     await add(`${userId}-a`, 'Oolong', 'oolong');
     await add(`${userId}-b`, 'Sencha', 'sencha');
-    const page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.route(`${server().url}/aui/**`, (route) => {
-      const path = new URL(route.request().url()).pathname.replace(/^\/aui\/?/, '') || 'index.html';
-      return route.fulfill({ body: readFileSync(join(dist, path)), contentType: path.endsWith('.js') ? 'text/javascript' : 'text/html' });
-    });
-    await page.goto(`${server().url}/aui/?user=${userId}`);
+    const { page, errors } = await openChat(undefined, userId);
     const chats = page.getByRole('list', { name: 'Chats', exact: true });
     const archived = page.getByRole('list', { name: 'Archived chats' });
     // Most recent activity first.
