@@ -132,12 +132,24 @@ function liveChildren(t: Tree, at: At, seq: number): MessageDoc[] {
   return childrenOf(t, seq).flatMap((s) => at(s) ?? []);
 }
 
-/** A message with its place in the tree: the live message it follows, and its place among its parent's live children. */
-function placed(t: Tree, at: At, d: MessageDoc): Message {
+/** A message's place in the tree: the live message it follows, and its place among its parent's live children. */
+interface Place {
+  parentId: string | null;
+  index: number;
+  count: number;
+}
+
+function placeOf(t: Tree, at: At, d: MessageDoc): Place {
   const parent = liveParent(t, at, d.seq);
   const siblings = liveChildren(t, at, parentOf(t, d.seq));
   const index = siblings.findIndex((s) => s.seq === d.seq);
-  return toPlacedMessage(d, parent?.uuid ?? null, Math.max(0, index), Math.max(1, siblings.length));
+  return { parentId: parent?.uuid ?? null, index: Math.max(0, index), count: Math.max(1, siblings.length) };
+}
+
+/** A message with its place in the tree. */
+function placed(t: Tree, at: At, d: MessageDoc): Message {
+  const { parentId, index, count } = placeOf(t, at, d);
+  return toPlacedMessage(d, parentId, index, count);
 }
 
 /** The head as it reads: the head message, or its nearest live ancestor when it was deleted; null when none is left. */
@@ -193,21 +205,46 @@ export function createMemoryService(
   }
 
   /**
+   * Places in the tree already computed (single writer): by the tree they were computed on (made from one
+   * session document, replaced by every write of the session's head or lines) and the session's bucket
+   * version (bumped by every write of its messages: a delete or restore changes which are live), so a
+   * write to the session's tree or messages starts afresh and a read of the same path computes nothing.
+   */
+  const placeCache = new WeakMap<Tree, { version: number; places: Map<number, Place> }>();
+  function placesOf(t: Tree, sessionId: string): Map<number, Place> | undefined {
+    const version = buckets.version(sessionId);
+    if (version === undefined) return undefined; // other instances may write: nothing is kept
+    let entry = placeCache.get(t);
+    if (entry?.version !== version) placeCache.set(t, (entry = { version, places: new Map() }));
+    return entry.places;
+  }
+
+  /**
    * Messages as read: in a session with branches, each with its place in the tree (placed); otherwise
    * as stored. In order along a path, a message's parent is usually the one before it and it usually
-   * has no sibling: those are answered from the tree alone, without looking anything up.
+   * has no sibling: those are answered from the tree alone, without looking anything up. Places are
+   * kept (placesOf), so reading the same messages again only looks them up.
    */
   async function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Promise<Message[]> {
     if (!isBranched(session)) return docs.map(toMessage);
     const t = treeOf(session);
-    const page = new Map(docs.map((d) => [d.seq, d]));
-    return withBuckets(read, (at) =>
-      docs.map((d) => {
-        const parent = page.get(parentOf(t, d.seq));
-        if (parent && childrenOf(t, parent.seq).length === 1) return toPlacedMessage(d, parent.uuid, 0, 1);
-        return placed(t, at, d);
-      }),
-    );
+    const known = placesOf(t, session.sessionId) ?? new Map<number, Place>();
+    const missing = docs.filter((d) => !known.has(d.seq));
+    if (missing.length > 0) {
+      const page = new Map(docs.map((d) => [d.seq, d]));
+      const computed = await withBuckets(read, (at) =>
+        missing.map((d): [number, Place] => {
+          const parent = page.get(parentOf(t, d.seq));
+          if (parent && childrenOf(t, parent.seq).length === 1) return [d.seq, { parentId: parent.uuid, index: 0, count: 1 }];
+          return [d.seq, placeOf(t, at, d)];
+        }),
+      );
+      for (const [seq, place] of computed) known.set(seq, place);
+    }
+    return docs.map((d) => {
+      const { parentId, index, count } = known.get(d.seq)!;
+      return toPlacedMessage(d, parentId, index, count);
+    });
   }
 
   /**

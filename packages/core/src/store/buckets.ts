@@ -20,6 +20,11 @@ export interface BucketStore {
   changed(doc: MessageDoc): void;
   /** Any other write to the session's messages. */
   invalidate(sessionId: string): void;
+  /**
+   * A number that changes with every write of the session's messages told to this store, on a single
+   * writer (what is computed from its messages may be kept while it stays); undefined elsewhere.
+   */
+  version(sessionId: string): number | undefined;
   /** The cached buckets that differ from the database (tests). */
   verify(): Promise<string[]>;
 }
@@ -34,6 +39,7 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
       appended() {},
       changed() {},
       invalidate() {},
+      version: () => undefined,
       verify: async () => [],
     };
   }
@@ -113,6 +119,8 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
       touch(sessionId);
       for (const key of [...(keysOf.get(sessionId) ?? [])]) drop(key);
     },
+
+    version: (sessionId) => version.get(sessionId) ?? 0,
 
     async verify() {
       const problems: string[] = [];
