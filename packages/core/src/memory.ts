@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import {
   bucketKey,
+  BUCKET_SIZE,
   bucketOf,
   type Collections,
   isDuplicateKeyError,
@@ -42,17 +43,46 @@ import { appendChange } from './store/heads';
 import type { BucketStore } from './store/buckets';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
-import { childrenOf, headOf, inRanges, isBranched, type Line, parentOf, pathTo, type Range, subtreeOf, type Tree, treeOf } from './tree';
+import {
+  childrenOf,
+  headOf,
+  inRanges,
+  isBranched,
+  rangesOverlapping,
+  type Line,
+  parentOf,
+  pathTo,
+  type Range,
+  subtreeOf,
+  type Tree,
+  treeOf,
+} from './tree';
 
 const bySeq = (d: MessageDoc) => d.seq;
 
-/** One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read are `known`. */
-type Read = ((bucket: number) => Promise<MessageDoc[]>) & { known: Map<number, MessageDoc[]> };
+/**
+ * One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read
+ * are `known`; `now` gives a bucket without an await when it was read already or the store holds it.
+ */
+type Read = ((bucket: number) => Promise<readonly MessageDoc[]>) & {
+  known: Map<number, readonly MessageDoc[]>;
+  now: (bucket: number) => readonly MessageDoc[] | undefined;
+};
 
 function readOnce(buckets: BucketStore, sessionId: string): Read {
-  const seen = new Map<number, Promise<MessageDoc[]>>();
-  const known = new Map<number, MessageDoc[]>();
+  const seen = new Map<number, Promise<readonly MessageDoc[]>>();
+  const known = new Map<number, readonly MessageDoc[]>();
+  const now = (bucket: number) => {
+    let docs = known.get(bucket);
+    if (!docs) {
+      docs = buckets.held(sessionId, bucket);
+      if (docs) known.set(bucket, docs);
+    }
+    return docs;
+  };
   const read = (bucket: number) => {
+    const held = now(bucket);
+    if (held) return Promise.resolve(held);
     let docs = seen.get(bucket);
     if (!docs) {
       docs = buckets.read(sessionId, bucket).then((found) => {
@@ -63,7 +93,7 @@ function readOnce(buckets: BucketStore, sessionId: string): Read {
     }
     return docs;
   };
-  return Object.assign(read, { known });
+  return Object.assign(read, { known, now });
 }
 
 /** The live message numbered `seq` among the buckets already read, if any (throws Missing for a bucket not read yet). */
@@ -98,24 +128,31 @@ async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
  * ranges cover are read.
  */
 async function walkRanges(
-  read: (bucket: number) => Promise<MessageDoc[]>,
+  read: Read,
   ranges: readonly Range[],
   { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
 ): Promise<MessageDoc[]> {
   const step = order === 'desc' ? -1 : 1;
   const docs: MessageDoc[] = [];
   let last = Number.NaN; // the bucket read last: consecutive ranges often share one, read once
-  for (const [from, to] of order === 'desc' ? [...ranges].reverse() : ranges) {
+  for (let r = order === 'desc' ? ranges.length - 1 : 0; r >= 0 && r < ranges.length; r += step) {
+    const [from, to] = ranges[r]!;
     const [first, end] = order === 'desc' ? [bucketOf(to), bucketOf(from)] : [bucketOf(from), bucketOf(to)];
     for (let bucket = first; docs.length < enough && bucket * step <= end * step; bucket += step) {
       if (bucket === last) continue;
       last = bucket;
-      // All of the bucket's messages on any of the ranges: those of the ranges after this one in it come after these.
-      docs.push(...(await read(bucket)).filter((d) => inRanges(ranges, d.seq) && keep(d)).sort((x, y) => step * (x.seq - y.seq)));
+      // All of the bucket's messages on any of the ranges (those of the ranges after this one in it come
+      // after these): only the few ranges that overlap the bucket are looked at, and a bucket the store
+      // holds is taken without an await.
+      const near = rangesOverlapping(ranges, bucket * BUCKET_SIZE, (bucket + 1) * BUCKET_SIZE - 1);
+      const held = read.now(bucket) ?? (await read(bucket));
+      const found = held.filter((d) => inRanges(near, d.seq) && keep(d));
+      if (found.length > 1) found.sort((x, y) => step * (x.seq - y.seq));
+      for (const d of found) docs.push(d);
     }
     if (docs.length >= enough) break;
   }
-  return docs.slice(0, enough);
+  return docs.length > enough ? docs.slice(0, enough) : docs;
 }
 
 /** The nearest live ancestor of message `seq` (what it follows once deleted messages are skipped), or null. */

@@ -14,6 +14,11 @@ import { BUCKET_SIZE, bucketKey, bucketOf, type Collections, live, type MessageD
 export interface BucketStore {
   /** The live messages of bucket `bucket` of the session, in no particular order. */
   read(sessionId: string, bucket: number): Promise<MessageDoc[]>;
+  /**
+   * The bucket's live messages when this store holds them (a single writer's cache), else undefined: no
+   * copy and no await, for reads that only filter them (never to be changed).
+   */
+  held(sessionId: string, bucket: number): readonly MessageDoc[] | undefined;
   /** Live messages just stored, all numbered above `previousLastSeq` (the session's last seq before them). */
   appended(sessionId: string, docs: MessageDoc[], previousLastSeq: number): void;
   /** A message changed in place, as it now is (soft-deleted ones leave). */
@@ -36,6 +41,7 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
   if (!singleWriter) {
     return {
       read: (sessionId, bucket) => readFromDb(c, sessionId, bucket),
+      held: () => undefined,
       appended() {},
       changed() {},
       invalidate() {},
@@ -91,6 +97,15 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
       const docs = await readFromDb(c, sessionId, bucket);
       if ((version.get(sessionId) ?? 0) === before && !cached.has(key)) keep(sessionId, bucket, docs);
       return [...docs];
+    },
+
+    held(sessionId, bucket) {
+      const key = bucketKey(sessionId, bucket);
+      const hit = cached.get(key);
+      if (!hit) return undefined;
+      cached.delete(key);
+      cached.set(key, hit);
+      return hit.docs;
     },
 
     appended(sessionId, docs, previousLastSeq) {
