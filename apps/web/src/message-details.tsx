@@ -1,6 +1,7 @@
 /**
  * What a message shows about itself (role, time, token count, status) and its "Details" panel:
- * metadata as JSON with a merge editor, edit the text, delete (with Undo), and for an assistant's
+ * metadata as JSON with a merge editor, edit the text (a question's edit is a new version beside it:
+ * EditMessage), delete (with Undo), and for an assistant's
  * answer "Regenerate from here" (which sets it and everything after it aside, a version the branch
  * picker keeps: Mnemo stores conversations, it has no model; the app that writes the answers writes
  * a new one).

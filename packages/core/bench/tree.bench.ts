@@ -4,11 +4,14 @@
  * session's call, then the branched one's), so both see the same load: get memory (last 12), a page of
  * 50 in both orders, and an append; then `setHead` (switching between two branches).
  *
- *   pnpm --filter @mnemo/core bench:tree [--runs K]      (also part of `pnpm bench`, bench:scale)
+ *   pnpm --filter @mnemo/core bench:tree [--runs K]      (default 200; also part of `pnpm bench`, bench:scale)
  */
 import { fileURLToPath } from 'node:url';
 import type { Core } from '../src/index';
 import { countOptions, machine, ms, percentile, table, withBenchCore } from './bench-core';
+
+/** Reads from memory take microseconds: those show three decimals. */
+const fine = (x: number) => (x < 0.1 ? x.toFixed(3) : ms(x));
 
 const MESSAGES = 1000;
 const BRANCHES = 100;
@@ -101,7 +104,7 @@ export async function benchTree(core: Core, { runs }: { runs: number }): Promise
         50,
       ),
     ) as [number, number];
-    rows.push([name, ms(a), ms(b), `${(b / a).toFixed(2)}×`]);
+    rows.push([name, fine(a), fine(b), `${(b / a).toFixed(2)}×`]);
   }
 
   const switches: number[] = [];
@@ -121,7 +124,7 @@ export async function benchTree(core: Core, { runs }: { runs: number }): Promise
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { runs } = countOptions(process.argv.slice(2), { runs: 50 }, 'usage: bench:tree [--runs K]');
+  const { runs } = countOptions(process.argv.slice(2), { runs: 200 }, 'usage: bench:tree [--runs K]');
   console.log(machine());
   await withBenchCore('tree', (core) => benchTree(core, { runs }));
 }
