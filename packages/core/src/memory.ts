@@ -262,25 +262,27 @@ export function createMemoryService(
    * has no sibling: those are answered from the tree alone, without looking anything up. Places are
    * kept (placesOf), so reading the same messages again only looks them up.
    */
-  async function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Promise<Message[]> {
+  function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Message[] | Promise<Message[]> {
     if (!isBranched(session)) return docs.map(toMessage);
     const t = treeOf(session);
     const known = placesOf(t, session.sessionId) ?? new Map<number, Place>();
+    const placedAll = () =>
+      docs.map((d) => {
+        const { parentId, index, count } = known.get(d.seq)!;
+        return toPlacedMessage(d, parentId, index, count);
+      });
     const missing = docs.filter((d) => !known.has(d.seq));
-    if (missing.length > 0) {
-      const page = new Map(docs.map((d) => [d.seq, d]));
-      const computed = await withBuckets(read, (at) =>
-        missing.map((d): [number, Place] => {
-          const parent = page.get(parentOf(t, d.seq));
-          if (parent && childrenOf(t, parent.seq).length === 1) return [d.seq, { parentId: parent.uuid, index: 0, count: 1 }];
-          return [d.seq, placeOf(t, at, d)];
-        }),
-      );
+    if (missing.length === 0) return placedAll(); // every place kept: nothing to wait for
+    const page = new Map(docs.map((d) => [d.seq, d]));
+    return withBuckets(read, (at) =>
+      missing.map((d): [number, Place] => {
+        const parent = page.get(parentOf(t, d.seq));
+        if (parent && childrenOf(t, parent.seq).length === 1) return [d.seq, { parentId: parent.uuid, index: 0, count: 1 }];
+        return [d.seq, placeOf(t, at, d)];
+      }),
+    ).then((computed) => {
       for (const [seq, place] of computed) known.set(seq, place);
-    }
-    return docs.map((d) => {
-      const { parentId, index, count } = known.get(d.seq)!;
-      return toPlacedMessage(d, parentId, index, count);
+      return placedAll();
     });
   }
 
