@@ -62,39 +62,43 @@ const bySeq = (d: MessageDoc) => d.seq;
 
 /**
  * One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read
- * are `known`; `now` gives a bucket without an await when it was read already or the store holds it.
+ * are `known`; `now` gives a bucket without an await when it was read already or the store holds it. A class, so a
+ * read makes no closures (reads from memory take microseconds: allocations count).
  */
-type Read = ((bucket: number) => Promise<readonly MessageDoc[]>) & {
-  known: Map<number, readonly MessageDoc[]>;
-  now: (bucket: number) => readonly MessageDoc[] | undefined;
-};
+class Read {
+  readonly known = new Map<number, readonly MessageDoc[]>();
+  private seen: Map<number, Promise<readonly MessageDoc[]>> | undefined;
+  constructor(
+    private readonly buckets: BucketStore,
+    private readonly sessionId: string,
+  ) {}
 
-function readOnce(buckets: BucketStore, sessionId: string): Read {
-  const seen = new Map<number, Promise<readonly MessageDoc[]>>();
-  const known = new Map<number, readonly MessageDoc[]>();
-  const now = (bucket: number) => {
-    let docs = known.get(bucket);
+  now(bucket: number): readonly MessageDoc[] | undefined {
+    let docs = this.known.get(bucket);
     if (!docs) {
-      docs = buckets.held(sessionId, bucket);
-      if (docs) known.set(bucket, docs);
+      docs = this.buckets.held(this.sessionId, bucket);
+      if (docs) this.known.set(bucket, docs);
     }
     return docs;
-  };
-  const read = (bucket: number) => {
-    const held = now(bucket);
+  }
+
+  read(bucket: number): Promise<readonly MessageDoc[]> {
+    const held = this.now(bucket);
     if (held) return Promise.resolve(held);
-    let docs = seen.get(bucket);
+    this.seen ??= new Map();
+    let docs = this.seen.get(bucket);
     if (!docs) {
-      docs = buckets.read(sessionId, bucket).then((found) => {
-        known.set(bucket, found);
+      docs = this.buckets.read(this.sessionId, bucket).then((found) => {
+        this.known.set(bucket, found);
         return found;
       });
-      seen.set(bucket, docs);
+      this.seen.set(bucket, docs);
     }
     return docs;
-  };
-  return Object.assign(read, { known, now });
+  }
 }
+
+const readOnce = (buckets: BucketStore, sessionId: string) => new Read(buckets, sessionId);
 
 /** The live message numbered `seq` among the buckets already read, if any (throws Missing for a bucket not read yet). */
 type At = (seq: number) => MessageDoc | undefined;
@@ -117,7 +121,7 @@ async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
       return compute(at);
     } catch (error) {
       if (!(error instanceof Missing)) throw error;
-      await read(error.bucket);
+      await read.read(error.bucket);
     }
   }
 }
@@ -127,10 +131,14 @@ async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
  * bucket at a time in `order`, those `keep` accepts, until `enough` are had: only the buckets the
  * ranges cover are read.
  */
+const always = () => true;
+const oldestFirst = (x: MessageDoc, y: MessageDoc) => x.seq - y.seq;
+const newestFirst = (x: MessageDoc, y: MessageDoc) => y.seq - x.seq;
+
 async function walkRanges(
   read: Read,
   ranges: readonly Range[],
-  { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
+  { order, keep = always, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
 ): Promise<MessageDoc[]> {
   const step = order === 'desc' ? -1 : 1;
   const docs: MessageDoc[] = [];
@@ -145,9 +153,10 @@ async function walkRanges(
       // after these): only the few ranges that overlap the bucket are looked at, and a bucket the store
       // holds is taken without an await.
       const near = rangesOverlapping(ranges, bucket * BUCKET_SIZE, (bucket + 1) * BUCKET_SIZE - 1);
-      const held = read.now(bucket) ?? (await read(bucket));
-      const found = held.filter((d) => inRanges(near, d.seq) && keep(d));
-      if (found.length > 1) found.sort((x, y) => step * (x.seq - y.seq));
+      const held = read.now(bucket) ?? (await read.read(bucket));
+      const found: MessageDoc[] = [];
+      for (const d of held) if (inRanges(near, d.seq) && keep(d)) found.push(d);
+      if (found.length > 1) found.sort(order === 'desc' ? newestFirst : oldestFirst);
       for (const d of found) docs.push(d);
     }
     if (docs.length >= enough) break;
@@ -181,6 +190,16 @@ function placeOf(t: Tree, at: At, d: MessageDoc): Place {
   const siblings = liveChildren(t, at, parentOf(t, d.seq));
   const index = siblings.findIndex((s) => s.seq === d.seq);
   return { parentId: parent?.uuid ?? null, index: Math.max(0, index), count: Math.max(1, siblings.length) };
+}
+
+/** Messages with their places, all in `places`. */
+function placeAll(docs: MessageDoc[], places: Map<number, Place>): Message[] {
+  const messages: Message[] = [];
+  for (const d of docs) {
+    const { parentId, index, count } = places.get(d.seq)!;
+    messages.push(toPlacedMessage(d, parentId, index, count));
+  }
+  return messages;
 }
 
 /** A message with its place in the tree. */
@@ -266,13 +285,9 @@ export function createMemoryService(
     if (!isBranched(session)) return docs.map(toMessage);
     const t = treeOf(session);
     const known = placesOf(t, session.sessionId) ?? new Map<number, Place>();
-    const placedAll = () =>
-      docs.map((d) => {
-        const { parentId, index, count } = known.get(d.seq)!;
-        return toPlacedMessage(d, parentId, index, count);
-      });
-    const missing = docs.filter((d) => !known.has(d.seq));
-    if (missing.length === 0) return placedAll(); // every place kept: nothing to wait for
+    let missing: MessageDoc[] | undefined;
+    for (const d of docs) if (!known.has(d.seq)) (missing ??= []).push(d);
+    if (!missing) return placeAll(docs, known); // every place kept: nothing to wait for
     const page = new Map(docs.map((d) => [d.seq, d]));
     return withBuckets(read, (at) =>
       missing.map((d): [number, Place] => {
@@ -282,7 +297,7 @@ export function createMemoryService(
       }),
     ).then((computed) => {
       for (const [seq, place] of computed) known.set(seq, place);
-      return placedAll();
+      return placeAll(docs, known);
     });
   }
 
@@ -694,7 +709,7 @@ export function createMemoryService(
       const session = await sessions.live(sessionId);
       if (!session || session.messageCount === 0) return { items: [], nextCursor: null, headId: null };
       const read = readOnce(buckets, sessionId);
-      const docs = await walkBuckets(read, bySeq, {
+      const docs = await walkBuckets((bucket) => read.read(bucket), bySeq, {
         from: bucketOf(key + 1),
         to: bucketOf(session.lastSeq),
         keep: (d) => d.seq > key,
