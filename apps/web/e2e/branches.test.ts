@@ -1,7 +1,8 @@
 /**
  * Conversation trees in the chat UI, in Chromium against the real server process: a message with another version
  * shows "‹ 2 / 2 ›"; the previous arrow switches the conversation to the first version (session.setHead), and the
- * choice survives a reload.
+ * choice survives a reload. Editing a question adds the edited text as a new version beside it (the original and its
+ * answer stay, one arrow away).
  */
 import { createCore } from '@mnemo/core';
 import type { Browser } from 'playwright-core';
@@ -32,6 +33,13 @@ beforeAll(async () => {
       messages: [
         { role: 'user', content: 'Name a coffee' },
         { role: 'assistant', content: 'Espresso' },
+      ],
+    });
+    await core.memory.add({
+      sessionId: 'edit',
+      messages: [
+        { role: 'user', content: 'Name a juice' },
+        { role: 'assistant', content: 'Orange' },
       ],
     });
   } finally {
@@ -102,6 +110,50 @@ describe('branches in the chat UI', () => {
       () => messageTexts(page),
       (texts) => expect(texts).toEqual(['Name a coffee', 'Espresso']),
     );
+    expect(errorsIn(page)).toEqual([]);
+  });
+
+  it('Edit of a question adds a new version under its parent: 2 / 2 after a reload, 1 / 2 brings the original and its answer back', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/#/sessions/edit`);
+    // By id: while it is edited its text is in the editor, not in the row's text.
+    const uuid = await page.locator('li.message', { hasText: 'Name a juice' }).getAttribute('data-uuid');
+    const question = page.locator(`li.message[data-uuid="${uuid}"]`);
+    await question.getByRole('button', { name: /^Details/ }).click();
+    await question.getByRole('button', { name: 'Edit text' }).click();
+    await question.getByLabel('Message text').fill('Name a smoothie');
+    await question.getByRole('button', { name: 'Save as a new version' }).click();
+    // The edited question is the conversation now; the old answer went with the old version.
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a smoothie']),
+    );
+    // The app writes the answer; it goes under the edited question (the head).
+    const posted = await fetch(`${server.url}/api/v1/sessions/edit/memory`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'assistant', role_type: 'assistant', content: 'Mango' }] }),
+    });
+    expect(posted.ok).toBe(true);
+    await page.reload();
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a smoothie', 'Mango']),
+    );
+    const picker = page.locator('li.message', { hasText: 'Name a smoothie' }).getByRole('group', { name: 'Version 2 of 2' });
+    await picker.waitFor();
+    await picker.getByRole('button', { name: 'Previous version' }).click();
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a juice', 'Orange']),
+    );
+    await page.locator('li.message', { hasText: 'Name a juice' }).getByRole('group', { name: 'Version 1 of 2' }).waitFor();
+    await page.reload();
+    await eventually(
+      () => messageTexts(page),
+      (texts) => expect(texts).toEqual(['Name a juice', 'Orange']),
+    );
+    await page.locator('li.message', { hasText: 'Name a juice' }).getByRole('group', { name: 'Version 1 of 2' }).waitFor();
     expect(errorsIn(page)).toEqual([]);
   });
 });

@@ -1,11 +1,21 @@
 /**
  * What a message shows about itself (role, time, token count, status) and its "Details" panel:
- * metadata as JSON with a merge editor, edit the text, delete (with Undo), and for an assistant's
+ * metadata as JSON with a merge editor, edit the text (a question's edit is a new version beside it:
+ * EditMessage), delete (with Undo), and for an assistant's
  * answer "Regenerate from here" (which sets it and everything after it aside, a version the branch
  * picker keeps: Mnemo stores conversations, it has no model; the app that writes the answers writes
  * a new one).
  */
-import { describeError, type Message, trpc, useDeleteMessage, useRestoreMessage, useSetHead, useUpdateMessage } from '@mnemo/react';
+import {
+  describeError,
+  type Message,
+  trpc,
+  useAddMemory,
+  useDeleteMessage,
+  useRestoreMessage,
+  useSetHead,
+  useUpdateMessage,
+} from '@mnemo/react';
 import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { fullTime, shortTime } from './time';
 import { useToast } from './toast';
@@ -287,15 +297,45 @@ export function MessageDetails({
   );
 }
 
-/** Edits a message's text in place (`useUpdateMessage({ content })`). */
-export function EditMessage({ message, onDone }: { message: Message; onDone: () => void }) {
+/**
+ * Edits a message's text. A user's question is never overwritten: the edited text is added as a new
+ * version under the same parent (`memory.add({ parentId })`), which becomes the conversation's head, so
+ * the answer written next goes under it and the branch picker shows "‹ 2 / 2 ›" with the original, and
+ * its answer, one arrow away. Other messages (an answer, a system prompt) are corrected in place
+ * (`useUpdateMessage({ content })`): the conversation that follows them stays as it is.
+ */
+export function EditMessage({ message, onDone }: { message: Message; onDone: (focus?: string) => void }) {
   const update = useUpdateMessage();
+  const add = useAddMemory();
+  const utils = trpc.useUtils();
   const [text, setText] = useState(message.content);
+  const [branchError, setBranchError] = useState<unknown>();
+  const asVersion = message.role === 'user';
+  const pending = update.isPending || add.isPending;
   const id = `edit-${message.uuid}`;
+  const addVersion = async () => {
+    const { sessionId } = message;
+    try {
+      setBranchError(undefined);
+      // Its parent as stored (a linear session's messages carry none: the siblings call says it).
+      const { parentId } = await utils.message.siblings.fetch({ sessionId, uuid: message.uuid });
+      const { messages } = await add.mutateAsync({
+        sessionId,
+        parentId,
+        messages: [{ role: message.role, content: text, metadata: message.metadata }],
+      });
+      // The active path changed under the loaded pages: read them again (as a branch switch does).
+      await Promise.all([utils.message.list.invalidate({ sessionId }), utils.message.siblings.invalidate({ sessionId })]);
+      onDone(messages[0]?.uuid);
+    } catch (error) {
+      setBranchError(error);
+    }
+  };
   const save = (event: FormEvent) => {
     event.preventDefault();
     if (text === message.content) return onDone();
-    update.mutate({ sessionId: message.sessionId, uuid: message.uuid, content: text }, { onSuccess: onDone });
+    if (asVersion) return void addVersion();
+    update.mutate({ sessionId: message.sessionId, uuid: message.uuid, content: text }, { onSuccess: () => onDone() });
   };
   return (
     <form className="edit-message" onSubmit={save}>
@@ -311,11 +351,12 @@ export function EditMessage({ message, onDone }: { message: Message; onDone: () 
         }}
       />
       {update.isError && <ErrorBox error={update.error} title="The text was not saved" />}
+      {branchError !== undefined && <ErrorBox error={branchError} title="The new version was not saved" />}
       <div className="actions">
-        <button type="submit" disabled={update.isPending || text.trim() === ''}>
-          {update.isPending ? 'Saving…' : 'Save'}
+        <button type="submit" disabled={pending || text.trim() === ''}>
+          {pending ? 'Saving…' : asVersion ? 'Save as a new version' : 'Save'}
         </button>
-        <button type="button" className="link" onClick={onDone}>
+        <button type="button" className="link" onClick={() => onDone()}>
           Cancel
         </button>
       </div>

@@ -343,7 +343,7 @@ const MessageRow = memo(function MessageRow({
           onKeyDown={(event) => actions.keyDown(event, message.uuid)}
         />
         {editing ? (
-          <EditMessage message={message} onDone={() => actions.endEdit(message.uuid)} />
+          <EditMessage message={message} onDone={(focus) => actions.endEdit(focus ?? message.uuid)} />
         ) : message.status === 'streaming' && !pending ? (
           <StreamingReply message={message} q={q} tabbable={tabbable} />
         ) : (

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import {
   bucketKey,
+  BUCKET_SIZE,
   bucketOf,
   type Collections,
   isDuplicateKeyError,
@@ -43,29 +44,62 @@ import type { BucketStore } from './store/buckets';
 import { type Summaries, toSummary } from './summaries';
 import { countMessageTokens } from './tokens';
 import { parse } from './validate';
-import { childrenOf, headOf, inRanges, isBranched, type Line, parentOf, pathTo, type Range, subtreeOf, type Tree, treeOf } from './tree';
+import {
+  childrenOf,
+  headOf,
+  inRanges,
+  isBranched,
+  rangesOverlapping,
+  type Line,
+  parentOf,
+  pathTo,
+  type Range,
+  subtreeOf,
+  type Tree,
+  treeOf,
+} from './tree';
 
 const bySeq = (d: MessageDoc) => d.seq;
 
-/** One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read are `known`. */
-type Read = ((bucket: number) => Promise<MessageDoc[]>) & { known: Map<number, MessageDoc[]> };
+/**
+ * One request's reads of a session's buckets: each bucket read once (a path may cross one several times); those read
+ * are `known`; `now` gives a bucket without an await when it was read already or the store holds it. A class, so a
+ * read makes no closures (reads from memory take microseconds: allocations count).
+ */
+class Read {
+  readonly known = new Map<number, readonly MessageDoc[]>();
+  private seen: Map<number, Promise<readonly MessageDoc[]>> | undefined;
+  constructor(
+    private readonly buckets: BucketStore,
+    private readonly sessionId: string,
+  ) {}
 
-function readOnce(buckets: BucketStore, sessionId: string): Read {
-  const seen = new Map<number, Promise<MessageDoc[]>>();
-  const known = new Map<number, MessageDoc[]>();
-  const read = (bucket: number) => {
-    let docs = seen.get(bucket);
+  now(bucket: number): readonly MessageDoc[] | undefined {
+    let docs = this.known.get(bucket);
     if (!docs) {
-      docs = buckets.read(sessionId, bucket).then((found) => {
-        known.set(bucket, found);
-        return found;
-      });
-      seen.set(bucket, docs);
+      docs = this.buckets.held(this.sessionId, bucket);
+      if (docs) this.known.set(bucket, docs);
     }
     return docs;
-  };
-  return Object.assign(read, { known });
+  }
+
+  read(bucket: number): Promise<readonly MessageDoc[]> {
+    const held = this.now(bucket);
+    if (held) return Promise.resolve(held);
+    this.seen ??= new Map();
+    let docs = this.seen.get(bucket);
+    if (!docs) {
+      docs = this.buckets.read(this.sessionId, bucket).then((found) => {
+        this.known.set(bucket, found);
+        return found;
+      });
+      this.seen.set(bucket, docs);
+    }
+    return docs;
+  }
 }
+
+const readOnce = (buckets: BucketStore, sessionId: string) => new Read(buckets, sessionId);
 
 /** The live message numbered `seq` among the buckets already read, if any (throws Missing for a bucket not read yet). */
 type At = (seq: number) => MessageDoc | undefined;
@@ -88,7 +122,7 @@ async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
       return compute(at);
     } catch (error) {
       if (!(error instanceof Missing)) throw error;
-      await read(error.bucket);
+      await read.read(error.bucket);
     }
   }
 }
@@ -98,25 +132,37 @@ async function withBuckets<T>(read: Read, compute: (at: At) => T): Promise<T> {
  * bucket at a time in `order`, those `keep` accepts, until `enough` are had: only the buckets the
  * ranges cover are read.
  */
+const always = () => true;
+const oldestFirst = (x: MessageDoc, y: MessageDoc) => x.seq - y.seq;
+const newestFirst = (x: MessageDoc, y: MessageDoc) => y.seq - x.seq;
+
 async function walkRanges(
-  read: (bucket: number) => Promise<MessageDoc[]>,
+  read: Read,
   ranges: readonly Range[],
-  { order, keep = () => true, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
+  { order, keep = always, enough }: { order: 'asc' | 'desc'; keep?: (d: MessageDoc) => boolean; enough: number },
 ): Promise<MessageDoc[]> {
   const step = order === 'desc' ? -1 : 1;
   const docs: MessageDoc[] = [];
   let last = Number.NaN; // the bucket read last: consecutive ranges often share one, read once
-  for (const [from, to] of order === 'desc' ? [...ranges].reverse() : ranges) {
+  for (let r = order === 'desc' ? ranges.length - 1 : 0; r >= 0 && r < ranges.length; r += step) {
+    const [from, to] = ranges[r]!;
     const [first, end] = order === 'desc' ? [bucketOf(to), bucketOf(from)] : [bucketOf(from), bucketOf(to)];
     for (let bucket = first; docs.length < enough && bucket * step <= end * step; bucket += step) {
       if (bucket === last) continue;
       last = bucket;
-      // All of the bucket's messages on any of the ranges: those of the ranges after this one in it come after these.
-      docs.push(...(await read(bucket)).filter((d) => inRanges(ranges, d.seq) && keep(d)).sort((x, y) => step * (x.seq - y.seq)));
+      // All of the bucket's messages on any of the ranges (those of the ranges after this one in it come
+      // after these): only the few ranges that overlap the bucket are looked at, and a bucket the store
+      // holds is taken without an await.
+      const near = rangesOverlapping(ranges, bucket * BUCKET_SIZE, (bucket + 1) * BUCKET_SIZE - 1);
+      const held = read.now(bucket) ?? (await read.read(bucket));
+      const found: MessageDoc[] = [];
+      for (const d of held) if (inRanges(near, d.seq) && keep(d)) found.push(d);
+      if (found.length > 1) found.sort(order === 'desc' ? newestFirst : oldestFirst);
+      for (const d of found) docs.push(d);
     }
     if (docs.length >= enough) break;
   }
-  return docs.slice(0, enough);
+  return docs.length > enough ? docs.slice(0, enough) : docs;
 }
 
 /** The nearest live ancestor of message `seq` (what it follows once deleted messages are skipped), or null. */
@@ -133,12 +179,34 @@ function liveChildren(t: Tree, at: At, seq: number): MessageDoc[] {
   return childrenOf(t, seq).flatMap((s) => at(s) ?? []);
 }
 
-/** A message with its place in the tree: the live message it follows, and its place among its parent's live children. */
-function placed(t: Tree, at: At, d: MessageDoc): Message {
+/** A message's place in the tree: the live message it follows, and its place among its parent's live children. */
+interface Place {
+  parentId: string | null;
+  index: number;
+  count: number;
+}
+
+function placeOf(t: Tree, at: At, d: MessageDoc): Place {
   const parent = liveParent(t, at, d.seq);
   const siblings = liveChildren(t, at, parentOf(t, d.seq));
   const index = siblings.findIndex((s) => s.seq === d.seq);
-  return toPlacedMessage(d, parent?.uuid ?? null, Math.max(0, index), Math.max(1, siblings.length));
+  return { parentId: parent?.uuid ?? null, index: Math.max(0, index), count: Math.max(1, siblings.length) };
+}
+
+/** Messages with their places, all in `places`. */
+function placeAll(docs: MessageDoc[], places: Map<number, Place>): Message[] {
+  const messages: Message[] = [];
+  for (const d of docs) {
+    const { parentId, index, count } = places.get(d.seq)!;
+    messages.push(toPlacedMessage(d, parentId, index, count));
+  }
+  return messages;
+}
+
+/** A message with its place in the tree. */
+function placed(t: Tree, at: At, d: MessageDoc): Message {
+  const { parentId, index, count } = placeOf(t, at, d);
+  return toPlacedMessage(d, parentId, index, count);
 }
 
 /** The head as it reads: the head message, or its nearest live ancestor when it was deleted; null when none is left. */
@@ -196,21 +264,44 @@ export function createMemoryService(
   }
 
   /**
+   * Places in the tree already computed (single writer): by the tree they were computed on (made from one
+   * session document, replaced by every write of the session's head or lines) and the session's bucket
+   * version (bumped by every write of its messages: a delete or restore changes which are live), so a
+   * write to the session's tree or messages starts afresh and a read of the same path computes nothing.
+   */
+  const placeCache = new WeakMap<Tree, { version: number; places: Map<number, Place> }>();
+  function placesOf(t: Tree, sessionId: string): Map<number, Place> | undefined {
+    const version = buckets.version(sessionId);
+    if (version === undefined) return undefined; // other instances may write: nothing is kept
+    let entry = placeCache.get(t);
+    if (entry?.version !== version) placeCache.set(t, (entry = { version, places: new Map() }));
+    return entry.places;
+  }
+
+  /**
    * Messages as read: in a session with branches, each with its place in the tree (placed); otherwise
    * as stored. In order along a path, a message's parent is usually the one before it and it usually
-   * has no sibling: those are answered from the tree alone, without looking anything up.
+   * has no sibling: those are answered from the tree alone, without looking anything up. Places are
+   * kept (placesOf), so reading the same messages again only looks them up.
    */
-  async function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Promise<Message[]> {
+  function withPlaces(session: SessionDoc, read: Read, docs: MessageDoc[]): Message[] | Promise<Message[]> {
     if (!isBranched(session)) return docs.map(toMessage);
     const t = treeOf(session);
+    const known = placesOf(t, session.sessionId) ?? new Map<number, Place>();
+    let missing: MessageDoc[] | undefined;
+    for (const d of docs) if (!known.has(d.seq)) (missing ??= []).push(d);
+    if (!missing) return placeAll(docs, known); // every place kept: nothing to wait for
     const page = new Map(docs.map((d) => [d.seq, d]));
     return withBuckets(read, (at) =>
-      docs.map((d) => {
+      missing.map((d): [number, Place] => {
         const parent = page.get(parentOf(t, d.seq));
-        if (parent && childrenOf(t, parent.seq).length === 1) return toPlacedMessage(d, parent.uuid, 0, 1);
-        return placed(t, at, d);
+        if (parent && childrenOf(t, parent.seq).length === 1) return [d.seq, { parentId: parent.uuid, index: 0, count: 1 }];
+        return [d.seq, placeOf(t, at, d)];
       }),
-    );
+    ).then((computed) => {
+      for (const [seq, place] of computed) known.set(seq, place);
+      return placeAll(docs, known);
+    });
   }
 
   /**
@@ -635,7 +726,7 @@ export function createMemoryService(
       const session = await sessions.live(sessionId);
       if (!session || session.messageCount === 0) return { items: [], nextCursor: null, headId: null };
       const read = readOnce(buckets, sessionId);
-      const docs = await walkBuckets(read, bySeq, {
+      const docs = await walkBuckets((bucket) => read.read(bucket), bySeq, {
         from: bucketOf(key + 1),
         to: bucketOf(session.lastSeq),
         keep: (d) => d.seq > key,

@@ -40,7 +40,7 @@ export function toPage<D, T>(docs: D[], limit: number, key: (doc: D) => string |
  * until `enough` are had.
  */
 export async function walkBuckets<D>(
-  read: (bucket: number) => Promise<D[]>,
+  read: (bucket: number) => Promise<readonly D[]>,
   key: (doc: D) => number,
   {
     from,

@@ -241,6 +241,37 @@ describe('branches', () => {
     expect((await core().memory.list({ sessionId: s })).total).toBe(2);
   });
 
+  it('places read once are not reused after a delete or restore changes which messages are live', async () => {
+    const s = 'places';
+    const placesOf = async () =>
+      (await core().memory.get({ sessionId: s })).messages.map((m) => [m.uuid, m.parentId, m.siblingIndex, m.siblingCount]);
+    await core().memory.add({ sessionId: s, messages: [msg('q'), msg('a1', 'assistant')] });
+    await core().memory.add({ sessionId: s, messages: [msg('a2', 'assistant')], parentId: 'q' });
+    const both = [
+      ['q', null, 0, 1],
+      ['a2', 'q', 1, 2],
+    ];
+    expect(await placesOf()).toEqual(both);
+    expect(await placesOf()).toEqual(both); // read again: the same places
+    await core().memory.deleteMessage({ sessionId: s, uuid: 'a1' }); // off the path: a2 is the only answer now
+    expect(await placesOf()).toEqual([
+      ['q', null, 0, 1],
+      ['a2', 'q', 0, 1],
+    ]);
+    await core().memory.restoreMessage({ sessionId: s, uuid: 'a1' });
+    expect(await placesOf()).toEqual(both);
+    await core().memory.deleteMessage({ sessionId: s, uuid: 'q' }); // on the path: a2 follows no live message
+    expect(await placesOf()).toEqual([['a2', null, 1, 2]]);
+    await core().memory.restoreMessage({ sessionId: s, uuid: 'q' });
+    expect(await placesOf()).toEqual(both);
+    // A branch switch reads the other path's places.
+    await core().memory.setHead({ sessionId: s, uuid: 'a1' });
+    expect(await placesOf()).toEqual([
+      ['q', null, 0, 1],
+      ['a1', 'q', 0, 2],
+    ]);
+  });
+
   it('reads the active path of a long session a range at a time, with cursors in both orders', async () => {
     const s = 'long';
     // 10 turns; each answer regenerated once (two answers to every question), the second continued.

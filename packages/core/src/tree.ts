@@ -123,6 +123,20 @@ export function inRanges(ranges: readonly Range[], seq: number): boolean {
   return false;
 }
 
+/** The ranges of `ranges` (ascending and disjoint) that overlap `from`…`to` (a binary search for the first one). */
+export function rangesOverlapping(ranges: readonly Range[], from: number, to: number): readonly Range[] {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]![1] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < ranges.length && ranges[end]![0] <= to) end++;
+  return ranges.slice(lo, end);
+}
+
 /** The message `root` and everything below it, as ascending ranges. */
 export function subtreeOf(t: Tree, root: number): Range[] {
   const i = lineIndex(t, root);

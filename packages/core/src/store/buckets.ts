@@ -14,12 +14,22 @@ import { BUCKET_SIZE, bucketKey, bucketOf, type Collections, live, type MessageD
 export interface BucketStore {
   /** The live messages of bucket `bucket` of the session, in no particular order. */
   read(sessionId: string, bucket: number): Promise<MessageDoc[]>;
+  /**
+   * The bucket's live messages when this store holds them (a single writer's cache), else undefined: no
+   * copy and no await, for reads that only filter them (never to be changed).
+   */
+  held(sessionId: string, bucket: number): readonly MessageDoc[] | undefined;
   /** Live messages just stored, all numbered above `previousLastSeq` (the session's last seq before them). */
   appended(sessionId: string, docs: MessageDoc[], previousLastSeq: number): void;
   /** A message changed in place, as it now is (soft-deleted ones leave). */
   changed(doc: MessageDoc): void;
   /** Any other write to the session's messages. */
   invalidate(sessionId: string): void;
+  /**
+   * A number that changes with every write of the session's messages told to this store, on a single
+   * writer (what is computed from its messages may be kept while it stays); undefined elsewhere.
+   */
+  version(sessionId: string): number | undefined;
   /** The cached buckets that differ from the database (tests). */
   verify(): Promise<string[]>;
 }
@@ -31,9 +41,11 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
   if (!singleWriter) {
     return {
       read: (sessionId, bucket) => readFromDb(c, sessionId, bucket),
+      held: () => undefined,
       appended() {},
       changed() {},
       invalidate() {},
+      version: () => undefined,
       verify: async () => [],
     };
   }
@@ -87,6 +99,15 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
       return [...docs];
     },
 
+    held(sessionId, bucket) {
+      const key = bucketKey(sessionId, bucket);
+      const hit = cached.get(key);
+      if (!hit) return undefined;
+      cached.delete(key);
+      cached.set(key, hit);
+      return hit.docs;
+    },
+
     appended(sessionId, docs, previousLastSeq) {
       touch(sessionId);
       const byBucket = new Map<number, MessageDoc[]>();
@@ -113,6 +134,8 @@ export function createBucketStore(c: Collections, { singleWriter, capacity }: { 
       touch(sessionId);
       for (const key of [...(keysOf.get(sessionId) ?? [])]) drop(key);
     },
+
+    version: (sessionId) => version.get(sessionId) ?? 0,
 
     async verify() {
       const problems: string[] = [];
