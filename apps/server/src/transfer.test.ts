@@ -177,7 +177,10 @@ describe('import from a Zep server', () => {
       onProgress: (p: unknown) => progress.push(structuredClone(p)),
     };
     const result = await zepTarget().transfer.importZep(options);
-    expect(result).toEqual({ imported: { users: 3, sessions: 4, messages: 24 }, skipped: { users: 0, sessions: 0, messages: 0 } });
+    expect(result).toEqual({
+      imported: { users: 3, sessions: 4, messages: 24, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+    });
     expect(progress.length).toBeGreaterThan(0);
 
     const t = zepTarget();
@@ -213,14 +216,14 @@ describe('import from a Zep server', () => {
     });
     const before = await snapshot();
     expect(await t.transfer.importZep(options)).toEqual({
-      imported: { users: 0, sessions: 0, messages: 0 },
-      skipped: { users: 3, sessions: 4, messages: 24 },
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 3, sessions: 4, messages: 24, summaries: 0 },
     });
     expect(await snapshot()).toEqual(before);
 
     // New messages in Zep: only they come, after the ones already here.
     await http('POST', '/api/v1/sessions/s1/memory', { messages: [{ role: 'human', content: 'one more', uuid: 'late-1' }] });
-    expect((await t.transfer.importZep(options)).imported).toEqual({ users: 0, sessions: 0, messages: 1 });
+    expect((await t.transfer.importZep(options)).imported).toEqual({ users: 0, sessions: 0, messages: 1, summaries: 0 });
     expect((await t.memory.get({ sessionId: 's1', lastn: 1 })).messages[0]).toMatchObject({ uuid: 'late-1', seq: 24 });
 
     // Through the CLI too (into another database), with progress on stderr.

@@ -16,7 +16,7 @@ async function exportText(core: Core, options: { userId?: string } = {}): Promis
   const counts = await core.transfer.export(out, options);
   out.end();
   const text = Buffer.concat(chunks).toString('utf8');
-  expect(text.split('\n').length - 2).toBe(counts.users + counts.sessions + counts.messages); // + header, − the empty tail
+  expect(text.split('\n').length - 2).toBe(counts.users + counts.sessions + counts.messages + counts.summaries); // + header, − the empty tail
   return text;
 }
 
@@ -200,7 +200,10 @@ describe('export and import', () => {
 
   it('round-trips: import into an empty database, export again: the same bytes, the same derived state', async () => {
     const result = await importText(target(), exported);
-    expect(result).toEqual({ imported: { users: 2, sessions: 3, messages: 91 }, skipped: { users: 0, sessions: 0, messages: 0 } });
+    expect(result).toEqual({
+      imported: { users: 2, sessions: 3, messages: 91, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+    });
     expect(await exportText(target())).toBe(exported);
     const [mine, theirs] = [await derived(target()), await derived(source())];
     expect(mine).toEqual(theirs);
@@ -219,7 +222,10 @@ describe('export and import', () => {
   it('re-importing changes nothing (same documents, same counts, same bytes)', async () => {
     const before = await everything(target());
     const result = await importText(target(), exported);
-    expect(result).toEqual({ imported: { users: 0, sessions: 0, messages: 0 }, skipped: { users: 2, sessions: 3, messages: 91 } });
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 2, sessions: 3, messages: 91, summaries: 0 },
+    });
     expect(await everything(target())).toEqual(before);
     expect(await exportText(target())).toBe(exported);
   });
@@ -251,9 +257,9 @@ describe('export and import', () => {
     const seen: number[] = [];
     const written = await source().transfer.export(new PassThrough().resume(), { onProgress: (counts) => seen.push(counts.messages) });
     expect(await source().transfer.totals()).toEqual(written);
-    expect(written).toEqual({ users: 2, sessions: 3, messages: 91 });
+    expect(written).toEqual({ users: 2, sessions: 3, messages: 91, summaries: 0 });
     expect(seen.at(-1)).toBe(91);
-    expect(await source().transfer.totals({ userId: 'ada' })).toEqual({ users: 1, sessions: 1, messages: 3 });
+    expect(await source().transfer.totals({ userId: 'ada' })).toEqual({ users: 1, sessions: 1, messages: 3, summaries: 0 });
   });
 
   it('exports one user: their record, their sessions, those sessions’ messages', async () => {
@@ -286,9 +292,12 @@ describe('export and import', () => {
     const lines = exported.split('\n');
     const half = `${lines.slice(0, 60).join('\n')}\n`; // cut inside the long session
     const partial = await importText(o, half);
-    expect(partial.imported).toEqual({ users: 2, sessions: 2, messages: 3 + 52 });
+    expect(partial.imported).toEqual({ users: 2, sessions: 2, messages: 3 + 52, summaries: 0 });
     const rest = await importText(o, exported);
-    expect(rest).toEqual({ imported: { users: 0, sessions: 1, messages: 36 }, skipped: { users: 2, sessions: 2, messages: 55 } });
+    expect(rest).toEqual({
+      imported: { users: 0, sessions: 1, messages: 36, summaries: 0 },
+      skipped: { users: 2, sessions: 2, messages: 55, summaries: 0 },
+    });
     expect(await exportText(o)).toBe(exported);
     expect(await derived(o)).toEqual(await derived(source()));
     expect(await o.collections.messages.countDocuments({ uuid: 'x' })).toBe(0);
@@ -387,6 +396,9 @@ describe('bad input', () => {
       other(),
       `${[header, session('twice'), message('twice', 'a', 1), message('twice', 'a', 1), message('twice', 'a', 2)].join('\n')}\n`,
     );
-    expect(result).toEqual({ imported: { users: 0, sessions: 1, messages: 1 }, skipped: { users: 0, sessions: 0, messages: 2 } });
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 1, messages: 1, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 2, summaries: 0 },
+    });
   });
 });
