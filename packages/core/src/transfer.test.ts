@@ -1,9 +1,13 @@
 /** Export and import (transfer.ts), on the real database: round trips, idempotence, one user, bad input. */
 import { PassThrough, Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Core } from './index';
 import { useTestCore } from './test/core';
+import { fakeSummary, startFakeLlm } from './test/fake-llm';
 import { ImportError } from './transfer';
+
+const llm = await startFakeLlm();
+afterAll(() => llm.close());
 
 const source = useTestCore();
 const target = useTestCore();
@@ -400,5 +404,136 @@ describe('bad input', () => {
       imported: { users: 0, sessions: 1, messages: 1, summaries: 0 },
       skipped: { users: 0, sessions: 0, messages: 2, summaries: 0 },
     });
+  });
+});
+
+describe('summaries', () => {
+  const WINDOW = 4;
+  const config = {
+    messageWindow: WINDOW,
+    summaries: { url: llm.url, model: 'fake-model', retryDelayMs: 5, timeoutMs: 5000, retries: 2, retryAfterFailureMs: 0 },
+  };
+  const summarizing = useTestCore(config);
+  const into = useTestCore(config); // get-memory answers summaries when a model is configured
+  let exported = '';
+  const add = async (core: Core, sessionId: string, from: number, to: number) => {
+    await core.memory.add({
+      sessionId,
+      messages: Array.from({ length: to - from + 1 }, (_, i) => ({ role: 'user', content: `note ${from + i}` })),
+    });
+    await core.idle();
+  };
+  const summaryLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{"type":"summary"'));
+
+  it('exports each live session’s live summaries after its messages, oldest first, in a fixed key order', async () => {
+    const s = summarizing();
+    await add(s, 'notes', 1, 4); // the window fills: 1–2 summarised
+    await add(s, 'notes', 5, 6); // 3–6 unsummarised: 3–4 folded in
+    await add(s, 'gone', 1, 4);
+    await s.sessions.delete({ sessionId: 'gone' }); // its summary goes with it
+    const [first, second] = (await s.memory.summaries({ sessionId: 'notes' })).items.reverse();
+    expect([first?.recentSeq, second?.recentSeq]).toEqual([2, 4]);
+
+    exported = await exportText(s);
+    const lines = exported.trimEnd().split('\n');
+    const notes = lines.findIndex((line) => line.startsWith('{"type":"session","sessionId":"notes"'));
+    expect(lines.slice(notes + 1).map((line) => JSON.parse(line).type)).toEqual([...Array(6).fill('message'), 'summary', 'summary']);
+    const records = summaryLines(exported).map((line) => JSON.parse(line));
+    expect(records).toEqual(
+      [first!, second!].map((d) => ({
+        type: 'summary',
+        sessionId: 'notes',
+        uuid: d.uuid,
+        content: d.content,
+        recentMessageUuid: d.recentMessageUuid,
+        recentSeq: d.recentSeq,
+        tokenCount: d.tokenCount,
+        metadata: {},
+        createdAt: d.createdAt.toISOString(),
+      })),
+    );
+    expect(Object.keys(records[0])).toEqual([
+      'type',
+      'sessionId',
+      'uuid',
+      'content',
+      'recentMessageUuid',
+      'recentSeq',
+      'tokenCount',
+      'metadata',
+      'createdAt',
+    ]);
+    expect(records[1].content).toBe(fakeSummary(fakeSummary('', ['user: note 1', 'user: note 2']), ['user: note 3', 'user: note 4']));
+    expect(await s.transfer.totals()).toEqual({ users: 0, sessions: 1, messages: 6, summaries: 2 });
+    expect(await exportText(s)).toBe(exported);
+  });
+
+  it('imports them as the summarizer writes them (latestOf on the newest), round-trips byte for byte, and again changes nothing', async () => {
+    const t = into();
+    // Messages first, so that a single writer has read (and keeps) "no summary" before the summaries come.
+    const withoutSummaries = exported
+      .split('\n')
+      .filter((line) => !line.startsWith('{"type":"summary"'))
+      .join('\n');
+    expect((await importText(t, withoutSummaries)).imported).toEqual({ users: 0, sessions: 1, messages: 6, summaries: 0 });
+    expect(await t.memory.get({ sessionId: 'notes' })).not.toHaveProperty('summary');
+
+    const result = await importText(t, exported);
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 2 },
+      skipped: { users: 0, sessions: 1, messages: 6, summaries: 0 },
+    });
+    const theirs = await summarizing().memory.get({ sessionId: 'notes' });
+    const mine = await t.memory.get({ sessionId: 'notes' });
+    expect(mine.summary).toEqual(theirs.summary);
+    expect(mine.messages.map((m) => m.content)).toEqual(['note 5', 'note 6']); // those after the summary, as Zep answers
+    const latest = await t.collections.summaries.find({ latestOf: 'notes' }).toArray();
+    expect(latest.map((d) => d.uuid)).toEqual([theirs.summary!.uuid]);
+    expect(await exportText(t)).toBe(exported);
+
+    const before = await t.collections.summaries.find({}).sort({ _id: 1 }).toArray();
+    expect(await importText(t, exported)).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 0, sessions: 1, messages: 6, summaries: 2 },
+    });
+    expect(await t.collections.summaries.find({}).sort({ _id: 1 }).toArray()).toEqual(before);
+    expect(await exportText(t)).toBe(exported);
+  });
+
+  it('continues progressively from imported summaries when the importing Mnemo summarises', async () => {
+    const s = summarizing();
+    await s.sessions.delete({ sessionId: 'notes' });
+    const result = await importText(s, exported); // replaces the soft-deleted session, its summaries with it
+    expect(result.imported).toEqual({ users: 0, sessions: 1, messages: 6, summaries: 2 });
+    const imported = (await s.memory.get({ sessionId: 'notes' })).summary!;
+    expect(imported.recentSeq).toBe(4);
+    await add(s, 'notes', 7, 8); // 5–8 unsummarised: 5–6 folded into the imported summary
+    const next = (await s.memory.get({ sessionId: 'notes' })).summary!;
+    expect(next).toMatchObject({ recentSeq: 6, content: fakeSummary(imported.content, ['user: note 5', 'user: note 6']) });
+    expect(await s.collections.summaries.countDocuments({ sessionId: 'notes' })).toBe(3);
+  });
+
+  it('refuses a summary of an unknown session, or a malformed one, naming the line', async () => {
+    const t = into();
+    const header = '{"type":"mnemo-export","version":1}';
+    const summary = (fields: Record<string, unknown>) =>
+      JSON.stringify({
+        type: 'summary',
+        sessionId: 'notes',
+        uuid: 'sum-x',
+        content: 'x',
+        recentMessageUuid: 'm-x',
+        recentSeq: 1,
+        tokenCount: 1,
+        metadata: {},
+        createdAt: '2024-01-01T00:00:00.000Z',
+        ...fields,
+      });
+    await expect(importText(t, [header, summary({ sessionId: 'nowhere' })].join('\n'))).rejects.toThrow(
+      /^line 2: summary sum-x: its session "nowhere" is neither in the database nor earlier in the input$/,
+    );
+    await expect(importText(t, [header, summary({ recentSeq: 0 })].join('\n'))).rejects.toThrow(/^line 2: summary record: .*recentSeq/);
+    await expect(importText(t, [header, summary({ extra: 1 })].join('\n'))).rejects.toThrow(/^line 2: summary record: /);
+    expect(await t.collections.summaries.countDocuments({ uuid: 'sum-x' })).toBe(0);
   });
 });
