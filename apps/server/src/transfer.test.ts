@@ -281,5 +281,11 @@ describe('import from a Zep server with summaries', () => {
       skipped: { users: 0, sessions: 2, messages: 10, summaries: 1 },
     });
     expect(await into().collections.summaries.countDocuments({})).toBe(1);
+
+    // The CLI counts them too.
+    const exported = await cli(into(), ['export']);
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).toMatch(/Exported 0 users, 2 sessions, 10 messages and 1 summaries\./);
+    expect(exported.stdout.split('\n').filter((line) => line.startsWith('{"type":"summary","sessionId":"talk",'))).toHaveLength(1);
   });
 });
