@@ -535,5 +535,16 @@ describe('summaries', () => {
     await expect(importText(t, [header, summary({ recentSeq: 0 })].join('\n'))).rejects.toThrow(/^line 2: summary record: .*recentSeq/);
     await expect(importText(t, [header, summary({ extra: 1 })].join('\n'))).rejects.toThrow(/^line 2: summary record: /);
     expect(await t.collections.summaries.countDocuments({ uuid: 'sum-x' })).toBe(0);
+    // From a source without numbers (Zep): placed at the message it names, which must be in the session.
+    const { type, recentSeq, ...zep } = JSON.parse(summary({}));
+    const records = async function* (recentMessageUuid: string) {
+      yield { where: 'Zep summary', record: { type, ...zep, recentMessageUuid } };
+    };
+    await expect(t.transfer.importRecords(records('m-x'))).rejects.toThrow(
+      /^Zep summary: summary sum-x: its recent message m-x is not a message of session "notes"$/,
+    );
+    const [fifth] = (await t.memory.list({ sessionId: 'notes', limit: 5 })).items.slice(4);
+    expect((await t.transfer.importRecords(records(fifth!.uuid))).imported.summaries).toBe(1);
+    expect(await t.collections.summaries.findOne({ uuid: 'sum-x' })).toMatchObject({ recentSeq: 5, recentMessageUuid: fifth!.uuid });
   });
 });
