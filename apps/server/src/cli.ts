@@ -83,9 +83,13 @@ async function withCore<T>(config: Config, use: (core: Core) => Promise<T>, { em
 
 const progressMode = (values: Values) => (values.quiet ? 'never' : values.progress ? 'always' : 'auto');
 
-const counted = ({ users, sessions, messages }: TransferCounts) => `${users} users, ${sessions} sessions and ${messages} messages`;
+const counted = ({ users, sessions, messages, summaries }: TransferCounts) =>
+  summaries > 0
+    ? `${users} users, ${sessions} sessions, ${messages} messages and ${summaries} summaries`
+    : `${users} users, ${sessions} sessions and ${messages} messages`;
 const describeImport = ({ imported: i, skipped: s }: ImportResult) => `${counted(i)} imported; ${counted(s)} already there (skipped)`;
-const records = ({ imported: i, skipped: s }: ImportResult) => i.users + i.sessions + i.messages + s.users + s.sessions + s.messages;
+const records = ({ imported: i, skipped: s }: ImportResult) =>
+  i.users + i.sessions + i.messages + i.summaries + s.users + s.sessions + s.messages + s.summaries;
 
 /** Bad input, an unreachable Zep, a file that is not there: one line. Anything else is a bug (its stack is printed). */
 function transferFailure(command: string, error: unknown): CliError | undefined {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Core } from '@mnemo/core';
+import { fakeSummary, startFakeLlm } from '@mnemo/core/fake-llm';
 import { useTestCore } from '@mnemo/core/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createToken } from './auth';
@@ -177,7 +178,10 @@ describe('import from a Zep server', () => {
       onProgress: (p: unknown) => progress.push(structuredClone(p)),
     };
     const result = await zepTarget().transfer.importZep(options);
-    expect(result).toEqual({ imported: { users: 3, sessions: 4, messages: 24 }, skipped: { users: 0, sessions: 0, messages: 0 } });
+    expect(result).toEqual({
+      imported: { users: 3, sessions: 4, messages: 24, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+    });
     expect(progress.length).toBeGreaterThan(0);
 
     const t = zepTarget();
@@ -213,14 +217,14 @@ describe('import from a Zep server', () => {
     });
     const before = await snapshot();
     expect(await t.transfer.importZep(options)).toEqual({
-      imported: { users: 0, sessions: 0, messages: 0 },
-      skipped: { users: 3, sessions: 4, messages: 24 },
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 3, sessions: 4, messages: 24, summaries: 0 },
     });
     expect(await snapshot()).toEqual(before);
 
     // New messages in Zep: only they come, after the ones already here.
     await http('POST', '/api/v1/sessions/s1/memory', { messages: [{ role: 'human', content: 'one more', uuid: 'late-1' }] });
-    expect((await t.transfer.importZep(options)).imported).toEqual({ users: 0, sessions: 0, messages: 1 });
+    expect((await t.transfer.importZep(options)).imported).toEqual({ users: 0, sessions: 0, messages: 1, summaries: 0 });
     expect((await t.memory.get({ sessionId: 's1', lastn: 1 })).messages[0]).toMatchObject({ uuid: 'late-1', seq: 24 });
 
     // Through the CLI too (into another database), with progress on stderr.
@@ -230,5 +234,58 @@ describe('import from a Zep server', () => {
     const unauthorized = await cli(target(), ['import-zep', '--url', zep().url]);
     expect(unauthorized.code).toBe(1);
     expect(unauthorized.stderr).toMatch(/import-zep failed: GET .*\/api\/v1\/user.*401/);
+  });
+});
+
+const llm = await startFakeLlm();
+afterAll(() => llm.close());
+
+describe('import from a Zep server with summaries', () => {
+  const env = { MNEMO_LLM_URL: llm.url, MNEMO_LLM_MODEL: 'fake-model' };
+  const zep = useTestServer({ messageWindow: 6, env });
+  // A summarising Mnemo (get-memory answers the summary only then), in this process.
+  const into = useTestCore({ singleWriter: false, messageWindow: 6, summaries: { url: llm.url, model: 'fake-model' } });
+
+  it('brings each session’s summary over as its latest, placed at the message it names; again: skipped', async () => {
+    const http = httpClient(zep().url);
+    const messages = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'ai' : 'human', content: `turn ${i + 1}` }));
+    expect((await http('POST', '/api/v1/sessions/talk/memory', { messages })).status).toBe(200);
+    expect((await http('POST', '/api/v1/sessions/short/memory', { messages: messages.slice(0, 2) })).status).toBe(200);
+    await zep().core.idle();
+    const theirs = (await http('GET', '/api/v1/sessions/talk/memory')).json.summary;
+    expect(theirs.content).toBe(fakeSummary('', ['human: turn 1', 'ai: turn 2', 'human: turn 3', 'ai: turn 4', 'human: turn 5']));
+
+    const options = { url: zep().url };
+    const result = await into().transfer.importZep(options);
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 2, messages: 10, summaries: 1 },
+      skipped: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+    });
+    const memory = await into().memory.get({ sessionId: 'talk' });
+    expect(memory.summary).toEqual({
+      uuid: theirs.uuid,
+      sessionId: 'talk',
+      content: theirs.content,
+      recentMessageUuid: theirs.recent_message_uuid,
+      recentSeq: 5,
+      tokenCount: theirs.token_count,
+      metadata: {},
+      createdAt: new Date(theirs.created_at),
+    });
+    expect(memory.messages.map((m) => m.content)).toEqual(['turn 6', 'turn 7', 'turn 8']);
+    expect(await into().memory.get({ sessionId: 'short' })).not.toHaveProperty('summary');
+    expect(await into().collections.summaries.countDocuments({ latestOf: 'talk' })).toBe(1);
+
+    expect(await into().transfer.importZep(options)).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 0, sessions: 2, messages: 10, summaries: 1 },
+    });
+    expect(await into().collections.summaries.countDocuments({})).toBe(1);
+
+    // The CLI counts them too.
+    const exported = await cli(into(), ['export']);
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).toMatch(/Exported 0 users, 2 sessions, 10 messages and 1 summaries\./);
+    expect(exported.stdout.split('\n').filter((line) => line.startsWith('{"type":"summary","sessionId":"talk",'))).toHaveLength(1);
   });
 });

@@ -128,7 +128,11 @@ export function createCore(config: CoreConfig, shared?: MongoClient) {
     /** Retention, then the hard-deletion of what was soft-deleted (purge.ts). */
     purge: createPurgeService(collections, store, { expire, now }),
     /** Export and import as JSON Lines, and import from a Zep server (transfer.ts, transfer-zep.ts). */
-    transfer: createTransfer(collections, serialize, store, listing, { queueEmbeddings: search.queueEmbeddings, idle: search.idle }),
+    transfer: createTransfer(collections, serialize, store, listing, {
+      queueEmbeddings: search.queueEmbeddings,
+      idle: search.idle,
+      onSummaries: summaries.invalidate,
+    }),
     /** Live updates: what every write changed, for subscribers (events.ts). */
     events,
     /** Raw access for tests, tools and migrations. */

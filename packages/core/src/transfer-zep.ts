@@ -9,11 +9,14 @@
  * `GET /api/v1/sessions` take `limit` and `cursor`, where Zep's cursor is the integer `id` of the
  * last item seen (Mnemo's, whose items have no `id`, is an offset: both are handled);
  * `GET /api/v1/sessions/{id}/messages` takes `limit` and a 1-based page number as `cursor`, and
- * answers `{messages, total_count, row_count}`. A session's last message (`GET …/memory?lastn=1`)
- * gives its `lastMessageAt`. One page at a time: memory stays bounded.
+ * answers `{messages, total_count, row_count}`. A session's memory (`GET …/memory?lastn=1`) gives
+ * its last message's time (`lastMessageAt`) and its latest summary, imported after the session's
+ * messages as a summary record whose `recentSeq` is that of the message `recent_message_uuid` names
+ * (Zep answers a zero-valued summary, empty and with the nil uuid, when there is none: skipped).
+ * One page at a time: memory stays bounded.
  */
 import { ValidationError } from './errors';
-import { countMessageTokens } from './tokens';
+import { countMessageTokens, countTokens } from './tokens';
 
 export interface ZepImportOptions {
   /** The Zep server's base URL, e.g. `http://localhost:8000` (a trailing `/api/v1` is allowed). */
@@ -28,6 +31,8 @@ export interface ZepImportOptions {
 }
 
 type Json = Record<string, unknown>;
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** An error of the Zep server or of reaching it (not of the data). */
 export class ZepImportError extends Error {
@@ -109,7 +114,8 @@ export async function* zepRecords({
     if (s.deleted_at) continue;
     const sessionId = String(s.session_id);
     const path = `/sessions/${encodeURIComponent(sessionId)}`;
-    const last = ((await get(`${path}/memory`, { lastn: 1 })) as { messages?: Json[] | null } | undefined)?.messages?.at(-1);
+    const memory = (await get(`${path}/memory`, { lastn: 1 })) as { messages?: Json[] | null; summary?: Json | null } | undefined;
+    const last = memory?.messages?.at(-1);
     const lastMessageAt = typeof last?.created_at === 'string' ? last.created_at : null;
     const createdAt = s.created_at as string;
     yield {
@@ -157,6 +163,24 @@ export async function* zepRecords({
       }
       seen += messages.length;
       if (messages.length < messagePageSize || (typeof body?.total_count === 'number' && seen >= body.total_count)) break;
+    }
+    const summary = memory?.summary;
+    if (summary && text(summary.content) !== null && summary.uuid !== NIL_UUID) {
+      const content = summary.content as string;
+      yield {
+        where: `Zep session ${JSON.stringify(sessionId)}, summary ${JSON.stringify(summary.uuid)}`,
+        weight: content.length + 512,
+        record: {
+          type: 'summary',
+          sessionId,
+          uuid: summary.uuid,
+          content,
+          recentMessageUuid: summary.recent_message_uuid,
+          tokenCount: typeof summary.token_count === 'number' && summary.token_count > 0 ? summary.token_count : countTokens(content),
+          metadata: object(summary.metadata),
+          createdAt: summary.created_at,
+        },
+      };
     }
   }
 }

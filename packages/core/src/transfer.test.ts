@@ -1,9 +1,13 @@
 /** Export and import (transfer.ts), on the real database: round trips, idempotence, one user, bad input. */
 import { PassThrough, Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Core } from './index';
 import { useTestCore } from './test/core';
+import { fakeSummary, startFakeLlm } from './test/fake-llm';
 import { ImportError } from './transfer';
+
+const llm = await startFakeLlm();
+afterAll(() => llm.close());
 
 const source = useTestCore();
 const target = useTestCore();
@@ -16,7 +20,7 @@ async function exportText(core: Core, options: { userId?: string } = {}): Promis
   const counts = await core.transfer.export(out, options);
   out.end();
   const text = Buffer.concat(chunks).toString('utf8');
-  expect(text.split('\n').length - 2).toBe(counts.users + counts.sessions + counts.messages); // + header, − the empty tail
+  expect(text.split('\n').length - 2).toBe(counts.users + counts.sessions + counts.messages + counts.summaries); // + header, − the empty tail
   return text;
 }
 
@@ -200,7 +204,10 @@ describe('export and import', () => {
 
   it('round-trips: import into an empty database, export again: the same bytes, the same derived state', async () => {
     const result = await importText(target(), exported);
-    expect(result).toEqual({ imported: { users: 2, sessions: 3, messages: 91 }, skipped: { users: 0, sessions: 0, messages: 0 } });
+    expect(result).toEqual({
+      imported: { users: 2, sessions: 3, messages: 91, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+    });
     expect(await exportText(target())).toBe(exported);
     const [mine, theirs] = [await derived(target()), await derived(source())];
     expect(mine).toEqual(theirs);
@@ -219,7 +226,10 @@ describe('export and import', () => {
   it('re-importing changes nothing (same documents, same counts, same bytes)', async () => {
     const before = await everything(target());
     const result = await importText(target(), exported);
-    expect(result).toEqual({ imported: { users: 0, sessions: 0, messages: 0 }, skipped: { users: 2, sessions: 3, messages: 91 } });
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 2, sessions: 3, messages: 91, summaries: 0 },
+    });
     expect(await everything(target())).toEqual(before);
     expect(await exportText(target())).toBe(exported);
   });
@@ -251,9 +261,9 @@ describe('export and import', () => {
     const seen: number[] = [];
     const written = await source().transfer.export(new PassThrough().resume(), { onProgress: (counts) => seen.push(counts.messages) });
     expect(await source().transfer.totals()).toEqual(written);
-    expect(written).toEqual({ users: 2, sessions: 3, messages: 91 });
+    expect(written).toEqual({ users: 2, sessions: 3, messages: 91, summaries: 0 });
     expect(seen.at(-1)).toBe(91);
-    expect(await source().transfer.totals({ userId: 'ada' })).toEqual({ users: 1, sessions: 1, messages: 3 });
+    expect(await source().transfer.totals({ userId: 'ada' })).toEqual({ users: 1, sessions: 1, messages: 3, summaries: 0 });
   });
 
   it('exports one user: their record, their sessions, those sessions’ messages', async () => {
@@ -286,9 +296,12 @@ describe('export and import', () => {
     const lines = exported.split('\n');
     const half = `${lines.slice(0, 60).join('\n')}\n`; // cut inside the long session
     const partial = await importText(o, half);
-    expect(partial.imported).toEqual({ users: 2, sessions: 2, messages: 3 + 52 });
+    expect(partial.imported).toEqual({ users: 2, sessions: 2, messages: 3 + 52, summaries: 0 });
     const rest = await importText(o, exported);
-    expect(rest).toEqual({ imported: { users: 0, sessions: 1, messages: 36 }, skipped: { users: 2, sessions: 2, messages: 55 } });
+    expect(rest).toEqual({
+      imported: { users: 0, sessions: 1, messages: 36, summaries: 0 },
+      skipped: { users: 2, sessions: 2, messages: 55, summaries: 0 },
+    });
     expect(await exportText(o)).toBe(exported);
     expect(await derived(o)).toEqual(await derived(source()));
     expect(await o.collections.messages.countDocuments({ uuid: 'x' })).toBe(0);
@@ -387,6 +400,151 @@ describe('bad input', () => {
       other(),
       `${[header, session('twice'), message('twice', 'a', 1), message('twice', 'a', 1), message('twice', 'a', 2)].join('\n')}\n`,
     );
-    expect(result).toEqual({ imported: { users: 0, sessions: 1, messages: 1 }, skipped: { users: 0, sessions: 0, messages: 2 } });
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 1, messages: 1, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 2, summaries: 0 },
+    });
+  });
+});
+
+describe('summaries', () => {
+  const WINDOW = 4;
+  const config = {
+    messageWindow: WINDOW,
+    summaries: { url: llm.url, model: 'fake-model', retryDelayMs: 5, timeoutMs: 5000, retries: 2, retryAfterFailureMs: 0 },
+  };
+  const summarizing = useTestCore(config);
+  const into = useTestCore(config); // get-memory answers summaries when a model is configured
+  let exported = '';
+  const add = async (core: Core, sessionId: string, from: number, to: number) => {
+    await core.memory.add({
+      sessionId,
+      messages: Array.from({ length: to - from + 1 }, (_, i) => ({ role: 'user', content: `note ${from + i}` })),
+    });
+    await core.idle();
+  };
+  const summaryLines = (text: string) => text.split('\n').filter((line) => line.startsWith('{"type":"summary"'));
+
+  it('exports each live session’s live summaries after its messages, oldest first, in a fixed key order', async () => {
+    const s = summarizing();
+    await add(s, 'notes', 1, 4); // the window fills: 1–2 summarised
+    await add(s, 'notes', 5, 6); // 3–6 unsummarised: 3–4 folded in
+    await add(s, 'gone', 1, 4);
+    await s.sessions.delete({ sessionId: 'gone' }); // its summary goes with it
+    const [first, second] = (await s.memory.summaries({ sessionId: 'notes' })).items.reverse();
+    expect([first?.recentSeq, second?.recentSeq]).toEqual([2, 4]);
+
+    exported = await exportText(s);
+    const lines = exported.trimEnd().split('\n');
+    const notes = lines.findIndex((line) => line.startsWith('{"type":"session","sessionId":"notes"'));
+    expect(lines.slice(notes + 1).map((line) => JSON.parse(line).type)).toEqual([...Array(6).fill('message'), 'summary', 'summary']);
+    const records = summaryLines(exported).map((line) => JSON.parse(line));
+    expect(records).toEqual(
+      [first!, second!].map((d) => ({
+        type: 'summary',
+        sessionId: 'notes',
+        uuid: d.uuid,
+        content: d.content,
+        recentMessageUuid: d.recentMessageUuid,
+        recentSeq: d.recentSeq,
+        tokenCount: d.tokenCount,
+        metadata: {},
+        createdAt: d.createdAt.toISOString(),
+      })),
+    );
+    expect(Object.keys(records[0])).toEqual([
+      'type',
+      'sessionId',
+      'uuid',
+      'content',
+      'recentMessageUuid',
+      'recentSeq',
+      'tokenCount',
+      'metadata',
+      'createdAt',
+    ]);
+    expect(records[1].content).toBe(fakeSummary(fakeSummary('', ['user: note 1', 'user: note 2']), ['user: note 3', 'user: note 4']));
+    expect(await s.transfer.totals()).toEqual({ users: 0, sessions: 1, messages: 6, summaries: 2 });
+    expect(await exportText(s)).toBe(exported);
+  });
+
+  it('imports them as the summarizer writes them (latestOf on the newest), round-trips byte for byte, and again changes nothing', async () => {
+    const t = into();
+    // Messages first, so that a single writer has read (and keeps) "no summary" before the summaries come.
+    const withoutSummaries = exported
+      .split('\n')
+      .filter((line) => !line.startsWith('{"type":"summary"'))
+      .join('\n');
+    expect((await importText(t, withoutSummaries)).imported).toEqual({ users: 0, sessions: 1, messages: 6, summaries: 0 });
+    expect(await t.memory.get({ sessionId: 'notes' })).not.toHaveProperty('summary');
+
+    const result = await importText(t, exported);
+    expect(result).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 2 },
+      skipped: { users: 0, sessions: 1, messages: 6, summaries: 0 },
+    });
+    const theirs = await summarizing().memory.get({ sessionId: 'notes' });
+    const mine = await t.memory.get({ sessionId: 'notes' });
+    expect(mine.summary).toEqual(theirs.summary);
+    expect(mine.messages.map((m) => m.content)).toEqual(['note 5', 'note 6']); // those after the summary, as Zep answers
+    const latest = await t.collections.summaries.find({ latestOf: 'notes' }).toArray();
+    expect(latest.map((d) => d.uuid)).toEqual([theirs.summary!.uuid]);
+    expect(await exportText(t)).toBe(exported);
+
+    const before = await t.collections.summaries.find({}).sort({ _id: 1 }).toArray();
+    expect(await importText(t, exported)).toEqual({
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 0, sessions: 1, messages: 6, summaries: 2 },
+    });
+    expect(await t.collections.summaries.find({}).sort({ _id: 1 }).toArray()).toEqual(before);
+    expect(await exportText(t)).toBe(exported);
+  });
+
+  it('continues progressively from imported summaries when the importing Mnemo summarises', async () => {
+    const s = summarizing();
+    await s.sessions.delete({ sessionId: 'notes' });
+    const result = await importText(s, exported); // replaces the soft-deleted session, its summaries with it
+    expect(result.imported).toEqual({ users: 0, sessions: 1, messages: 6, summaries: 2 });
+    const imported = (await s.memory.get({ sessionId: 'notes' })).summary!;
+    expect(imported.recentSeq).toBe(4);
+    await add(s, 'notes', 7, 8); // 5–8 unsummarised: 5–6 folded into the imported summary
+    const next = (await s.memory.get({ sessionId: 'notes' })).summary!;
+    expect(next).toMatchObject({ recentSeq: 6, content: fakeSummary(imported.content, ['user: note 5', 'user: note 6']) });
+    expect(await s.collections.summaries.countDocuments({ sessionId: 'notes' })).toBe(3);
+  });
+
+  it('refuses a summary of an unknown session, or a malformed one, naming the line', async () => {
+    const t = into();
+    const header = '{"type":"mnemo-export","version":1}';
+    const summary = (fields: Record<string, unknown>) =>
+      JSON.stringify({
+        type: 'summary',
+        sessionId: 'notes',
+        uuid: 'sum-x',
+        content: 'x',
+        recentMessageUuid: 'm-x',
+        recentSeq: 1,
+        tokenCount: 1,
+        metadata: {},
+        createdAt: '2024-01-01T00:00:00.000Z',
+        ...fields,
+      });
+    await expect(importText(t, [header, summary({ sessionId: 'nowhere' })].join('\n'))).rejects.toThrow(
+      /^line 2: summary sum-x: its session "nowhere" is neither in the database nor earlier in the input$/,
+    );
+    await expect(importText(t, [header, summary({ recentSeq: 0 })].join('\n'))).rejects.toThrow(/^line 2: summary record: .*recentSeq/);
+    await expect(importText(t, [header, summary({ extra: 1 })].join('\n'))).rejects.toThrow(/^line 2: summary record: /);
+    expect(await t.collections.summaries.countDocuments({ uuid: 'sum-x' })).toBe(0);
+    // From a source without numbers (Zep): placed at the message it names, which must be in the session.
+    const { type, recentSeq, ...zep } = JSON.parse(summary({}));
+    const records = async function* (recentMessageUuid: string) {
+      yield { where: 'Zep summary', record: { type, ...zep, recentMessageUuid } };
+    };
+    await expect(t.transfer.importRecords(records('m-x'))).rejects.toThrow(
+      /^Zep summary: summary sum-x: its recent message m-x is not a message of session "notes"$/,
+    );
+    const [fifth] = (await t.memory.list({ sessionId: 'notes', limit: 5 })).items.slice(4);
+    expect((await t.transfer.importRecords(records(fifth!.uuid))).imported.summaries).toBe(1);
+    expect(await t.collections.summaries.findOne({ uuid: 'sum-x' })).toMatchObject({ recentSeq: 5, recentMessageUuid: fifth!.uuid });
   });
 });

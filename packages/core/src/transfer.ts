@@ -3,7 +3,8 @@
  *
  * Format (version 1): a header line `{"type":"mnemo-export","version":1}`, then one record per line,
  * each with a `type`: every live user ("user", in list order), then every live session ("session",
- * in list order), each followed by its live messages ("message", by `seq`). Keys come in a fixed
+ * in list order), each followed by its live messages ("message", by `seq`) and then its live
+ * summaries ("summary", oldest first: by `recentSeq`; summaries/). Keys come in a fixed
  * order and dates are ISO 8601, so exporting the same data twice gives the same bytes. Soft-deleted
  * records are left out. With a user, only that user, its sessions and their messages.
  *
@@ -15,15 +16,18 @@
  * buckets, search terms in message_search, the session's `lastSeq`, `messageCount` and BM25
  * statistics), keeping ids, `seq` and timestamps as exported, in batches of up to 1,000 records.
  * It is idempotent: a live user (by `userId`), session (by `sessionId`) or message (by session and
- * `uuid`) already present is skipped, so an interrupted import can simply be run again. A
+ * `uuid`) or summary (by session and `uuid`) already present is skipped, so an interrupted import can
+ * simply be run again. A
  * soft-deleted record with the same id is replaced (as adding a user over a soft-deleted one does).
+ * Imported summaries are written as the summarizer writes them: the session's newest one (highest
+ * `recentSeq`) carries `latestOf`, and the summarizer forgets what it knew of the session.
  * A line that cannot be imported stops the import with an error naming it: the lines before it are
  * imported, nothing of it or after it.
  */
 import type { Writable } from 'node:stream';
 import { MongoBulkWriteError, ObjectId } from 'mongodb';
 import { z } from 'zod';
-import { bucketKey, bucketOf, type Collections, live, type MessageDoc, revive, type SessionDoc, type UserDoc } from './db';
+import { bucketKey, bucketOf, type Collections, live, type MessageDoc, revive, type SessionDoc, type SummaryDoc, type UserDoc } from './db';
 import { userNotFound, ValidationError } from './errors';
 import type { Listing } from './listing';
 import { AddSessionInput, Id, MESSAGE_STATUSES, MessageId, Metadata, NewMessage, Parts, Text } from './schemas';
@@ -100,24 +104,41 @@ const MessageRecord = z.strictObject({
 });
 /** A message from a source without sequence numbers (Zep): it goes after the session's last. */
 const AppendedMessageRecord = MessageRecord.extend({ seq: MessageRecord.shape.seq.optional() });
+/** A progressive summary of the session's messages up to and including `recentSeq` (`recentMessageUuid`). */
+const SummaryRecord = z.strictObject({
+  type: z.literal('summary'),
+  sessionId: Id,
+  uuid: Id,
+  content: Text,
+  recentMessageUuid: MessageId,
+  recentSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  tokenCount: z.number().int().min(0),
+  metadata: Metadata,
+  createdAt: IsoDate,
+});
+/** A summary from a source without sequence numbers (Zep): `recentSeq` is that of its session's message `recentMessageUuid`. */
+const AppendedSummaryRecord = SummaryRecord.extend({ recentSeq: SummaryRecord.shape.recentSeq.optional() });
 
 /** The records of an export, as written (one JSON object per line). */
 export type ExportHeader = z.input<typeof HeaderRecord>;
 export type UserRecord = z.input<typeof UserRecord>;
 export type SessionRecord = z.input<typeof SessionRecord>;
 export type MessageRecord = z.input<typeof MessageRecord>;
-export type ExportRecord = ExportHeader | UserRecord | SessionRecord | MessageRecord;
+export type SummaryRecord = z.input<typeof SummaryRecord>;
+export type ExportRecord = ExportHeader | UserRecord | SessionRecord | MessageRecord | SummaryRecord;
 
 type UserIn = z.output<typeof UserRecord>;
 type SessionIn = z.output<typeof SessionRecord>;
 /** `parts` as the JSON text to store; `seq` absent: after the session's last message. */
 type MessageIn = Omit<z.output<typeof AppendedMessageRecord>, 'parts'> & { parts: string | null };
+/** `recentSeq` absent: that of the session's message `recentMessageUuid`. */
+type SummaryIn = z.output<typeof AppendedSummaryRecord>;
 
 /** A record to import, with where it came from (for errors). */
 interface Item {
   /** "line 12", or what a Zep import names. */
   where: string;
-  record: UserIn | SessionIn | MessageIn;
+  record: UserIn | SessionIn | MessageIn | SummaryIn;
   /** Roughly its size in memory (batches are bounded by it too). */
   weight: number;
 }
@@ -138,6 +159,7 @@ export interface TransferCounts {
   users: number;
   sessions: number;
   messages: number;
+  summaries: number;
 }
 export interface ImportResult {
   /** Written by this import. */
@@ -208,6 +230,20 @@ function messageRecord(d: MessageDoc): MessageRecord {
   };
 }
 
+function summaryRecord(d: SummaryDoc): SummaryRecord {
+  return {
+    type: 'summary',
+    sessionId: d.sessionId,
+    uuid: d.uuid,
+    content: d.content,
+    recentMessageUuid: d.recentMessageUuid,
+    recentSeq: d.recentSeq,
+    tokenCount: d.tokenCount,
+    metadata: d.metadata ?? {},
+    createdAt: iso(d.createdAt),
+  };
+}
+
 /** A read started now, awaited later: its failure is reported when awaited, never as unhandled. */
 function early<T>(read: Promise<T>): Promise<T> {
   read.catch(() => {});
@@ -254,9 +290,14 @@ function toItem(value: unknown, where: string, weight: number, { appended = fals
             ? appended
               ? AppendedMessageRecord
               : MessageRecord
-            : undefined;
+            : type === 'summary'
+              ? appended
+                ? AppendedSummaryRecord
+                : SummaryRecord
+              : undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImportError(where, 'not a JSON object');
-  if (!schema) throw new ImportError(where, `unknown record type ${JSON.stringify(type)} (expected "user", "session" or "message")`);
+  if (!schema)
+    throw new ImportError(where, `unknown record type ${JSON.stringify(type)} (expected "user", "session", "message" or "summary")`);
   const result = schema.safeParse(value);
   if (!result.success) throw new ImportError(where, `${String(type)} record: ${describeZodError(result.error)}`, { cause: result.error });
   const record = result.data;
@@ -303,6 +344,8 @@ export interface TransferOptions {
   queueEmbeddings?: (sessionId: string, docs: MessageDoc[]) => void;
   /** Resolves when queued embeddings are done: each batch waits for its own, so memory stays bounded. */
   idle?: () => Promise<void>;
+  /** Called after summaries of the session were imported (the summarizer forgets what it knew of them). */
+  onSummaries?: (sessionId: string) => void;
 }
 
 const BATCH_RECORDS = 1000;
@@ -319,7 +362,7 @@ export function createTransfer(
   serialize: Serialize,
   store: Store,
   listing: Listing,
-  { queueEmbeddings, idle }: TransferOptions = {},
+  { queueEmbeddings, idle, onSummaries }: TransferOptions = {},
 ) {
   /** The live documents of a listed collection in list order, a bucket at a time (the next one read meanwhile). */
   async function* listed<D extends UserDoc | SessionDoc>(
@@ -336,11 +379,15 @@ export function createTransfer(
   }
 
   /**
-   * Each session, then its live messages by `seq`, a bucket at a time, with up to READ_AHEAD bucket
-   * reads (of this session and the next ones) under way meanwhile: bounded memory, busy database.
+   * Each session, then its live messages by `seq`, a bucket at a time, then (`withSummaries`) its
+   * live summaries, with up to READ_AHEAD reads (of this session and the next ones) under way
+   * meanwhile: bounded memory, busy database.
    */
-  async function* sessionsWithMessages(sessions: AsyncIterator<SessionDoc>): AsyncGenerator<SessionRecord | MessageRecord> {
-    const queue: ({ session: SessionDoc } | { docs: Promise<MessageDoc[]> })[] = [];
+  async function* sessionsWithMessages(
+    sessions: AsyncIterator<SessionDoc>,
+    withSummaries: boolean,
+  ): AsyncGenerator<SessionRecord | MessageRecord | SummaryRecord> {
+    const queue: ({ session: SessionDoc } | { docs: Promise<MessageDoc[]> } | { summaries: Promise<SummaryDoc[]> })[] = [];
     let reads = 0;
     let current: { sessionId: string; next: number; last: number } | undefined;
     let done = false;
@@ -358,11 +405,20 @@ export function createTransfer(
         const bucket = bucketKey(current.sessionId, current.next++);
         queue.push({ docs: early(c.messages.find({ bucket, ...live }).toArray()) }); // messages_bucket
         reads++;
+        if (withSummaries && current.next > current.last) {
+          queue.push({ summaries: early(c.summaries.find({ sessionId: current.sessionId, ...live }).toArray()) }); // summaries_session
+          reads++;
+        }
       }
       const item = queue.shift();
       if (!item) return;
       if ('session' in item) {
         yield sessionRecord(item.session);
+      } else if ('summaries' in item) {
+        reads--;
+        const docs = await item.summaries;
+        docs.sort((a, b) => a.recentSeq - b.recentSeq || a.createdAt.getTime() - b.createdAt.getTime() || a.uuid.localeCompare(b.uuid));
+        for (const d of docs) yield summaryRecord(d);
       } else {
         reads--;
         for (const d of (await item.docs).sort((a, b) => a.seq - b.seq)) yield messageRecord(d);
@@ -398,7 +454,9 @@ export function createTransfer(
       for await (const user of listed('users', (listBucket) => c.users.find({ listBucket, live: true }).toArray())) yield userRecord(user); // users_list
       sessions = listed('sessions', (listBucket) => c.sessions.find({ listBucket, live: true }).toArray()); // sessions_list
     }
-    yield* sessionsWithMessages(sessions[Symbol.asyncIterator]());
+    // Without any summary stored (no model configured, the usual case) no session's summaries are read.
+    const withSummaries = (await c.summaries.findOne({}, { projection: { _id: 1 } })) !== null;
+    yield* sessionsWithMessages(sessions[Symbol.asyncIterator](), withSummaries);
   }
 
   /**
@@ -410,22 +468,32 @@ export function createTransfer(
     const sessions =
       userId === undefined
         ? c.sessions.find({ live: true }, { projection: { messageCount: 1 } }) // sessions_list
-        : c.sessions.find({ userId, ...live }, { projection: { messageCount: 1 } }); // sessions_user
+        : c.sessions.find({ userId, ...live }, { projection: { messageCount: 1, sessionId: 1 } }); // sessions_user
     const counts: TransferCounts = {
       users: userId === undefined ? await c.users.countDocuments({ live: true }) : 1, // users_list
       sessions: 0,
       messages: 0,
+      // A deleted session's summaries are deleted with it: the live ones are those of live sessions.
+      summaries: userId === undefined ? await c.summaries.countDocuments(live) : 0,
+    };
+    let ids: string[] = [];
+    const countSummaries = async () => {
+      if (ids.length > 0) counts.summaries += await c.summaries.countDocuments({ sessionId: { $in: ids }, ...live }); // summaries_session
+      ids = [];
     };
     for await (const session of sessions) {
       counts.sessions++;
       counts.messages += session.messageCount ?? 0;
+      if (userId !== undefined) ids.push(session.sessionId);
+      if (ids.length >= 1000) await countSummaries();
     }
+    await countSummaries();
     return counts;
   }
 
   /** Writes the export to `out` (left open), waiting whenever it asks to; resolves with what was written. */
   async function exportTo(out: Writable, options: ExportOptions = {}): Promise<TransferCounts> {
-    const counts: TransferCounts = { users: 0, sessions: 0, messages: 0 };
+    const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, summaries: 0 };
     let failure: Error | undefined;
     const onError = (error: Error) => (failure ??= error);
     out.on('error', onError);
@@ -437,7 +505,7 @@ export function createTransfer(
     try {
       let chunk = '';
       for await (const record of records(options)) {
-        if (record.type !== EXPORT_FORMAT) counts[`${record.type}s`]++;
+        if (record.type !== EXPORT_FORMAT) counts[record.type === 'summary' ? 'summaries' : (`${record.type}s` as const)]++;
         chunk += `${JSON.stringify(record)}\n`;
         if (chunk.length >= 64 * 1024) {
           await write(chunk);
@@ -467,21 +535,29 @@ export function createTransfer(
     users: { doc: Omit<UserDoc, '_id' | 'listNo' | 'listBucket'>; replace: boolean }[];
     sessions: { doc: Omit<SessionDoc, '_id' | 'listNo' | 'listBucket'>; replace: boolean }[];
     messages: { where: string; doc: MessageDoc; terms: string[] }[];
+    /** Written without `latestOf`: the newest of each session gets it once they are all written. */
+    summaries: SummaryDoc[];
     /** Stale documents in the way of imported ones (soft-deleted messages with the same id or seq): removed first. */
     drop: ObjectId[];
+    /** Soft-deleted summaries with the id of an imported one: removed first. */
+    dropSummaries: ObjectId[];
     problem?: ImportError;
   }
 
   function newResult(): ImportResult {
-    return { imported: { users: 0, sessions: 0, messages: 0 }, skipped: { users: 0, sessions: 0, messages: 0 } };
+    return {
+      imported: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+      skipped: { users: 0, sessions: 0, messages: 0, summaries: 0 },
+    };
   }
 
   /** Decides, record by record in input order, what to write; stops at the first record that cannot be imported. */
   async function plan(items: Item[], result: ImportResult, fresh: Set<string>): Promise<Plan> {
-    const out: Plan = { users: [], sessions: [], messages: [], drop: [] };
+    const out: Plan = { users: [], sessions: [], messages: [], summaries: [], drop: [], dropSummaries: [] };
     const users = new Set<string>(); // live once this batch is written
     const sessions = new Map<string, SessionState | null>();
     const seen = new Set<string>(); // sessionId␟uuid of this batch's messages
+    const seenSummaries = new Set<string>(); // sessionId␟uuid of this batch's summaries
     const seqs = new Map<string, string>(); // sessionId␟seq → where
     const buckets = new Map<string, Promise<MessageDoc[]>>();
     const bucketDocs = (sessionId: string, bucket: number) => {
@@ -559,6 +635,49 @@ export function createTransfer(
           replace: existing !== null,
         });
         sessions.set(sessionId, { fresh: true, lastSeq: 0 });
+      } else if (record.type === 'summary') {
+        const { sessionId, uuid, recentMessageUuid } = record;
+        const state = await sessionState(sessionId);
+        if (!state) {
+          problem(`summary ${uuid}: its session ${JSON.stringify(sessionId)} is neither in the database nor earlier in the input`);
+          break;
+        }
+        const id = `${sessionId}\u001f${uuid}`;
+        if (seenSummaries.has(id)) {
+          result.skipped.summaries++; // repeated in the input: the first one counts
+          continue;
+        }
+        // Looked up even in a session this run created: summaries have no unique index to catch a repeat.
+        const same = await c.summaries.findOne({ sessionId, uuid }, { projection: { deletedAt: 1 } }); // summaries_session
+        if (same?.deletedAt === null) {
+          seenSummaries.add(id);
+          result.skipped.summaries++;
+          continue;
+        }
+        if (same) out.dropSummaries.push(same._id);
+        // From a source without numbers (Zep): the number of the message it names, in this batch or stored.
+        const recentSeq =
+          record.recentSeq ??
+          out.messages.find((m) => m.doc.sessionId === sessionId && m.doc.uuid === recentMessageUuid)?.doc.seq ??
+          (await c.messages.findOne({ uuid: recentMessageUuid, sessionId, ...live }, { projection: { seq: 1 } }))?.seq; // messages_id
+        if (recentSeq === undefined) {
+          problem(`summary ${uuid}: its recent message ${recentMessageUuid} is not a message of session ${JSON.stringify(sessionId)}`);
+          break;
+        }
+        seenSummaries.add(id);
+        const { content, tokenCount, metadata, createdAt } = record;
+        out.summaries.push({
+          _id: new ObjectId(),
+          uuid,
+          sessionId,
+          content,
+          recentMessageUuid,
+          recentSeq,
+          tokenCount,
+          metadata,
+          createdAt,
+          deletedAt: null,
+        });
       } else {
         const { sessionId, uuid } = record;
         const state = await sessionState(sessionId);
@@ -700,6 +819,8 @@ export function createTransfer(
           // The soft-deleted session's messages go now (they would be purged), so ids and seqs are free.
           await c.messages.deleteMany({ sessionId: doc.sessionId }); // messages_session_seq
           await c.search.deleteMany({ sessionId: doc.sessionId }); // search_session
+          await c.summaries.deleteMany({ sessionId: doc.sessionId }); // summaries_session
+          onSummaries?.(doc.sessionId);
         }
         const key = 'sessionId' in doc ? { sessionId: doc.sessionId } : { userId: (doc as UserDoc).userId };
         const replaced =
@@ -753,7 +874,33 @@ export function createTransfer(
       result.imported.messages += stored.length;
       await idle?.();
     }
+    await writeSummaries(p, result);
     return problem;
+  }
+
+  /**
+   * Writes the planned summaries, then marks each touched session's newest live one (highest
+   * `recentSeq`) as its latest, under the session's lock as the summarizer writes, and tells the
+   * summarizer that they changed.
+   */
+  async function writeSummaries(p: Plan, result: ImportResult): Promise<void> {
+    if (p.summaries.length === 0 && p.dropSummaries.length === 0) return;
+    for (const _id of p.dropSummaries) await c.summaries.deleteOne({ _id });
+    if (p.summaries.length > 0) await c.summaries.insertMany(p.summaries, { ordered: true });
+    result.imported.summaries += p.summaries.length;
+    for (const sessionId of new Set(p.summaries.map((d) => d.sessionId))) {
+      await serialize(sessionKey(sessionId), async () => {
+        const [newest] = await c.summaries
+          .find({ sessionId, ...live })
+          .sort({ recentSeq: -1, createdAt: -1 })
+          .limit(1)
+          .toArray(); // summaries_session
+        if (!newest) return;
+        await c.summaries.updateMany({ latestOf: sessionId, _id: { $ne: newest._id } }, { $unset: { latestOf: '' } }); // summaries_latest
+        if (newest.latestOf !== sessionId) await c.summaries.updateOne({ _id: newest._id }, { $set: { latestOf: sessionId } }); // _id
+      });
+      onSummaries?.(sessionId);
+    }
   }
 
   /** Imports validated records in batches; the next batch is read while one is written. */

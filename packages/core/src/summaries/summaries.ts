@@ -333,9 +333,13 @@ export function createSummaries(
       return doc;
     },
 
-    /** The session's summaries changed elsewhere (deleted with it, by retention): a single writer forgets its copy of the latest. */
+    /**
+     * The session's summaries changed elsewhere (deleted with it, by retention, imported): a single
+     * writer forgets its copy of the latest, and the next append asks again whether one is due.
+     */
     invalidate(sessionId: string): void {
       changed(sessionId);
+      seen.delete(sessionId);
     },
 
     /** A live session's live summaries, newest first (NOT_FOUND for an unknown or deleted session). */
