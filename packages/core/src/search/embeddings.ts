@@ -3,12 +3,11 @@
  * Studio, text-embeddings-inference…). Request `POST <url>` with `{ input: string[], model }` and
  * `Authorization: Bearer <apiKey>` when a key is set; response `{ data: [{ embedding, index }] }`.
  *
- * Requests go through ky, which retries what a provider means as "later": 408, 429, 5xx, timeouts and network
- * errors, with exponential backoff and jitter, or after the `Retry-After` the provider sends (at most
- * `maxRetryAfterMs`); another 4xx (a bad key, a bad model) fails at once. Embedding the same texts twice is
- * harmless, so a POST may be retried.
+ * Requests retry what a provider means as "later" (provider-http.ts); another 4xx (a bad key, a bad
+ * model) fails at once.
  */
-import ky, { HTTPError, type KyError } from 'ky';
+import { HTTPError, type KyError } from 'ky';
+import { providerHttp } from '../provider-http';
 
 export interface EmbeddingsConfig {
   /** The full endpoint URL, e.g. `https://api.openai.com/v1/embeddings` (MNEMO_EMBEDDINGS_URL). */
@@ -42,21 +41,7 @@ export function createEmbeddingsClient({
   retryDelayMs = 1000,
   maxRetryAfterMs = 60_000,
 }: EmbeddingsConfig) {
-  const http = ky.create({
-    headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-    timeout: timeoutMs,
-    retry: {
-      limit: retries,
-      methods: ['post'],
-      statusCodes: [408, 429, 500, 502, 503, 504],
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: maxRetryAfterMs,
-      delay: (attempt) => retryDelayMs * 2 ** (attempt - 1),
-      backoffLimit: 30_000,
-      jitter: true,
-      retryOnTimeout: true,
-    },
-  });
+  const http = providerHttp({ apiKey, timeoutMs, retries, retryDelayMs, maxRetryAfterMs });
 
   async function request(input: string[]): Promise<number[][]> {
     let body: { data?: unknown };

@@ -3,12 +3,12 @@
  * llama.cpp's server…): `POST <url>` with `{ model, messages, temperature: 0, max_tokens }` and
  * `Authorization: Bearer <apiKey>` when a key is set; the answer is `choices[0].message.content`.
  *
- * Retries as the embeddings client does (search/embeddings.ts), through ky: 408, 429, 5xx, timeouts
- * and network errors, with exponential backoff and jitter, or after the `Retry-After` the provider
- * sends (at most `maxRetryAfterMs`); another 4xx fails at once. An answer that is not the expected
- * JSON fails at once too (a retry would most likely get the same).
+ * Retries as the embeddings client does (provider-http.ts): 408, 429, 5xx, timeouts and network
+ * errors, with backoff or after `Retry-After`; another 4xx fails at once. An answer that is not the
+ * expected JSON fails at once too (a retry would most likely get the same).
  */
-import ky, { HTTPError, type KyError } from 'ky';
+import { HTTPError, type KyError } from 'ky';
+import { providerHttp } from '../provider-http';
 
 export interface LlmConfig {
   /** The full endpoint URL, e.g. `https://api.openai.com/v1/chat/completions` (MNEMO_LLM_URL). */
@@ -49,21 +49,7 @@ export function createLlmClient({
   retryDelayMs = 1000,
   maxRetryAfterMs = 60_000,
 }: LlmConfig) {
-  const http = ky.create({
-    headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-    timeout: timeoutMs,
-    retry: {
-      limit: retries,
-      methods: ['post'],
-      statusCodes: [408, 429, 500, 502, 503, 504],
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: maxRetryAfterMs,
-      delay: (attempt) => retryDelayMs * 2 ** (attempt - 1),
-      backoffLimit: 30_000,
-      jitter: true,
-      retryOnTimeout: true,
-    },
-  });
+  const http = providerHttp({ apiKey, timeoutMs, retries, retryDelayMs, maxRetryAfterMs });
 
   return {
     /** The model's answer to `messages`; `signal` aborts it (a closing core). */
