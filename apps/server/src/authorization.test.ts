@@ -174,6 +174,14 @@ const PROCEDURES: Record<string, { call: (t: MnemoClient, f: Fixture) => Promise
     call: (t, f) => t.memory.search.query({ sessionId: f.session, text: SECRET_WORD }),
     row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
   },
+  'memory.summaries': {
+    call: (t, f) => t.memory.summaries.query({ sessionId: f.session }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
+  'memory.searchSummaries': {
+    call: (t, f) => t.memory.searchSummaries.query({ sessionId: f.session, text: SECRET_WORD }),
+    row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
+  },
   'memory.delete': {
     call: (t, f) => t.memory.delete.mutate({ sessionId: f.session }),
     row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
@@ -345,6 +353,10 @@ describe('authorization table', () => {
       'GET /sessions/:sessionId/messages': (f) => ({
         path: `/sessions/${f.session}/messages`,
         row: { admin: 'ok', owner: 'ok', other: 'ok', tenant: 'ok' },
+      }),
+      'GET /sessions/:sessionId/summaries': (f) => ({
+        path: `/sessions/${f.session}/summaries`,
+        row: { admin: 'ok', owner: 'ok', other: 404, tenant: 404 },
       }),
       'GET /sessions/:sessionId/messages/:uuid': (f) => ({
         path: `/sessions/${f.session}/messages/${f.uuid}`,
